@@ -1,0 +1,5 @@
+#include "daemon/version.hpp"
+
+namespace ringtun::daemon {
+const char* version() noexcept { return RINGTUN_VERSION; }
+}

@@ -1,0 +1,4 @@
+#pragma once
+namespace ringtun::daemon {
+const char* version() noexcept;
+}

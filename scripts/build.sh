@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Configures and builds ringtun. Usage: scripts/build.sh [--sanitize]
+#   default      -> build/        (RelWithDebInfo)
+#   --sanitize   -> build-asan/   (ASan + UBSan)
+# Prints the build directory on the last line.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+dir=build
+flags=()
+if [ "${1:-}" = "--sanitize" ]; then
+  dir=build-asan
+  flags+=(-DRINGTUN_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug)
+fi
+cmake -S . -B "$dir" "${flags[@]}" >/dev/null
+cmake --build "$dir" -j "$(nproc)"
+echo "$dir"

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs the Debian bookworm packages ringtun needs to build, test and run its demo.
+# Idempotent and quick when everything is present; needs root only when something is missing.
+set -euo pipefail
+
+packages=(
+  g++ cmake make pkg-config
+  liburing-dev libssl-dev libnl-3-dev libnl-route-3-dev libtomlplusplus-dev doctest-dev
+  iproute2 iperf3 wireguard-tools wireguard-go procps psmisc kmod
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-deps: missing packages: ${missing[*]}; run as root to install them" >&2
+  exit 1
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${missing[@]}"

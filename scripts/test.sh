@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The test command: installs what is missing, builds, and runs every test through CTest,
+# first in the normal build, then in the ASan/UBSan build.
+# Tests that need root, TUN or network namespaces exit 77 (skipped) where those are missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/install-deps.sh
+for variant in "" "--sanitize"; do
+  dir=$(scripts/build.sh $variant | tail -n 1)
+  echo "== ctest in $dir"
+  (cd "$dir" && ctest --output-on-failure --timeout 900)
+done

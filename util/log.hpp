@@ -1,0 +1,45 @@
+// Logging to stderr with sd-daemon priority prefixes ("<3>" error ... "<7>" debug) so that
+// journald assigns levels; no timestamps (journald adds them).
+//
+// Errors and warnings always print; debug prints only when enabled at runtime. Anything a
+// remote packet can trigger must go through a RateLimit so a flood cannot flood the log.
+// Never pass secret material to these functions.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+
+namespace ringtun::util::log {
+
+enum class Level : int { error = 3, warning = 4, notice = 5, info = 6, debug = 7 };
+
+void set_debug(bool on) noexcept;
+bool debug_enabled() noexcept;
+
+// printf-style; one line per call (a trailing newline is added).
+void write(Level level, const char* fmt, ...) noexcept __attribute__((format(printf, 2, 3)));
+
+#define RT_LOG_ERROR(...) ::ringtun::util::log::write(::ringtun::util::log::Level::error, __VA_ARGS__)
+#define RT_LOG_WARN(...) ::ringtun::util::log::write(::ringtun::util::log::Level::warning, __VA_ARGS__)
+#define RT_LOG_NOTICE(...) ::ringtun::util::log::write(::ringtun::util::log::Level::notice, __VA_ARGS__)
+#define RT_LOG_INFO(...) ::ringtun::util::log::write(::ringtun::util::log::Level::info, __VA_ARGS__)
+#define RT_LOG_DEBUG(...)                                                       \
+    do {                                                                        \
+        if (::ringtun::util::log::debug_enabled())                                       \
+            ::ringtun::util::log::write(::ringtun::util::log::Level::debug, __VA_ARGS__);         \
+    } while (0)
+
+// Token bucket: allow() is true for at most `burst` events, refilled at `per_second`.
+// Time is passed in so callers on the loop reuse the loop's clock.
+class RateLimit {
+public:
+    RateLimit(double per_second, double burst) noexcept
+        : rate_(per_second), burst_(burst), tokens_(burst) {}
+    bool allow(std::uint64_t now_ns) noexcept;
+
+private:
+    double rate_, burst_, tokens_;
+    std::uint64_t last_ns_ = 0;
+};
+
+}  // namespace ringtun::util::log
