@@ -7,7 +7,7 @@ namespace ringtun::util {
 
 template <typename F>
 class [[nodiscard]] Defer {
-public:
+  public:
     explicit Defer(F f) : f_(std::move(f)) {}
     Defer(const Defer&) = delete;
     Defer& operator=(const Defer&) = delete;
@@ -16,7 +16,7 @@ public:
     }
     void cancel() noexcept { armed_ = false; }
 
-private:
+  private:
     F f_;
     bool armed_ = true;
 };

@@ -1,9 +1,9 @@
 #include "util/log.hpp"
 
+#include <unistd.h>
 #include <atomic>
 #include <cstdarg>
 #include <cstdio>
-#include <unistd.h>
 
 namespace ringtun::util::log {
 
@@ -11,8 +11,12 @@ namespace {
 std::atomic<bool> g_debug{false};
 }
 
-void set_debug(bool on) noexcept { g_debug.store(on, std::memory_order_relaxed); }
-bool debug_enabled() noexcept { return g_debug.load(std::memory_order_relaxed); }
+void set_debug(bool on) noexcept {
+    g_debug.store(on, std::memory_order_relaxed);
+}
+bool debug_enabled() noexcept {
+    return g_debug.load(std::memory_order_relaxed);
+}
 
 void write(Level level, const char* fmt, ...) noexcept {
     // One write(2) per line so concurrent writers do not interleave partial lines.

@@ -19,25 +19,28 @@ bool debug_enabled() noexcept;
 // printf-style; one line per call (a trailing newline is added).
 void write(Level level, const char* fmt, ...) noexcept __attribute__((format(printf, 2, 3)));
 
-#define RT_LOG_ERROR(...) ::ringtun::util::log::write(::ringtun::util::log::Level::error, __VA_ARGS__)
-#define RT_LOG_WARN(...) ::ringtun::util::log::write(::ringtun::util::log::Level::warning, __VA_ARGS__)
-#define RT_LOG_NOTICE(...) ::ringtun::util::log::write(::ringtun::util::log::Level::notice, __VA_ARGS__)
+#define RT_LOG_ERROR(...) \
+    ::ringtun::util::log::write(::ringtun::util::log::Level::error, __VA_ARGS__)
+#define RT_LOG_WARN(...) \
+    ::ringtun::util::log::write(::ringtun::util::log::Level::warning, __VA_ARGS__)
+#define RT_LOG_NOTICE(...) \
+    ::ringtun::util::log::write(::ringtun::util::log::Level::notice, __VA_ARGS__)
 #define RT_LOG_INFO(...) ::ringtun::util::log::write(::ringtun::util::log::Level::info, __VA_ARGS__)
-#define RT_LOG_DEBUG(...)                                                       \
-    do {                                                                        \
-        if (::ringtun::util::log::debug_enabled())                                       \
-            ::ringtun::util::log::write(::ringtun::util::log::Level::debug, __VA_ARGS__);         \
+#define RT_LOG_DEBUG(...)                                                                 \
+    do {                                                                                  \
+        if (::ringtun::util::log::debug_enabled())                                        \
+            ::ringtun::util::log::write(::ringtun::util::log::Level::debug, __VA_ARGS__); \
     } while (0)
 
 // Token bucket: allow() is true for at most `burst` events, refilled at `per_second`.
 // Time is passed in so callers on the loop reuse the loop's clock.
 class RateLimit {
-public:
+  public:
     RateLimit(double per_second, double burst) noexcept
         : rate_(per_second), burst_(burst), tokens_(burst) {}
     bool allow(std::uint64_t now_ns) noexcept;
 
-private:
+  private:
     double rate_, burst_, tokens_;
     std::uint64_t last_ns_ = 0;
 };

@@ -33,11 +33,13 @@ struct Unexpected {
     E error;
 };
 
-inline Unexpected<Error> fail(Error e) { return {std::move(e)}; }
+inline Unexpected<Error> fail(Error e) {
+    return {std::move(e)};
+}
 
 template <typename T, typename E = Error>
 class [[nodiscard]] Expected {
-public:
+  public:
     Expected(T value) : v_(std::in_place_index<0>, std::move(value)) {}
     Expected(Unexpected<E> u) : v_(std::in_place_index<1>, std::move(u.error)) {}
 
@@ -56,13 +58,13 @@ public:
     // Precondition: !has_value().
     const E& error() const& { return std::get<1>(v_); }
 
-private:
+  private:
     std::variant<T, E> v_;
 };
 
 template <typename E>
 class [[nodiscard]] Expected<void, E> {
-public:
+  public:
     Expected() = default;
     Expected(Unexpected<E> u) : err_(std::move(u.error)), ok_(false) {}
 
@@ -70,7 +72,7 @@ public:
     explicit operator bool() const noexcept { return ok_; }
     const E& error() const& { return err_; }
 
-private:
+  private:
     E err_{};
     bool ok_ = true;
 };

@@ -1,0 +1,42 @@
+// Key types of the WireGuard protocol and their text form (base64 of the 32 raw bytes, exactly
+// as `wg genkey` / `wg pubkey` write them).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "crypto/secret.hpp"
+
+namespace ringtun::crypto {
+
+inline constexpr std::size_t key_len = 32;
+
+using PrivateKey = Secret<key_len>;    // X25519 private key (clamped when we generate it)
+using SymmetricKey = Secret<key_len>;  // chaining keys, AEAD keys, preshared keys
+using Hash = std::array<std::uint8_t, 32>;
+
+// X25519 public key. Public, so printable and comparable in variable time.
+struct PublicKey {
+    std::array<std::uint8_t, key_len> bytes{};
+
+    const std::uint8_t* data() const noexcept { return bytes.data(); }
+    std::span<const std::uint8_t, key_len> span() const noexcept { return bytes; }
+    bool is_zero() const noexcept;
+    friend bool operator==(const PublicKey&, const PublicKey&) = default;
+};
+
+// 44 characters ending in '='.
+std::string key_to_base64(std::span<const std::uint8_t, key_len> key);
+
+// Strict: exactly 44 characters of the standard alphabet, one '=' at the end, and the unused
+// low bits of the last symbol zero (as wg(8) requires). nullopt on anything else.
+std::optional<std::array<std::uint8_t, key_len>> key_from_base64(std::string_view text) noexcept;
+
+// Abbreviated form for logs: "AbCd…wXyZ" of the base64 text.
+std::string short_key(const PublicKey& key);
+
+}  // namespace ringtun::crypto

@@ -1,0 +1,45 @@
+#include "crypto/openssl.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+
+namespace ringtun::crypto::detail {
+
+namespace {
+
+Algorithms fetch_all() noexcept {
+    Algorithms a;
+    a.blake2s256 = EVP_MD_fetch(nullptr, "BLAKE2S-256", nullptr);
+    a.blake2s_mac = EVP_MAC_fetch(nullptr, "BLAKE2SMAC", nullptr);
+    a.hmac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+    a.chacha20_poly1305 = EVP_CIPHER_fetch(nullptr, "ChaCha20-Poly1305", nullptr);
+    return a;
+}
+
+const Algorithms& fetched() noexcept {
+    static const Algorithms algs = fetch_all();
+    return algs;
+}
+
+bool complete(const Algorithms& a) noexcept {
+    return a.blake2s256 && a.blake2s_mac && a.hmac && a.chacha20_poly1305;
+}
+
+}  // namespace
+
+const Algorithms& algorithms() noexcept {
+    const Algorithms& a = fetched();
+    if (!complete(a)) {
+        std::fputs("ringtun: OpenSSL lacks BLAKE2s or ChaCha20-Poly1305\n", stderr);
+        std::abort();
+    }
+    return a;
+}
+
+}  // namespace ringtun::crypto::detail
+
+namespace ringtun::crypto {
+bool self_check() noexcept {
+    return detail::complete(detail::fetched());
+}
+}  // namespace ringtun::crypto
