@@ -15,8 +15,8 @@ struct Algorithms {
     EVP_CIPHER* chacha20_poly1305 = nullptr;
 };
 
-// Fetched on first use (thread-safe); a missing algorithm aborts the process with a message,
-// because nothing in ringtun can work without it. crypto::self_check() reports it gracefully.
+// Fetched on first use (thread-safe); a missing algorithm aborts the process, because nothing
+// in ringtun can work without it. Programs call crypto::self_check() first and report it.
 const Algorithms& algorithms() noexcept;
 
 template <auto Fn>
