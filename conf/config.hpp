@@ -1,0 +1,104 @@
+// The validated configuration of one ringtun interface: what load() returns.
+//
+// Keys stay base64 text here; the daemon decodes them with crypto/ (which conf may not use)
+// and reports decoding errors through format_error() with the Location and field kept here.
+#pragma once
+
+#include <sys/socket.h>
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "conf/error.hpp"
+#include "conf/secret_text.hpp"
+
+namespace ringtun::conf {
+
+inline constexpr std::string_view default_interface_name = "rt0";
+inline constexpr std::uint32_t default_mtu = 1420;
+
+// An IPv4 or IPv6 prefix. AF_INET uses addr[0..3]; the remaining bytes are zero.
+struct Prefix {
+    int family = AF_INET;
+    std::array<std::uint8_t, 16> addr{};
+    std::uint8_t length = 0;
+
+    // "10.1.2.0/24", "fd00::1/64".
+    std::string to_string() const;
+    friend bool operator==(const Prefix&, const Prefix&) = default;
+};
+
+// A resolved peer address (sockaddr_in or sockaddr_in6) with its port.
+struct Endpoint {
+    sockaddr_storage addr{};
+    socklen_t len = 0;
+
+    // "10.99.0.2:51820", "[fd00::2]:51820".
+    std::string to_string() const;
+};
+
+// A private or preshared key as base64 text, either written inline in the config or read
+// from a key file (contents with surrounding whitespace trimmed).
+struct KeyText {
+    SecretText base64;
+    Location where;           // the inline key, or the *_file key that names the key file
+    std::string field;        // e.g. "interface.private_key_file"
+    std::string source_file;  // the key file the text came from; empty when inline
+};
+
+struct PublicKeyText {
+    std::string base64;
+    Location where;
+    std::string field;  // e.g. "peer[2].public_key"
+};
+
+enum class Transport { udp, tcp };
+enum class TunRead { multishot, slots };
+
+std::string_view to_string(Transport t) noexcept;
+std::string_view to_string(TunRead t) noexcept;
+
+// [ring]: absent values are left for the daemon to choose for the running kernel.
+struct RingTunables {
+    std::optional<std::uint32_t> entries;  // power of two, 8..32768
+    std::optional<TunRead> tun_read;
+    std::optional<std::uint32_t> tun_rx_slots;  // 1..4096
+    std::optional<std::uint32_t> udp_rx_slots;  // 1..4096
+    std::optional<std::uint32_t> tx_slots;      // 1..32768
+    std::optional<bool> tun_blocking;
+    std::uint32_t sqpoll_idle_ms = 0;                  // 0 = no SQPOLL
+    std::optional<std::uint32_t> tcp_rx_buffers;       // per TCP connection, 1..1024
+    std::optional<std::uint32_t> tcp_max_connections;  // 1..65536
+};
+
+struct Interface {
+    std::string name{default_interface_name};
+    KeyText private_key;
+    std::optional<std::uint16_t> listen_port;      // absent: the kernel picks one
+    std::optional<std::uint16_t> listen_tcp_port;  // absent: no TCP listener
+    std::vector<Prefix> addresses;                 // host bits kept
+    std::uint32_t mtu = default_mtu;
+};
+
+struct Peer {
+    Location where;    // its [[peer]] header
+    std::string name;  // "peer[N]", N counted from 1 in file order
+    PublicKeyText public_key;
+    std::optional<KeyText> preshared_key;
+    std::optional<Endpoint> endpoint;
+    std::vector<Prefix> allowed_ips;         // host bits masked off
+    std::uint16_t persistent_keepalive = 0;  // seconds; 0 = off
+    Transport transport = Transport::udp;
+};
+
+struct Config {
+    Interface interface;
+    RingTunables ring;
+    std::vector<Peer> peers;
+};
+
+}  // namespace ringtun::conf

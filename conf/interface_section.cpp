@@ -1,0 +1,79 @@
+// [interface]: the TUN device, its private key, listening ports, addresses and MTU.
+#include <algorithm>
+
+#include "conf/sections.hpp"
+#include "conf/values.hpp"
+
+namespace ringtun::conf {
+namespace {
+
+// RFC 8200 §5: every IPv6 link must carry 1280-byte packets.
+constexpr std::int64_t ipv6_min_mtu = 1280;
+
+MaybeError read_name(const TableReader& r, Interface& out) {
+    std::optional<Item<std::string>> name;
+    if (auto e = r.string("name", name)) return e;
+    if (!name) return std::nullopt;
+    if (auto problem = check_interface_name(name->value); !problem.empty()) {
+        return Error{name->where, name->field, std::move(problem)};
+    }
+    out.name = std::move(name->value);
+    return std::nullopt;
+}
+
+MaybeError read_ports(const TableReader& r, Interface& out) {
+    if (auto e = r.number<std::uint16_t>("listen_port", 1, 65535, out.listen_port)) return e;
+    return r.number<std::uint16_t>("listen_tcp_port", 1, 65535, out.listen_tcp_port);
+}
+
+MaybeError read_addresses(const TableReader& r, Interface& out) {
+    std::vector<Item<std::string>> items;
+    if (auto e = r.string_list("address", items)) return e;
+    for (const auto& item : items) {
+        auto parsed = parse_prefix(item.value, HostBits::keep);
+        if (auto* problem = std::get_if<std::string>(&parsed)) {
+            return Error{item.where, item.field, std::move(*problem)};
+        }
+        out.addresses.push_back(std::get<Prefix>(parsed));
+    }
+    return std::nullopt;
+}
+
+MaybeError read_mtu(const TableReader& r, Interface& out) {
+    std::optional<Item<std::int64_t>> mtu;
+    if (auto e = r.integer("mtu", 576, 65535, mtu)) return e;
+    if (!mtu) return std::nullopt;
+    out.mtu = static_cast<std::uint32_t>(mtu->value);
+    const auto v6 = std::find_if(out.addresses.begin(), out.addresses.end(),
+                                 [](const Prefix& p) { return p.family == AF_INET6; });
+    if (mtu->value < ipv6_min_mtu && v6 != out.addresses.end()) {
+        return Error{mtu->where, mtu->field,
+                     std::to_string(mtu->value) + " is below 1280, the minimum for IPv6 (" +
+                         r.field("address") + '[' + std::to_string(v6 - out.addresses.begin()) +
+                         "] is IPv6)"};
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
+MaybeError read_interface(const FileContext& ctx, toml::table* table, Interface& out) {
+    static constexpr std::string_view key_required =
+        "one of private_key or private_key_file is required";
+    if (table == nullptr) return Error{Location{ctx.file}, "interface", std::string(key_required)};
+    TableReader r(ctx, *table, "interface");
+    if (auto e = r.reject_unknown({"name", "private_key", "private_key_file", "listen_port",
+                                   "listen_tcp_port", "address", "mtu"})) {
+        return e;
+    }
+    if (auto e = read_name(r, out)) return e;
+    std::optional<KeyText> key;
+    if (auto e = read_key(r, "private_key", "private_key_file", key)) return e;
+    if (!key) return r.table_error(std::string(key_required));
+    out.private_key = std::move(*key);
+    if (auto e = read_ports(r, out)) return e;
+    if (auto e = read_addresses(r, out)) return e;
+    return read_mtu(r, out);
+}
+
+}  // namespace ringtun::conf

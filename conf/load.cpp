@@ -1,0 +1,57 @@
+// The top level of the config file: reading it, parsing it with toml++ (whose parse_error is
+// caught here, the only exception boundary of conf), and dispatching to the table readers.
+#include "conf/load.hpp"
+
+#include "conf/file_read.hpp"
+#include "conf/sections.hpp"
+
+namespace ringtun::conf {
+namespace {
+
+// Far above any real config; keeps a wrong path (e.g. a disk image) from being slurped.
+constexpr std::size_t max_config_bytes = 1 << 20;
+
+// The top-level value `name` as a table; null when absent.
+MaybeError top_table(const FileContext& ctx, toml::table& root, std::string_view name,
+                     toml::table*& out) {
+    toml::node* node = root.get(name);
+    out = node == nullptr ? nullptr : node->as_table();
+    if (node == nullptr || out != nullptr) return std::nullopt;
+    const auto& begin = node->source().begin;
+    return Error{Location{ctx.file, begin.line, begin.column}, std::string(name),
+                 "expected a table ([" + std::string(name) + "])"};
+}
+
+LoadResult read_config(const FileContext& ctx, toml::table& root) {
+    const TableReader top(ctx, root, "");
+    if (auto e = top.reject_unknown({"interface", "ring", "peer"})) return std::move(*e);
+    Config config;
+    toml::table* table = nullptr;
+    if (auto e = top_table(ctx, root, "interface", table)) return std::move(*e);
+    if (auto e = read_interface(ctx, table, config.interface)) return std::move(*e);
+    if (auto e = top_table(ctx, root, "ring", table)) return std::move(*e);
+    if (auto e = read_ring(ctx, table, config.ring)) return std::move(*e);
+    if (auto e = read_peers(ctx, root.get("peer"), config.peers)) return std::move(*e);
+    return config;
+}
+
+}  // namespace
+
+LoadResult load(const std::string& path) {
+    auto read = read_whole_file(path, max_config_bytes);
+    if (const auto* failure = std::get_if<FileFailure>(&read)) {
+        return Error{Location{path}, {}, describe(*failure, {})};
+    }
+    FileText file = std::move(std::get<FileText>(read));
+    toml::table root;
+    try {
+        root = toml::parse(file.text.view(), std::string_view(path));
+    } catch (const toml::parse_error& e) {
+        const auto& begin = e.source().begin;
+        return Error{Location{path, begin.line, begin.column}, {}, std::string(e.description())};
+    }
+    file.text = SecretText();  // wipe the raw text now; the parsed table has what we need
+    return read_config(FileContext{path, file.mode}, root);
+}
+
+}  // namespace ringtun::conf

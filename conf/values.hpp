@@ -1,0 +1,30 @@
+// Parsing of the value syntaxes inside config strings: IP prefixes, endpoints and interface
+// names. Each parser returns the value or a message (without location; the caller adds it).
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "conf/config.hpp"
+
+namespace ringtun::conf {
+
+template <typename T>
+using Parsed = std::variant<T, std::string>;
+
+enum class HostBits { keep, mask };
+
+// "ADDRESS/LENGTH" or a bare ADDRESS (a host prefix: /32 or /128). With HostBits::mask the
+// bits past LENGTH are cleared (10.1.2.3/24 -> 10.1.2.0/24).
+Parsed<Prefix> parse_prefix(std::string_view text, HostBits bits);
+
+// "IPV4:PORT", "[IPV6]:PORT" or "HOSTNAME:PORT". A hostname is resolved now with
+// getaddrinfo (blocking; the first address returned wins).
+Parsed<Endpoint> parse_endpoint(std::string_view text);
+
+// Empty when `name` is a valid Linux interface name (the kernel's dev_valid_name rules:
+// 1..15 bytes, not "." or "..", no '/', ':', whitespace or control characters).
+std::string check_interface_name(std::string_view name);
+
+}  // namespace ringtun::conf
