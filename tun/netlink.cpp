@@ -1,0 +1,160 @@
+// RouteSocket: rtnetlink requests through libnl-route-3, every libnl object owned by RAII.
+#include "tun/netlink.hpp"
+
+#include <net/if.h>
+#include <netinet/in.h>
+#include <netlink/addr.h>
+#include <netlink/errno.h>
+#include <netlink/netlink.h>
+#include <netlink/route/addr.h>
+#include <netlink/route/link.h>
+#include <netlink/socket.h>
+
+#include <string>
+
+namespace ringtun::tun {
+namespace {
+
+// Deleter calling a libnl release function (put/free) on the owned object.
+template <auto Release>
+struct NlRelease {
+    template <typename P>
+    void operator()(P* p) const noexcept {
+        Release(p);
+    }
+};
+
+using LinkPtr = std::unique_ptr<rtnl_link, NlRelease<&rtnl_link_put>>;
+using AddrPtr = std::unique_ptr<rtnl_addr, NlRelease<&rtnl_addr_put>>;
+using NlAddrPtr = std::unique_ptr<nl_addr, NlRelease<&nl_addr_put>>;
+
+// libnl reports negative NLE_* codes; map the ones with a clear errno so callers and logs see
+// the usual strerror text.
+int nle_to_errno(int nle) {
+    switch (nle < 0 ? -nle : nle) {
+        case NLE_PERM:
+            return EPERM;
+        case NLE_NOACCESS:
+            return EACCES;
+        case NLE_EXIST:
+            return EEXIST;
+        case NLE_NODEV:
+            return ENODEV;
+        case NLE_OBJ_NOTFOUND:
+            return ENODEV;
+        case NLE_INVAL:
+            return EINVAL;
+        case NLE_RANGE:
+            return ERANGE;
+        case NLE_NOMEM:
+            return ENOMEM;
+        case NLE_BUSY:
+            return EBUSY;
+        case NLE_OPNOTSUPP:
+            return EOPNOTSUPP;
+        case NLE_AF_NOSUPPORT:
+            return EAFNOSUPPORT;
+        case NLE_NOADDR:
+            return EADDRNOTAVAIL;
+        default:
+            return 0;
+    }
+}
+
+util::Error nl_error(std::string where, int nle, std::string detail) {
+    const int err = nle_to_errno(nle);
+    if (err == 0) detail += std::string(" [libnl: ") + nl_geterror(nle) + "]";
+    if (err == EPERM || err == EACCES) detail += "; needs CAP_NET_ADMIN";
+    return util::sys_error(std::move(where), err, std::move(detail));
+}
+
+std::string on_if(int ifindex) {
+    return " on ifindex " + std::to_string(ifindex);
+}
+
+util::Result<LinkPtr> get_link(nl_sock* sock, int ifindex) {
+    rtnl_link* raw = nullptr;
+    const int rc = rtnl_link_get_kernel(sock, ifindex, nullptr, &raw);
+    LinkPtr link(raw);
+    if (rc < 0) return util::fail(nl_error("rtnl_link_get_kernel", rc, "lookup" + on_if(ifindex)));
+    return link;
+}
+
+// Applies `change` to the link (rtnl_link_change falls back to RTM_SETLINK where needed).
+util::Result<void> change_link(nl_sock* sock, int ifindex, const LinkPtr& change,
+                               const std::string& what) {
+    auto orig = get_link(sock, ifindex);
+    if (!orig) return util::fail(orig.error());
+    const int rc = rtnl_link_change(sock, orig->get(), change.get(), 0);
+    if (rc < 0) return util::fail(nl_error("rtnl_link_change", rc, what + on_if(ifindex)));
+    return {};
+}
+
+util::Result<LinkPtr> alloc_link() {
+    LinkPtr link(rtnl_link_alloc());
+    if (!link) return util::fail(util::sys_error("rtnl_link_alloc", ENOMEM));
+    return link;
+}
+
+}  // namespace
+
+void RouteSocket::SockFree::operator()(nl_sock* s) const noexcept {
+    nl_socket_free(s);
+}
+
+util::Result<RouteSocket> RouteSocket::open() {
+    SockPtr sock(nl_socket_alloc());
+    if (!sock) return util::fail(util::sys_error("nl_socket_alloc", ENOMEM));
+    const int rc = nl_connect(sock.get(), NETLINK_ROUTE);
+    if (rc < 0) return util::fail(nl_error("nl_connect", rc, "NETLINK_ROUTE"));
+    return RouteSocket(std::move(sock));
+}
+
+util::Result<void> RouteSocket::set_mtu(int ifindex, std::uint32_t mtu) {
+    auto change = alloc_link();
+    if (!change) return util::fail(change.error());
+    rtnl_link_set_mtu(change->get(), mtu);
+    return change_link(sock_.get(), ifindex, *change, "set MTU " + std::to_string(mtu));
+}
+
+util::Result<std::uint32_t> RouteSocket::mtu(int ifindex) {
+    auto link = get_link(sock_.get(), ifindex);
+    if (!link) return util::fail(link.error());
+    return static_cast<std::uint32_t>(rtnl_link_get_mtu(link->get()));
+}
+
+util::Result<void> RouteSocket::set_up(int ifindex) {
+    auto change = alloc_link();
+    if (!change) return util::fail(change.error());
+    rtnl_link_set_flags(change->get(), IFF_UP);
+    return change_link(sock_.get(), ifindex, *change, "set link up");
+}
+
+util::Result<void> RouteSocket::add_address(int ifindex, int family, const std::uint8_t* addr,
+                                            std::uint8_t prefix_len) {
+    const std::size_t len = family == AF_INET ? 4 : family == AF_INET6 ? 16 : 0;
+    if (len == 0 || addr == nullptr || prefix_len > len * 8) {
+        return util::fail(util::make_error("add_address", "bad family " + std::to_string(family) +
+                                                              " or prefix length /" +
+                                                              std::to_string(prefix_len)));
+    }
+    NlAddrPtr local(nl_addr_build(family, addr, len));
+    AddrPtr req(rtnl_addr_alloc());
+    if (!local || !req) return util::fail(util::sys_error("nl_addr_build", ENOMEM));
+    nl_addr_set_prefixlen(local.get(), prefix_len);
+    rtnl_addr_set_ifindex(req.get(), ifindex);
+    // Takes its own reference to `local` and copies its prefix length.
+    int rc = rtnl_addr_set_local(req.get(), local.get());
+    if (rc < 0) return util::fail(nl_error("rtnl_addr_set_local", rc, "building request"));
+
+    rc = rtnl_addr_add(sock_.get(), req.get(), 0);
+    if (rc < 0 && rc != -NLE_EXIST) {
+        char text[INET6_ADDRSTRLEN + 8] = {};
+        nl_addr2str(local.get(), text, sizeof text);
+        return util::fail(
+            nl_error("rtnl_addr_add", rc, std::string("add ") + text + on_if(ifindex)));
+    }
+    return {};
+}
+
+}  // namespace ringtun::tun
