@@ -1,0 +1,229 @@
+// Ring: setup with fallbacks, SQE hand-out, submission, cancellation; see ring.hpp.
+#include "ring/ring.hpp"
+
+#include <cstdio>
+#include <string>
+
+#include "util/log.hpp"
+
+namespace ringtun::ring {
+
+namespace {
+
+// The Ring's own requests, told apart by the slot field of an internal user_data.
+enum InternalOp : std::uint32_t { kCancelAny = 1, kCancelFd = 2 };
+
+constexpr std::uint64_t internal_user_data(InternalOp op) noexcept {
+    return encode(UserData{.kind = kInternalKind, .slot = op});
+}
+
+constexpr unsigned kBaseFlags = IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP;
+
+unsigned taskrun_flags(TaskRun mode) noexcept {
+    switch (mode) {
+        case TaskRun::defer:
+            return IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN;
+        case TaskRun::coop:
+            return IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG;
+        case TaskRun::none:
+            return 0;
+    }
+    return 0;
+}
+
+std::string describe_flags(unsigned flags) {
+    static constexpr struct {
+        unsigned bit;
+        const char* name;
+    } kNames[] = {
+        {IORING_SETUP_SQPOLL, "SQPOLL"},
+        {IORING_SETUP_CQSIZE, "CQSIZE"},
+        {IORING_SETUP_CLAMP, "CLAMP"},
+        {IORING_SETUP_SUBMIT_ALL, "SUBMIT_ALL"},
+        {IORING_SETUP_COOP_TASKRUN, "COOP_TASKRUN"},
+        {IORING_SETUP_TASKRUN_FLAG, "TASKRUN_FLAG"},
+        {IORING_SETUP_SINGLE_ISSUER, "SINGLE_ISSUER"},
+        {IORING_SETUP_DEFER_TASKRUN, "DEFER_TASKRUN"},
+    };
+    std::string s;
+    for (const auto& n : kNames) {
+        if (!(flags & n.bit)) continue;
+        if (!s.empty()) s += '|';
+        s += n.name;
+    }
+    return s.empty() ? "none" : s;
+}
+
+}  // namespace
+
+const char* to_string(TaskRun mode) noexcept {
+    switch (mode) {
+        case TaskRun::defer:
+            return "defer";
+        case TaskRun::coop:
+            return "coop";
+        case TaskRun::none:
+            return "none";
+    }
+    return "?";
+}
+
+util::Result<std::unique_ptr<Ring>> Ring::create(const RingParams& params) {
+    std::unique_ptr<Ring> ring(new Ring());
+    if (auto r = ring->setup(params); !r) return util::fail(r.error());
+    return ring;
+}
+
+// Tries the preferred task-run mode, then each weaker one, on -EINVAL; then once more without
+// SUBMIT_ALL (5.18). Any other errno is final: it is not about the flags.
+util::Result<void> Ring::setup(const RingParams& params) {
+    const unsigned cq = params.cq_entries != 0 ? params.cq_entries : 4 * params.entries;
+    struct Attempt {
+        unsigned flags;
+        TaskRun mode;
+    };
+    Attempt attempts[5];
+    unsigned n = 0;
+    if (params.sqpoll_idle_ms > 0) {
+        attempts[n++] = {IORING_SETUP_SQPOLL | IORING_SETUP_SUBMIT_ALL, TaskRun::none};
+        attempts[n++] = {IORING_SETUP_SQPOLL, TaskRun::none};
+    } else {
+        for (auto m : {TaskRun::defer, TaskRun::coop, TaskRun::none}) {
+            if (m < params.taskrun) continue;
+            attempts[n++] = {taskrun_flags(m) | IORING_SETUP_SUBMIT_ALL, m};
+        }
+        attempts[n++] = {0, TaskRun::none};
+    }
+    int err = -EINVAL;
+    for (unsigned i = 0; i < n && err == -EINVAL; ++i) {
+        io_uring_params p{};
+        p.flags = kBaseFlags | attempts[i].flags;
+        p.cq_entries = cq;
+        p.sq_thread_idle = params.sqpoll_idle_ms;
+        err = io_uring_queue_init_params(params.entries, &ring_, &p);
+        if (err == 0) taskrun_ = attempts[i].mode;
+        if (err == -EINVAL)
+            RT_LOG_DEBUG("io_uring setup %s rejected", describe_flags(p.flags).c_str());
+    }
+    if (err != 0) return util::fail(util::sys_error("io_uring_queue_init_params", err));
+    initialised_ = true;
+    if (!(ring_.features & IORING_FEAT_EXT_ARG)) {
+        return util::fail(util::make_error("io_uring", "kernel lacks IORING_FEAT_EXT_ARG (5.11)"));
+    }
+    // Saves an fdget per io_uring_enter; optional (5.18).
+    ring_fd_registered_ = io_uring_register_ring_fd(&ring_) == 1;
+    RT_LOG_INFO("io_uring: sq %u, cq %u, setup %s, task run %s%s", ring_.sq.ring_entries,
+                ring_.cq.ring_entries, describe_flags(ring_.flags).c_str(), to_string(taskrun_),
+                ring_fd_registered_ ? ", ring fd registered" : "");
+    return {};
+}
+
+Ring::~Ring() {
+    if (!initialised_) return;
+    if (buffer_rings_ != 0)
+        RT_LOG_ERROR("io_uring: destroyed before %u buffer ring(s)", buffer_rings_);
+    if (in_flight_ != 0)
+        RT_LOG_WARN("io_uring: destroyed with %u request(s) in flight", in_flight_);
+    io_uring_queue_exit(&ring_);
+}
+
+io_uring_sqe* Ring::get_sqe() noexcept {
+    io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
+    // A full SQ: push it to the kernel. With SQPOLL the thread consumes asynchronously, so
+    // wait for room. Bounded: if the kernel refuses twice, the caller must reap first.
+    for (int attempt = 0; sqe == nullptr && attempt < 2; ++attempt) {
+        const int r = io_uring_submit(&ring_);
+        if (r < 0 && r != -EINTR && r != -EAGAIN) break;
+        if (sqpoll()) io_uring_sqring_wait(&ring_);
+        sqe = io_uring_get_sqe(&ring_);
+    }
+    if (sqe != nullptr) ++in_flight_;
+    return sqe;
+}
+
+int Ring::submit() noexcept {
+    // With SQPOLL the thread picks SQEs up; enter only when liburing sees a reason to
+    // (thread asleep, CQ overflow). Otherwise one enter both submits and runs completions.
+    const int r = sqpoll() ? io_uring_submit(&ring_) : io_uring_submit_and_get_events(&ring_);
+    return r == -EINTR || r == -EAGAIN ? 0 : r;
+}
+
+int Ring::submit_and_wait(unsigned min_complete, std::chrono::nanoseconds timeout) noexcept {
+    if (min_complete == 0) return submit();
+    if (timeout.count() < 0) timeout = std::chrono::nanoseconds(0);
+    __kernel_timespec ts{};
+    ts.tv_sec = static_cast<long long>(timeout.count() / 1'000'000'000);
+    ts.tv_nsec = static_cast<long long>(timeout.count() % 1'000'000'000);
+    io_uring_cqe* cqe = nullptr;
+    const int r = io_uring_submit_and_wait_timeout(&ring_, &cqe, min_complete, &ts, nullptr);
+    return r == -ETIME || r == -EINTR || r == -EAGAIN ? 0 : r;
+}
+
+void Ring::cancel_all(std::span<const int> fallback_fds) {
+    fallback_fds_.assign(fallback_fds.begin(), fallback_fds.end());
+    io_uring_sqe* sqe = get_sqe();
+    if (sqe == nullptr) {
+        RT_LOG_ERROR("io_uring: no SQE for cancel-all");
+        return;
+    }
+    io_uring_prep_cancel64(sqe, 0, IORING_ASYNC_CANCEL_ANY | IORING_ASYNC_CANCEL_ALL);
+    io_uring_sqe_set_data64(sqe, internal_user_data(kCancelAny));
+}
+
+void Ring::cancel_fd(int fd, bool fixed) noexcept {
+    io_uring_sqe* sqe = get_sqe();
+    if (sqe == nullptr) {
+        RT_LOG_ERROR("io_uring: no SQE to cancel fd %d", fd);
+        return;
+    }
+    unsigned flags = IORING_ASYNC_CANCEL_ALL | (fixed ? IORING_ASYNC_CANCEL_FD_FIXED : 0);
+    io_uring_prep_cancel_fd(sqe, fd, flags);
+    io_uring_sqe_set_data64(sqe, internal_user_data(kCancelFd));
+}
+
+// Results of our cancel requests: a count, -ENOENT (nothing matched) or -EALREADY are fine;
+// -EINVAL for CANCEL_ANY means an old kernel: fall back to per-fd cancellation.
+void Ring::on_internal(const io_uring_cqe& cqe) noexcept {
+    const auto op = decode(cqe.user_data).slot;
+    if (op == kCancelAny && cqe.res == -EINVAL) {
+        RT_LOG_WARN("io_uring: IORING_ASYNC_CANCEL_ANY rejected; cancelling per fd");
+        for (unsigned i = 0; i < files_.size(); ++i) {
+            if (files_[i] >= 0) cancel_fd(static_cast<int>(i), true);
+        }
+        for (int fd : fallback_fds_)
+            cancel_fd(fd, false);
+        return;
+    }
+    if (cqe.res < 0 && cqe.res != -ENOENT && cqe.res != -EALREADY) {
+        RT_LOG_WARN("io_uring: internal request %u failed: %d", op, cqe.res);
+    } else {
+        RT_LOG_DEBUG("io_uring: internal request %u: %d", op, cqe.res);
+    }
+}
+
+util::Result<void> Ring::register_files(std::span<const int> fds) {
+    if (!files_.empty())
+        return util::fail(util::make_error("io_uring_register_files", "already registered"));
+    const int r = io_uring_register_files(&ring_, fds.data(), static_cast<unsigned>(fds.size()));
+    if (r < 0) return util::fail(util::sys_error("io_uring_register_files", r));
+    files_.assign(fds.begin(), fds.end());
+    return {};
+}
+
+util::Result<void> Ring::update_file(unsigned index, int fd) {
+    if (index >= files_.size())
+        return util::fail(util::make_error("io_uring_register_files_update", "index out of range"));
+    const int r = io_uring_register_files_update(&ring_, index, &fd, 1);
+    if (r < 0) return util::fail(util::sys_error("io_uring_register_files_update", r));
+    files_[index] = fd;
+    return {};
+}
+
+util::Result<void> Ring::unregister_files() {
+    const int r = io_uring_unregister_files(&ring_);
+    if (r < 0) return util::fail(util::sys_error("io_uring_unregister_files", r));
+    files_.clear();
+    return {};
+}
+
+}  // namespace ringtun::ring
