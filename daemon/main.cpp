@@ -5,7 +5,9 @@
 
 #include "crypto/openssl.hpp"
 #include "daemon/key_commands.hpp"
+#include "daemon/run.hpp"
 #include "daemon/version.hpp"
+#include "util/log.hpp"
 
 namespace {
 
@@ -15,6 +17,9 @@ constexpr const char* usage_text =
     "A WireGuard data-plane daemon on one io_uring loop.\n"
     "\n"
     "Commands:\n"
+    "  run FILE        bring up the interface described by FILE and run in the foreground\n"
+    "                  (--debug before FILE logs every handshake event)\n"
+    "  check FILE      validate FILE and exit 0, or print the error and exit 1\n"
     "  genkey          write a new private key (base64) to standard output\n"
     "  pubkey          read a private key on standard input, write its public key\n"
     "  --version       print the version\n"
@@ -47,6 +52,15 @@ int main(int argc, char** argv) {
         return usage_error("genkey and pubkey take no arguments");
     if (cmd == "genkey") return daemon::genkey(stdout);
     if (cmd == "pubkey") return daemon::pubkey(stdin, stdout, stderr);
+    if (cmd == "run" || cmd == "check") {
+        int i = 2;
+        if (cmd == "run" && i < argc && std::string_view(argv[i]) == "--debug") {
+            util::log::set_debug(true);
+            ++i;
+        }
+        if (argc != i + 1) return usage_error("run and check take one configuration file");
+        return cmd == "run" ? daemon::run_command(argv[i]) : daemon::check_command(argv[i]);
+    }
     std::string msg = "unknown command '" + std::string(cmd) + "'";
     return usage_error(msg.c_str());
 }

@@ -1,5 +1,7 @@
 #include "daemon/version.hpp"
 
 namespace ringtun::daemon {
-const char* version() noexcept { return RINGTUN_VERSION; }
+const char* version() noexcept {
+    return RINGTUN_VERSION;
 }
+}  // namespace ringtun::daemon

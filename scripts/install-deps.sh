@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   g++ cmake make pkg-config
   liburing-dev libssl-dev libnl-3-dev libnl-route-3-dev libtomlplusplus-dev doctest-dev
-  iproute2 iperf3 wireguard-tools wireguard-go procps psmisc kmod
+  iproute2 iputils-ping iperf3 wireguard-tools wireguard-go procps psmisc kmod python3
 )
 
 missing=()

@@ -1,0 +1,180 @@
+// Loop setup, the run/shutdown sequence and the completion dispatch; the per-kind handlers
+// are in loop_io.cpp.
+#include "daemon/loop.hpp"
+
+#include <time.h>
+
+#include <algorithm>
+#include <bit>
+#include <string>
+
+#include "daemon/loop_internal.hpp"
+#include "ring/compat.hpp"
+#include "util/log.hpp"
+
+namespace ringtun::daemon {
+
+using namespace loop_detail;
+
+namespace {
+
+unsigned round_up_pow2(unsigned v) noexcept {
+    return std::bit_ceil(std::max(v, 1u));
+}
+
+}  // namespace
+
+unsigned tun_buffer_count(const LoopParams& p) noexcept {
+    // Each TUN buffer stays out until its send completes: room for every send plus read-ahead.
+    return std::min(round_up_pow2(p.tx_slots + 64), ring::BufferRing::kMaxCount);
+}
+
+std::size_t udp_buffer_size(const LoopParams& p) noexcept {
+    const std::size_t raw =
+        sizeof(io_uring_recvmsg_out) + sizeof(sockaddr_in6) + udp_control_space + p.mtu + 64;
+    return (raw + 63) / 64 * 64;
+}
+
+Loop::Loop(const LoopParams& params, int udp_family) : params_(params), udp_family_(udp_family) {}
+
+Loop::~Loop() = default;
+
+util::Result<std::unique_ptr<Loop>> Loop::create(const LoopParams& params, int tun_fd,
+                                                 const UdpSocket& udp, ring::SignalPipe& signals) {
+    LoopParams p = params;
+    p.udp_rx_slots = std::min(round_up_pow2(p.udp_rx_slots), ring::BufferRing::kMaxCount);
+    const unsigned cq = p.entries * 4;
+    const unsigned tun_reads = p.tun_read_multishot ? 1 : p.tun_rx_slots;
+    // Completions that can be pending at once: one per buffer of each ring, one per send,
+    // plus the TUN reads, the signal read and cancellations.
+    const unsigned worst = tun_buffer_count(p) + p.udp_rx_slots + p.tx_slots + tun_reads + 8;
+    if (worst > cq) {
+        return util::fail(util::make_error(
+            "[ring]", "entries = " + std::to_string(p.entries) + " gives a completion queue of " +
+                          std::to_string(cq) + " but up to " + std::to_string(worst) +
+                          " completions can be pending (tx_slots " + std::to_string(p.tx_slots) +
+                          " + their TUN buffers, udp_rx_slots " + std::to_string(p.udp_rx_slots) +
+                          ", TUN reads " + std::to_string(tun_reads) + "); raise entries to " +
+                          std::to_string(round_up_pow2((worst + 3) / 4)) +
+                          " or lower the slot counts"));
+    }
+    std::unique_ptr<Loop> loop(new Loop(p, udp.family));
+    if (auto r = loop->setup(tun_fd, udp, signals); !r) return util::fail(r.error());
+    return loop;
+}
+
+util::Result<void> Loop::setup(int tun_fd, const UdpSocket& udp, ring::SignalPipe& signals) {
+    auto ring = ring::Ring::create({.entries = params_.entries,
+                                    .cq_entries = params_.entries * 4,
+                                    .sqpoll_idle_ms = params_.sqpoll_idle_ms});
+    if (!ring) return util::fail(ring.error());
+    ring_ = std::move(*ring);
+    const int files[] = {tun_fd, udp.fd.get(), signals.read_fd()};
+    if (auto r = ring_->register_files(files); !r) return util::fail(r.error());
+
+    auto tun = ring::BufferRing::create(
+        *ring_, {.group_id = tun_group,
+                 .count = tun_buffer_count(params_),
+                 .buffer_size = static_cast<std::uint32_t>(params_.mtu),
+                 .headroom = crypto::data_header_len,
+                 .tailroom = crypto::padding_multiple + crypto::data_tag_len});
+    if (!tun) return util::fail(tun.error());
+    tun_buffers_ = std::move(*tun);
+    auto udpb = ring::BufferRing::create(
+        *ring_, {.group_id = udp_group,
+                 .count = params_.udp_rx_slots,
+                 .buffer_size = static_cast<std::uint32_t>(udp_buffer_size(params_))});
+    if (!udpb) return util::fail(udpb.error());
+    udp_buffers_ = std::move(*udpb);
+
+    tx_.resize(params_.tx_slots);
+    for (auto& s : tx_)
+        s.own = std::make_unique<std::uint8_t[]>(tx_buffer_size(params_));
+    tx_pool_ = std::make_unique<ring::SlotPool>(params_.tx_slots);
+
+    udp_recv_msg_.msg_namelen =
+        udp_family_ == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
+    udp_recv_msg_.msg_controllen = udp_control_space;
+    RT_LOG_INFO(
+        "loop: TUN reads %s, %u TUN buffers, %u UDP buffers of %zu bytes, %u tx slots",
+        params_.tun_read_multishot ? "multishot" : std::to_string(params_.tun_rx_slots).c_str(),
+        tun_buffers_->count(), udp_buffers_->count(), udp_buffer_size(params_), params_.tx_slots);
+    return {};
+}
+
+void Loop::refresh_now() noexcept {
+    timespec mono{}, real{};
+    clock_gettime(CLOCK_MONOTONIC, &mono);
+    clock_gettime(CLOCK_REALTIME, &real);
+    now_.mono =
+        static_cast<Nanos>(mono.tv_sec) * 1'000'000'000ULL + static_cast<Nanos>(mono.tv_nsec);
+    now_.unix_ns = static_cast<std::uint64_t>(real.tv_sec) * 1'000'000'000ULL +
+                   static_cast<std::uint64_t>(real.tv_nsec);
+}
+
+util::Result<unsigned> Loop::run(Device& device) {
+    device_ = &device;
+    refresh_now();
+    arm_signal_read();
+    device.start(now_);
+    while (!stopping_) {
+        if (!udp_recv_armed_ && udp_buffers_->lent() > 0) arm_udp_recv();
+        if (tun_reads_in_flight_ == 0 && tun_buffers_->lent() > 0) arm_tun_read();
+        while (!params_.tun_read_multishot && tun_reads_in_flight_ < params_.tun_rx_slots &&
+               tun_buffers_->lent() > tun_reads_in_flight_)
+            arm_tun_read();
+        const Nanos deadline = device.next_deadline();
+        const Nanos wait =
+            deadline <= now_.mono ? 0 : std::min<Nanos>(deadline - now_.mono, max_wait);
+        const int r = ring_->submit_and_wait(wait == 0 ? 0 : 1, std::chrono::nanoseconds(wait));
+        if (r < 0 && r != -EINTR && r != -EBUSY && r != -ETIME)
+            return util::fail(util::sys_error("io_uring_submit_and_wait", r));
+        refresh_now();
+        ring_->reap([this](const io_uring_cqe& cqe) { dispatch(cqe); });
+        tun_buffers_->commit();
+        udp_buffers_->commit();
+        if (device.next_deadline() <= now_.mono) device.on_timers(now_);
+    }
+    unsigned cancelled = 0;
+    shutdown_and_drain(cancelled);
+    device_ = nullptr;
+    return cancelled;
+}
+
+void Loop::shutdown_and_drain(unsigned& cancelled) noexcept {
+    const unsigned before = ring_->in_flight();
+    ring_->cancel_all();
+    (void)ring_->submit();
+    cancelled = ring_->drain([this](const io_uring_cqe& cqe) { dispatch(cqe); },
+                             std::chrono::milliseconds(800));
+    tun_buffers_->commit();
+    udp_buffers_->commit();
+    RT_LOG_NOTICE(
+        "shutdown: %u requests in flight, %u cancelled, %u left; %u TUN and %u UDP "
+        "buffers held, %u tx slots in use",
+        before, cancelled, ring_->in_flight(), tun_buffers_->held(), udp_buffers_->held(),
+        tx_pool_->in_use());
+}
+
+void Loop::dispatch(const io_uring_cqe& cqe) noexcept {
+    switch (static_cast<Kind>(ring::kind_of(cqe.user_data))) {
+        case Kind::tun_read:
+            on_tun_read(cqe);
+            return;
+        case Kind::udp_recv:
+            on_udp_recv(cqe);
+            return;
+        case Kind::udp_send:
+            on_udp_sent(cqe);
+            return;
+        case Kind::tun_write:
+            on_tun_written(cqe);
+            return;
+        case Kind::signal:
+            on_signal(cqe);
+            return;
+    }
+    ++counters_.stale_completions;
+}
+
+}  // namespace ringtun::daemon

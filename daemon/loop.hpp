@@ -1,0 +1,111 @@
+// The data plane: one io_uring loop that owns the TUN reads and writes, the UDP socket and
+// the signal pipe, and drives the Device (crypto and protocol) with the clock.
+//
+// Requests and their buffers:
+//   tun_read   one multishot read (or tun_rx_slots single reads) on the TUN, buffers from the
+//              TUN group; a packet is sealed where it lies ([header | packet | pad+tag]) and
+//              sent from the same buffer, which returns to the ring when the send completes.
+//   udp_recv   one multishot recvmsg, buffers from the UDP group; data is opened in place and
+//              written to the TUN from the same buffer, which returns when the write completes.
+//   udp_send   sendmsg from a transmit slot (msghdr, address, control, and either a TUN buffer
+//              or the slot's own buffer for messages the device builds).
+//   tun_write  write of an opened packet; carries the UDP buffer id.
+//   signal     read of the signal pipe: 'T' stops the loop, 'U' prints statistics.
+// user_data is {kind, generation, slot, buffer id}; a completion returns its slot and buffer
+// on every path, success or error. Timers: the wait's timeout is the device's next deadline.
+//
+// Shutdown: stop arming, cancel everything, reap until nothing is in flight, then return.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "daemon/device.hpp"
+#include "daemon/udp_socket.hpp"
+#include "ring/buffer_ring.hpp"
+#include "ring/ring.hpp"
+#include "ring/shutdown.hpp"
+#include "ring/slot_pool.hpp"
+#include "util/result.hpp"
+
+namespace ringtun::daemon {
+
+// The [ring] tunables after defaults for the running kernel were applied.
+struct LoopParams {
+    unsigned entries = 1024;
+    bool tun_read_multishot = true;
+    unsigned tun_rx_slots = 8;    // single reads in flight when not multishot
+    unsigned udp_rx_slots = 256;  // buffers in the UDP receive ring (power of two)
+    unsigned tx_slots = 512;      // sends in flight
+    unsigned sqpoll_idle_ms = 0;
+    std::size_t mtu = 1420;
+};
+
+struct LoopCounters {
+    std::uint64_t udp_rx_packets = 0, udp_rx_bytes = 0;
+    std::uint64_t udp_tx_packets = 0, udp_tx_bytes = 0;
+    std::uint64_t tun_write_packets = 0, tun_write_bytes = 0;
+    std::uint64_t rearm_eagain = 0, rearm_enobufs = 0, rearm_other = 0;
+    std::uint64_t send_errors = 0, tun_write_errors = 0, udp_recv_errors = 0;
+    std::uint64_t tx_slot_exhausted = 0, truncated = 0, stale_completions = 0;
+};
+
+class Loop final : public Transmitter {
+  public:
+    // Checks the slot counts against the ring size, creates the ring, buffer rings and slots,
+    // and registers the files. The fds stay owned by the caller and must outlive the Loop.
+    static util::Result<std::unique_ptr<Loop>> create(const LoopParams& params, int tun_fd,
+                                                      const UdpSocket& udp,
+                                                      ring::SignalPipe& signals);
+    ~Loop() override;
+
+    // Runs until SIGTERM/SIGINT; returns the number of requests cancelled at shutdown.
+    util::Result<unsigned> run(Device& device);
+
+    const LoopCounters& counters() const noexcept { return counters_; }
+    void log_statistics() const;
+
+    // Transmitter (used by the device while it handles a packet or a timer).
+    std::span<std::uint8_t> acquire(std::size_t size) noexcept override;
+    void transmit(const Endpoint& to, std::size_t length) noexcept override;
+
+  private:
+    struct TxSlot;
+    Loop(const LoopParams& params, int udp_family);
+    util::Result<void> setup(int tun_fd, const UdpSocket& udp, ring::SignalPipe& signals);
+
+    void arm_tun_read() noexcept;
+    void arm_udp_recv() noexcept;
+    void arm_signal_read() noexcept;
+    void dispatch(const io_uring_cqe& cqe) noexcept;
+    void on_tun_read(const io_uring_cqe& cqe) noexcept;
+    void on_udp_recv(const io_uring_cqe& cqe) noexcept;
+    void on_udp_sent(const io_uring_cqe& cqe) noexcept;
+    void on_tun_written(const io_uring_cqe& cqe) noexcept;
+    void on_signal(const io_uring_cqe& cqe) noexcept;
+    void write_to_tun(std::span<std::uint8_t> packet, std::uint16_t udp_bid) noexcept;
+    bool send_from(std::uint32_t slot, const Endpoint& to, std::span<const std::uint8_t> bytes,
+                   std::int32_t tun_bid) noexcept;
+    void refresh_now() noexcept;
+    void shutdown_and_drain(unsigned& cancelled) noexcept;
+
+    LoopParams params_;
+    int udp_family_;
+    std::unique_ptr<ring::Ring> ring_;
+    std::unique_ptr<ring::BufferRing> tun_buffers_;
+    std::unique_ptr<ring::BufferRing> udp_buffers_;
+    std::vector<TxSlot> tx_;
+    std::unique_ptr<ring::SlotPool> tx_pool_;
+    std::int64_t pending_tx_ = -1;  // slot lent by acquire(), awaiting transmit()
+    msghdr udp_recv_msg_{};         // template of the multishot recvmsg: name and control sizes
+    char signal_byte_ = 0;
+    unsigned tun_reads_in_flight_ = 0;
+    bool udp_recv_armed_ = false;
+    bool stopping_ = false;
+    Device* device_ = nullptr;
+    Now now_{};
+    LoopCounters counters_;
+};
+
+}  // namespace ringtun::daemon

@@ -1,0 +1,44 @@
+// Definitions shared by loop.cpp and loop_io.cpp only.
+#pragma once
+
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <cstdint>
+#include <memory>
+
+#include "crypto/messages.hpp"
+#include "daemon/loop.hpp"
+
+namespace ringtun::daemon {
+
+namespace loop_detail {
+
+enum class Kind : std::uint8_t { tun_read = 1, udp_recv, udp_send, tun_write, signal };
+
+inline constexpr std::uint16_t tun_group = 1;
+inline constexpr std::uint16_t udp_group = 2;
+inline constexpr unsigned file_tun = 0, file_udp = 1, file_signal = 2;
+inline constexpr Nanos max_wait = crypto::seconds_ns(1);
+
+inline std::size_t tx_buffer_size(const LoopParams& p) noexcept {
+    return crypto::data_overhead + p.mtu + crypto::padding_multiple;
+}
+
+}  // namespace loop_detail
+
+unsigned tun_buffer_count(const LoopParams& p) noexcept;
+std::size_t udp_buffer_size(const LoopParams& p) noexcept;
+
+// Per-send state that must live until the send completes.
+struct Loop::TxSlot {
+    msghdr msg{};
+    iovec iov{};
+    sockaddr_in6 addr{};
+    alignas(cmsghdr) std::uint8_t control[udp_control_space]{};
+    std::int32_t tun_bid = -1;     // TUN buffer being sent, or -1: the slot's own buffer
+    std::uint16_t generation = 0;  // of the SlotPool slot, echoed in user_data
+    std::unique_ptr<std::uint8_t[]> own;
+};
+
+}  // namespace ringtun::daemon

@@ -1,0 +1,247 @@
+// The loop's requests and completion handlers. Every handler gives back the slot and the
+// buffer its completion carries, on success and on error; an error on one path re-arms that
+// path and never stops another.
+#include <liburing.h>
+
+#include <cstring>
+
+#include "daemon/loop.hpp"
+#include "daemon/loop_internal.hpp"
+#include "daemon/stats.hpp"
+#include "ring/compat.hpp"
+#include "util/log.hpp"
+
+namespace ringtun::daemon {
+
+using namespace loop_detail;
+
+namespace {
+
+std::uint64_t tag(Kind k, std::uint16_t generation = 0, std::uint32_t slot = 0,
+                  std::uint16_t bid = 0) noexcept {
+    return ring::encode({.kind = static_cast<std::uint8_t>(k),
+                         .generation = generation,
+                         .slot = slot,
+                         .buffer_id = bid});
+}
+
+std::span<std::uint8_t> as_bytes(std::span<std::byte> s) noexcept {
+    return {reinterpret_cast<std::uint8_t*>(s.data()), s.size()};
+}
+
+util::log::RateLimit error_log_limit(1, 5);
+
+}  // namespace
+
+void Loop::arm_tun_read() noexcept {
+    io_uring_sqe* sqe = ring_->get_sqe();
+    if (params_.tun_read_multishot) {
+        ring::prep_read_multishot(sqe, file_tun, tun_group);
+    } else {
+        io_uring_prep_read(sqe, file_tun, nullptr, tun_buffers_->buffer_size(), 0);
+        sqe->flags |= IOSQE_BUFFER_SELECT;
+        sqe->buf_group = tun_group;
+    }
+    sqe->flags |= IOSQE_FIXED_FILE;
+    sqe->user_data = tag(Kind::tun_read);
+    ++tun_reads_in_flight_;
+}
+
+void Loop::arm_udp_recv() noexcept {
+    io_uring_sqe* sqe = ring_->get_sqe();
+    io_uring_prep_recvmsg_multishot(sqe, file_udp, &udp_recv_msg_, 0);
+    sqe->flags |= IOSQE_FIXED_FILE | IOSQE_BUFFER_SELECT;
+    sqe->buf_group = udp_group;
+    sqe->user_data = tag(Kind::udp_recv);
+    udp_recv_armed_ = true;
+}
+
+void Loop::arm_signal_read() noexcept {
+    io_uring_sqe* sqe = ring_->get_sqe();
+    io_uring_prep_read(sqe, file_signal, &signal_byte_, 1, 0);
+    sqe->flags |= IOSQE_FIXED_FILE;
+    sqe->user_data = tag(Kind::signal);
+}
+
+void Loop::on_tun_read(const io_uring_cqe& cqe) noexcept {
+    const bool ended = !(cqe.flags & IORING_CQE_F_MORE);
+    if (ended && tun_reads_in_flight_ > 0) --tun_reads_in_flight_;
+    const auto bid = tun_buffers_->take(cqe);
+    if (cqe.res <= 0 || !bid) {
+        if (bid) (void)tun_buffers_->recycle(*bid);
+        if (cqe.res == -ENOBUFS)
+            ++counters_.rearm_enobufs;
+        else if (cqe.res == -EAGAIN)
+            ++counters_.rearm_eagain;
+        else if (cqe.res != -ECANCELED)
+            ++counters_.rearm_other;
+        return;  // the run loop re-arms while not stopping
+    }
+    if (stopping_) {
+        (void)tun_buffers_->recycle(*bid);
+        return;
+    }
+    const auto frame = as_bytes(tun_buffers_->frame(*bid));
+    const Device::Outbound out =
+        device_->on_tun_packet(frame, static_cast<std::size_t>(cqe.res), now_);
+    if (!out.peer) {
+        (void)tun_buffers_->recycle(*bid);
+        return;
+    }
+    const auto slot = tx_pool_->acquire();
+    if (!slot) {
+        ++counters_.tx_slot_exhausted;
+        (void)tun_buffers_->recycle(*bid);
+        return;
+    }
+    tx_[slot->index].generation = slot->generation;
+    send_from(slot->index, *out.peer->endpoint, frame.first(out.length), *bid);
+}
+
+void Loop::on_udp_recv(const io_uring_cqe& cqe) noexcept {
+    if (!(cqe.flags & IORING_CQE_F_MORE)) udp_recv_armed_ = false;
+    const auto bid = udp_buffers_->take(cqe);
+    if (cqe.res <= 0 || !bid) {
+        if (bid) (void)udp_buffers_->recycle(*bid);
+        if (cqe.res == -ENOBUFS)
+            ++counters_.rearm_enobufs;
+        else if (cqe.res != -ECANCELED)
+            ++counters_.udp_recv_errors;
+        return;
+    }
+    const auto buf = udp_buffers_->buffer(*bid);
+    auto* out = io_uring_recvmsg_validate(buf.data(), cqe.res, &udp_recv_msg_);
+    if (stopping_ || !out || (out->flags & MSG_TRUNC) || out->namelen > udp_recv_msg_.msg_namelen) {
+        if (!stopping_) ++counters_.truncated;
+        (void)udp_buffers_->recycle(*bid);
+        return;
+    }
+    msghdr control{};
+    control.msg_control =
+        reinterpret_cast<std::uint8_t*>(io_uring_recvmsg_name(out)) + udp_recv_msg_.msg_namelen;
+    control.msg_controllen = out->controllen;
+    const Endpoint from = endpoint_from_datagram(
+        static_cast<const sockaddr*>(io_uring_recvmsg_name(out)), out->namelen, control);
+    auto* payload = static_cast<std::uint8_t*>(io_uring_recvmsg_payload(out, &udp_recv_msg_));
+    const auto len = io_uring_recvmsg_payload_length(out, cqe.res, &udp_recv_msg_);
+    ++counters_.udp_rx_packets;
+    counters_.udp_rx_bytes += len;
+    const auto packet = device_->on_network_packet({payload, len}, from, now_);
+    if (packet.empty()) {
+        (void)udp_buffers_->recycle(*bid);
+        return;
+    }
+    write_to_tun(packet, *bid);
+}
+
+void Loop::write_to_tun(std::span<std::uint8_t> packet, std::uint16_t udp_bid) noexcept {
+    io_uring_sqe* sqe = ring_->get_sqe();
+    io_uring_prep_write(sqe, file_tun, packet.data(), static_cast<unsigned>(packet.size()), 0);
+    sqe->flags |= IOSQE_FIXED_FILE;
+    sqe->user_data = tag(Kind::tun_write, 0, 0, udp_bid);
+}
+
+void Loop::on_tun_written(const io_uring_cqe& cqe) noexcept {
+    (void)udp_buffers_->recycle(ring::decode(cqe.user_data).buffer_id);
+    if (cqe.res < 0) {
+        if (cqe.res != -ECANCELED) ++counters_.tun_write_errors;
+        if (error_log_limit.allow(now_.mono))
+            RT_LOG_WARN("TUN write failed: %s", std::strerror(-cqe.res));
+        return;
+    }
+    ++counters_.tun_write_packets;
+    counters_.tun_write_bytes += static_cast<std::uint64_t>(cqe.res);
+}
+
+std::span<std::uint8_t> Loop::acquire(std::size_t size) noexcept {
+    if (size > tx_buffer_size(params_) || stopping_) return {};
+    if (pending_tx_ < 0) {
+        const auto slot = tx_pool_->acquire();
+        if (!slot) {
+            ++counters_.tx_slot_exhausted;
+            return {};
+        }
+        pending_tx_ = slot->index;
+        tx_[slot->index].generation = slot->generation;
+    }
+    return {tx_[static_cast<std::size_t>(pending_tx_)].own.get(), size};
+}
+
+void Loop::transmit(const Endpoint& to, std::size_t length) noexcept {
+    if (pending_tx_ < 0) return;
+    const auto slot = static_cast<std::uint32_t>(pending_tx_);
+    pending_tx_ = -1;
+    send_from(slot, to, {tx_[slot].own.get(), length}, -1);
+}
+
+bool Loop::send_from(std::uint32_t slot, const Endpoint& to, std::span<const std::uint8_t> bytes,
+                     std::int32_t tun_bid) noexcept {
+    TxSlot& s = tx_[slot];
+    s.tun_bid = tun_bid;
+    s.iov = {const_cast<std::uint8_t*>(bytes.data()), bytes.size()};
+    s.msg = msghdr{};
+    s.msg.msg_iov = &s.iov;
+    s.msg.msg_iovlen = 1;
+    s.msg.msg_name = &s.addr;
+    s.msg.msg_namelen = to_socket_address(to, udp_family_, s.addr);
+    if (const std::size_t n = write_source_control(to, s.control); n > 0) {
+        s.msg.msg_control = s.control;
+        s.msg.msg_controllen = n;
+    }
+    io_uring_sqe* sqe = ring_->get_sqe();
+    io_uring_prep_sendmsg(sqe, file_udp, &s.msg, 0);
+    sqe->flags |= IOSQE_FIXED_FILE;
+    sqe->user_data = tag(Kind::udp_send, s.generation, slot);
+    return true;
+}
+
+void Loop::on_udp_sent(const io_uring_cqe& cqe) noexcept {
+    const ring::UserData ud = ring::decode(cqe.user_data);
+    if (ud.slot >= tx_.size() || !tx_pool_->is_current(ud.slot, ud.generation)) {
+        ++counters_.stale_completions;
+        return;
+    }
+    TxSlot& s = tx_[ud.slot];
+    if (s.tun_bid >= 0) (void)tun_buffers_->recycle(static_cast<std::uint16_t>(s.tun_bid));
+    s.tun_bid = -1;
+    (void)tx_pool_->release(ud.slot);
+    if (cqe.res < 0) {
+        if (cqe.res != -ECANCELED) ++counters_.send_errors;
+        if (cqe.res != -ECANCELED && error_log_limit.allow(now_.mono))
+            RT_LOG_WARN("UDP send failed: %s", std::strerror(-cqe.res));
+        return;
+    }
+    ++counters_.udp_tx_packets;
+    counters_.udp_tx_bytes += static_cast<std::uint64_t>(cqe.res);
+}
+
+void Loop::on_signal(const io_uring_cqe& cqe) noexcept {
+    if (cqe.res == 1 && signal_byte_ == 'U') log_statistics();
+    if ((cqe.res == 1 && signal_byte_ == 'T') || cqe.res == 0) {
+        if (!stopping_) RT_LOG_NOTICE("stopping on signal");
+        stopping_ = true;
+    }
+    if (!stopping_) arm_signal_read();
+}
+
+void Loop::log_statistics() const {
+    const LoopCounters& c = counters_;
+    RT_LOG_NOTICE(
+        "stats: udp rx %llu pkts %llu B, udp tx %llu pkts %llu B, tun write %llu pkts "
+        "%llu B",
+        (unsigned long long)c.udp_rx_packets, (unsigned long long)c.udp_rx_bytes,
+        (unsigned long long)c.udp_tx_packets, (unsigned long long)c.udp_tx_bytes,
+        (unsigned long long)c.tun_write_packets, (unsigned long long)c.tun_write_bytes);
+    RT_LOG_NOTICE(
+        "stats: rearm eagain %llu enobufs %llu other %llu; errors send %llu tun_write "
+        "%llu udp_recv %llu; tx_slot_exhausted %llu truncated %llu stale %llu; cq "
+        "overflow %u",
+        (unsigned long long)c.rearm_eagain, (unsigned long long)c.rearm_enobufs,
+        (unsigned long long)c.rearm_other, (unsigned long long)c.send_errors,
+        (unsigned long long)c.tun_write_errors, (unsigned long long)c.udp_recv_errors,
+        (unsigned long long)c.tx_slot_exhausted, (unsigned long long)c.truncated,
+        (unsigned long long)c.stale_completions, ring_->cq_overflow());
+    if (device_) log_device_statistics(*device_);
+}
+
+}  // namespace ringtun::daemon

@@ -1,0 +1,151 @@
+#include "daemon/udp_socket.hpp"
+
+#include <arpa/inet.h>
+#include <unistd.h>
+
+#include <cstring>
+
+namespace ringtun::daemon {
+
+namespace {
+
+bool v4_mapped(const in6_addr& a) noexcept {
+    return IN6_IS_ADDR_V4MAPPED(&a);
+}
+
+in6_addr map_v4(in_addr v4) noexcept {
+    in6_addr a{};
+    a.s6_addr[10] = a.s6_addr[11] = 0xff;
+    std::memcpy(&a.s6_addr[12], &v4, 4);
+    return a;
+}
+
+util::Result<void> set_option(int fd, int level, int name, int value, const char* what) {
+    if (setsockopt(fd, level, name, &value, sizeof value) != 0)
+        return util::fail(util::sys_error("setsockopt", errno, what));
+    return {};
+}
+
+}  // namespace
+
+util::Result<UdpSocket> UdpSocket::open(std::uint16_t port) {
+    UdpSocket s;
+    s.fd.reset(::socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    if (!s.fd && errno == EAFNOSUPPORT) {
+        s.family = AF_INET;
+        s.fd.reset(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    }
+    if (!s.fd) return util::fail(util::sys_error("socket", errno, "UDP"));
+    const int fd = s.fd.get();
+    if (s.family == AF_INET6) {
+        if (auto r = set_option(fd, IPPROTO_IPV6, IPV6_V6ONLY, 0, "IPV6_V6ONLY"); !r)
+            return util::fail(r.error());
+        if (auto r = set_option(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1, "IPV6_RECVPKTINFO"); !r)
+            return util::fail(r.error());
+    }
+    // On a dual-stack socket IPV6_PKTINFO covers IPv4 too (as a v4-mapped address); IP_PKTINFO
+    // there reports stale data for v4-mapped datagrams (seen on 6.18), so enable it only on
+    // an IPv4-only socket.
+    if (s.family == AF_INET)
+        if (auto r = set_option(fd, IPPROTO_IP, IP_PKTINFO, 1, "IP_PKTINFO"); !r)
+            return util::fail(r.error());
+    // Deep socket buffers absorb bursts while the loop is busy; failure only costs throughput.
+    const int bytes = 8 << 20;
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof bytes) != 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes);
+    if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &bytes, sizeof bytes) != 0)
+        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof bytes);
+
+    sockaddr_in6 addr6{};
+    sockaddr_in addr4{};
+    int rc;
+    if (s.family == AF_INET6) {
+        addr6.sin6_family = AF_INET6;
+        addr6.sin6_addr = in6addr_any;
+        addr6.sin6_port = htons(port);
+        rc = ::bind(fd, reinterpret_cast<sockaddr*>(&addr6), sizeof addr6);
+    } else {
+        addr4.sin_family = AF_INET;
+        addr4.sin_port = htons(port);
+        rc = ::bind(fd, reinterpret_cast<sockaddr*>(&addr4), sizeof addr4);
+    }
+    if (rc != 0)
+        return util::fail(util::sys_error("bind", errno, "UDP port " + std::to_string(port)));
+    sockaddr_storage bound{};
+    socklen_t len = sizeof bound;
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &len) != 0)
+        return util::fail(util::sys_error("getsockname", errno));
+    s.port = ntohs(s.family == AF_INET6 ? reinterpret_cast<sockaddr_in6&>(bound).sin6_port
+                                        : reinterpret_cast<sockaddr_in&>(bound).sin_port);
+    return s;
+}
+
+socklen_t to_socket_address(const Endpoint& to, int family, sockaddr_in6& out) noexcept {
+    if (family == AF_INET || to.family() == AF_INET6) {
+        std::memcpy(&out, &to.addr, to.length());
+        return to.length();
+    }
+    out = sockaddr_in6{};
+    out.sin6_family = AF_INET6;
+    out.sin6_port = to.addr.in4.sin_port;
+    out.sin6_addr = map_v4(to.addr.in4.sin_addr);
+    return sizeof out;
+}
+
+Endpoint endpoint_from_datagram(const sockaddr* name, socklen_t name_len,
+                                const msghdr& control) noexcept {
+    Endpoint e = Endpoint::from_sockaddr(name, name_len);
+    if (e.family() == AF_INET6 && v4_mapped(e.addr.in6.sin6_addr)) {
+        const sockaddr_in6 v6 = e.addr.in6;
+        e = Endpoint{};
+        e.addr.in4.sin_family = AF_INET;
+        e.addr.in4.sin_port = v6.sin6_port;
+        std::memcpy(&e.addr.in4.sin_addr, &v6.sin6_addr.s6_addr[12], 4);
+    }
+    for (cmsghdr* c = CMSG_FIRSTHDR(&control); c;
+         c = CMSG_NXTHDR(const_cast<msghdr*>(&control), c)) {
+        if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+            in_pktinfo info;
+            std::memcpy(&info, CMSG_DATA(c), sizeof info);
+            e.local = map_v4(info.ipi_addr);
+            e.local_ifindex = static_cast<std::uint32_t>(info.ipi_ifindex);
+            e.has_local = true;
+        } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+            in6_pktinfo info;
+            std::memcpy(&info, CMSG_DATA(c), sizeof info);
+            e.local = info.ipi6_addr;
+            e.local_ifindex = info.ipi6_ifindex;
+            e.has_local = true;
+        }
+    }
+    return e;
+}
+
+std::size_t write_source_control(const Endpoint& to, std::span<std::uint8_t> control) noexcept {
+    if (!to.has_local) return 0;
+    std::memset(control.data(), 0, control.size());
+    msghdr m{};
+    m.msg_control = control.data();
+    m.msg_controllen = control.size();
+    cmsghdr* c = CMSG_FIRSTHDR(&m);
+    if (to.family() == AF_INET) {
+        in_pktinfo info{};
+        std::memcpy(&info.ipi_spec_dst, &to.local.s6_addr[12], 4);
+        c->cmsg_level = IPPROTO_IP;
+        c->cmsg_type = IP_PKTINFO;
+        c->cmsg_len = CMSG_LEN(sizeof info);
+        std::memcpy(CMSG_DATA(c), &info, sizeof info);
+        return CMSG_SPACE(sizeof info);
+    }
+    in6_pktinfo info{};
+    info.ipi6_addr = to.local;
+    // A link-local source is ambiguous without its interface; others route normally.
+    if (IN6_IS_ADDR_LINKLOCAL(&to.local)) info.ipi6_ifindex = to.local_ifindex;
+    c->cmsg_level = IPPROTO_IPV6;
+    c->cmsg_type = IPV6_PKTINFO;
+    c->cmsg_len = CMSG_LEN(sizeof info);
+    std::memcpy(CMSG_DATA(c), &info, sizeof info);
+    return CMSG_SPACE(sizeof info);
+}
+
+}  // namespace ringtun::daemon
