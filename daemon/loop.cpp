@@ -22,11 +22,22 @@ unsigned round_up_pow2(unsigned v) noexcept {
     return std::bit_ceil(std::max(v, 1u));
 }
 
+unsigned rearm_watermark(const ring::BufferRing& b) noexcept {
+    return std::max(1u, b.count() / 8);
+}
+
 }  // namespace
 
 unsigned tun_buffer_count(const LoopParams& p) noexcept {
-    // Each TUN buffer stays out until its send completes: room for every send plus read-ahead.
-    return std::min(round_up_pow2(p.tx_slots + 64), ring::BufferRing::kMaxCount);
+    // Each TUN buffer stays out until its send completes, so the TUN ring holds no more
+    // buffers than there are data send slots: when sends back up, TUN reads run dry
+    // (-ENOBUFS) and the TUN queue pushes back on the sender, instead of packets being read
+    // and then dropped for want of a slot.
+    return std::min(std::bit_floor(std::max(p.tx_slots, 1u)), ring::BufferRing::kMaxCount);
+}
+
+unsigned tx_slot_count(const LoopParams& p) noexcept {
+    return p.tx_slots + control_tx_reserve;
 }
 
 std::size_t udp_buffer_size(const LoopParams& p) noexcept {
@@ -47,7 +58,7 @@ util::Result<std::unique_ptr<Loop>> Loop::create(const LoopParams& params, int t
     const unsigned tun_reads = p.tun_read_multishot ? 1 : p.tun_rx_slots;
     // Completions that can be pending at once: one per buffer of each ring, one per send,
     // plus the TUN reads, the signal read and cancellations.
-    const unsigned worst = tun_buffer_count(p) + p.udp_rx_slots + p.tx_slots + tun_reads + 8;
+    const unsigned worst = tun_buffer_count(p) + p.udp_rx_slots + tx_slot_count(p) + tun_reads + 8;
     if (worst > cq) {
         return util::fail(util::make_error(
             "[ring]", "entries = " + std::to_string(p.entries) + " gives a completion queue of " +
@@ -87,10 +98,10 @@ util::Result<void> Loop::setup(int tun_fd, const UdpSocket& udp, ring::SignalPip
     if (!udpb) return util::fail(udpb.error());
     udp_buffers_ = std::move(*udpb);
 
-    tx_.resize(params_.tx_slots);
+    tx_.resize(tx_slot_count(params_));
     for (auto& s : tx_)
         s.own = std::make_unique<std::uint8_t[]>(tx_buffer_size(params_));
-    tx_pool_ = std::make_unique<ring::SlotPool>(params_.tx_slots);
+    tx_pool_ = std::make_unique<ring::SlotPool>(tx_slot_count(params_));
 
     udp_recv_msg_.msg_namelen =
         udp_family_ == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
@@ -98,7 +109,8 @@ util::Result<void> Loop::setup(int tun_fd, const UdpSocket& udp, ring::SignalPip
     RT_LOG_INFO(
         "loop: TUN reads %s, %u TUN buffers, %u UDP buffers of %zu bytes, %u tx slots",
         params_.tun_read_multishot ? "multishot" : std::to_string(params_.tun_rx_slots).c_str(),
-        tun_buffers_->count(), udp_buffers_->count(), udp_buffer_size(params_), params_.tx_slots);
+        tun_buffers_->count(), udp_buffers_->count(), udp_buffer_size(params_),
+        tx_slot_count(params_));
     return {};
 }
 
@@ -118,8 +130,11 @@ util::Result<unsigned> Loop::run(Device& device) {
     arm_signal_read();
     device.start(now_);
     while (!stopping_) {
-        if (!udp_recv_armed_ && udp_buffers_->lent() > 0) arm_udp_recv();
-        if (tun_reads_in_flight_ == 0 && tun_buffers_->lent() > 0) arm_tun_read();
+        // After -ENOBUFS, re-arm once a share of the buffers is back, not at the first one.
+        if (!udp_recv_armed_ && udp_buffers_->lent() >= rearm_watermark(*udp_buffers_))
+            arm_udp_recv();
+        if (tun_reads_in_flight_ == 0 && tun_buffers_->lent() >= rearm_watermark(*tun_buffers_))
+            arm_tun_read();
         while (!params_.tun_read_multishot && tun_reads_in_flight_ < params_.tun_rx_slots &&
                tun_buffers_->lent() > tun_reads_in_flight_)
             arm_tun_read();

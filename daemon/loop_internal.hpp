@@ -20,6 +20,9 @@ inline constexpr std::uint16_t tun_group = 1;
 inline constexpr std::uint16_t udp_group = 2;
 inline constexpr unsigned file_tun = 0, file_udp = 1, file_signal = 2;
 inline constexpr Nanos max_wait = crypto::seconds_ns(1);
+// Send slots beyond tx_slots for messages the device builds (handshakes, keepalives, cookie
+// replies, a peer's staged packets), so a data burst cannot starve them.
+inline constexpr unsigned control_tx_reserve = 144;
 
 inline std::size_t tx_buffer_size(const LoopParams& p) noexcept {
     return crypto::data_overhead + p.mtu + crypto::padding_multiple;
@@ -28,6 +31,7 @@ inline std::size_t tx_buffer_size(const LoopParams& p) noexcept {
 }  // namespace loop_detail
 
 unsigned tun_buffer_count(const LoopParams& p) noexcept;
+unsigned tx_slot_count(const LoopParams& p) noexcept;
 std::size_t udp_buffer_size(const LoopParams& p) noexcept;
 
 // Per-send state that must live until the send completes.
