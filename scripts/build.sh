@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Configures and builds ringtun. Usage: scripts/build.sh [--sanitize]
+# Configures and builds ringtun. Usage: scripts/build.sh [--sanitize] [TARGET...]
 #   default      -> build/        (RelWithDebInfo)
 #   --sanitize   -> build-asan/   (ASan + UBSan)
+#   TARGET...    -> only these targets (default: everything, tests included)
 # Prints the build directory on the last line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,7 +12,10 @@ flags=()
 if [ "${1:-}" = "--sanitize" ]; then
   dir=build-asan
   flags+=(-DRINGTUN_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug)
+  shift
 fi
+targets=()
+for t in "$@"; do targets+=(--target "$t"); done
 cmake -S . -B "$dir" "${flags[@]}" >/dev/null
-cmake --build "$dir" -j "$(nproc)"
+cmake --build "$dir" -j "$(nproc)" "${targets[@]}"
 echo "$dir"
