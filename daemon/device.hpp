@@ -123,7 +123,7 @@ class Device {
     void update_endpoint(Peer& peer, const Endpoint& from) noexcept;
     void on_authenticated_receive(Peer& peer, const Now& now) noexcept;
 
-    // device_timers.cpp
+    // device.cpp
     void on_peer_timers(Peer& peer, unsigned fired, const Now& now) noexcept;
 
     crypto::Identity identity_;

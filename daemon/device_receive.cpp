@@ -63,6 +63,8 @@ bool Device::handshake_admitted(std::span<std::uint8_t> message, const Endpoint&
             std::memcpy(buf.data(), &reply, sizeof reply);
             tx_.transmit(from, sizeof reply);
             ++counters_.cookie_replies_sent;
+        } else {
+            counters_.drops.add(Drop::no_tx_buffer);
         }
         counters_.drops.add(Drop::under_load_cookie);
         return false;
@@ -160,8 +162,9 @@ void Device::on_response(std::span<std::uint8_t> message, const Endpoint& from,
     ++counters_.handshakes_completed;
     RT_LOG_INFO("%s: handshake complete (initiator), endpoint %s", peer.label().c_str(),
                 peer.endpoint->to_string().c_str());
-    send_keepalive(peer, now);  // confirms the session to the responder, flushes staged
+    // Receive-side timer updates first: the flush below arms timers that must survive them.
     on_authenticated_receive(peer, now);
+    send_keepalive(peer, now);  // confirms the session to the responder, flushes staged
 }
 
 void Device::on_cookie_reply(std::span<std::uint8_t> message, const Now& now) noexcept {
@@ -196,6 +199,9 @@ std::span<std::uint8_t> Device::on_data(std::span<std::uint8_t> message, const E
         return {};
     }
     update_endpoint(peer, from);
+    // Receive-side timer updates before anything is sent in response, so that timers armed by
+    // those sends (new_handshake) are not disarmed again.
+    on_authenticated_receive(peer, now);
     if (peer.confirm_if_next(session, index_)) {
         peer.timers.on_handshake_complete();
         peer.sent_lastminute_handshake = false;
@@ -214,7 +220,6 @@ std::span<std::uint8_t> Device::on_data(std::span<std::uint8_t> message, const E
         peer.sent_lastminute_handshake = true;
         send_initiation(peer, now, false);
     }
-    on_authenticated_receive(peer, now);
     peer.rx_bytes += message.size();
     if (opened.packet.empty()) return {};  // keepalive
     peer.timers.on_data_received(now.mono);

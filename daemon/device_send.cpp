@@ -36,6 +36,10 @@ Device::Outbound Device::on_tun_packet(std::span<std::uint8_t> buffer, std::size
                                        const Now& now) noexcept {
     ++counters_.tun_rx_packets;
     counters_.tun_rx_bytes += packet_len;
+    if (packet_len > mtu_) {
+        counters_.drops.add(Drop::tun_malformed);
+        return {};
+    }
     const auto packet = buffer.subspan(crypto::data_header_len, packet_len);
     int family = 0;
     const std::uint8_t* dst = destination(packet, family);
@@ -73,7 +77,9 @@ void Device::after_data_sent(Peer& peer, const crypto::Session& session, bool ke
                              const Now& now) noexcept {
     peer.timers.on_authenticated_packet_traversal(now.mono);
     peer.timers.on_authenticated_packet_sent();
-    if (!keepalive) peer.timers.on_data_sent(now.mono, jitter());
+    // Draw jitter only when the timer is actually armed: not once per packet.
+    if (!keepalive && !peer.timers.armed(Timer::new_handshake))
+        peer.timers.on_data_sent(now.mono, jitter());
     // Keep the key fresh: rekey after REKEY_AFTER_MESSAGES, or REKEY_AFTER_TIME if we
     // initiated the session (the responder waits, so both sides do not rekey at once).
     const bool old =
@@ -141,7 +147,9 @@ void Device::send_initiation(Peer& peer, const Now& now, bool is_retry) noexcept
     peer.last_initiation_sent = now.mono;
     std::span<std::uint8_t> buf = tx_.acquire(sizeof(crypto::MessageInitiation));
     if (buf.empty()) {
+        // Count it as sent for the timers, so the retransmit timer tries again.
         counters_.drops.add(Drop::no_tx_buffer);
+        peer.timers.on_handshake_initiated(now.mono, jitter());
         return;
     }
     crypto::MessageInitiation msg;
