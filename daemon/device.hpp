@@ -91,6 +91,10 @@ class Device {
     // network → TUN. Returns the packet to write to the TUN (inside `message`), or empty.
     std::span<std::uint8_t> on_network_packet(std::span<std::uint8_t> message, const Endpoint& from,
                                               const Now& now) noexcept;
+    // The peer the last on_network_packet() message authenticated for (an accepted
+    // initiation or response, or data that opened), else null. A TCP connection is attached to
+    // a peer only on this evidence.
+    Peer* last_authenticated_peer() const noexcept { return last_authenticated_; }
 
     // Acts on every expired timer.
     void on_timers(const Now& now) noexcept;
@@ -137,6 +141,7 @@ class Device {
     AllowedIps<Peer*> allowed_ips_;
     PeerIndex index_;
     DeviceCounters counters_;
+    Peer* last_authenticated_ = nullptr;
 };
 
 }  // namespace ringtun::daemon

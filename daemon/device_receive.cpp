@@ -25,6 +25,7 @@ const std::uint8_t* source(std::span<const std::uint8_t> p, int& family) noexcep
 
 std::span<std::uint8_t> Device::on_network_packet(std::span<std::uint8_t> message,
                                                   const Endpoint& from, const Now& now) noexcept {
+    last_authenticated_ = nullptr;
     const auto type = crypto::classify(message);
     if (!type) {
         counters_.drops.add(Drop::malformed);
@@ -236,7 +237,8 @@ std::span<std::uint8_t> Device::on_data(std::span<std::uint8_t> message, const E
 
 void Device::update_endpoint(Peer& peer, const Endpoint& from) noexcept {
     // Roaming: only ever called after a packet from `from` authenticated.
-    if (peer.endpoint && peer.endpoint->same_address(from) &&
+    last_authenticated_ = &peer;
+    if (peer.endpoint && peer.endpoint->same_address(from) && peer.endpoint->tcp == from.tcp &&
         peer.endpoint->tcp_connection == from.tcp_connection &&
         peer.endpoint->has_local == from.has_local &&
         std::memcmp(&peer.endpoint->local, &from.local, sizeof from.local) == 0)

@@ -30,7 +30,7 @@ std::string Endpoint::to_string() const {
     } else {
         s = "(none)";
     }
-    if (tcp_connection != 0) s += "/tcp";
+    if (tcp) s += "/tcp";
     return s;
 }
 

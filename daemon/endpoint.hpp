@@ -22,7 +22,10 @@ struct Endpoint {
     in6_addr local{};
     std::uint32_t local_ifindex = 0;
     bool has_local = false;
-    // TCP connection handle (slot + generation) when the peer is reached over TCP; 0 = UDP.
+    // Reached over TCP (a configured `transport = "tcp"` peer, or one whose last authenticated
+    // packet came over a TCP connection). tcp_connection names that connection
+    // (ConnectionHandle: slot + generation); 0 = the dialer for this address decides.
+    bool tcp = false;
     std::uint64_t tcp_connection = 0;
 
     int family() const noexcept { return addr.sa.sa_family; }

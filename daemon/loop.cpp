@@ -9,6 +9,7 @@
 #include <string>
 
 #include "daemon/loop_internal.hpp"
+#include "daemon/tcp_transport.hpp"
 #include "ring/compat.hpp"
 #include "util/log.hpp"
 
@@ -51,30 +52,39 @@ Loop::Loop(const LoopParams& params, int udp_family) : params_(params), udp_fami
 Loop::~Loop() = default;
 
 util::Result<std::unique_ptr<Loop>> Loop::create(const LoopParams& params, int tun_fd,
-                                                 const UdpSocket& udp, ring::SignalPipe& signals) {
+                                                 const UdpSocket& udp, ring::SignalPipe& signals,
+                                                 TcpSetup tcp) {
     LoopParams p = params;
     p.udp_rx_slots = std::min(round_up_pow2(p.udp_rx_slots), ring::BufferRing::kMaxCount);
+    p.tcp_rx_buffers = std::min(round_up_pow2(p.tcp_rx_buffers), 1024u);
     const unsigned cq = p.entries * 4;
     const unsigned tun_reads = p.tun_read_multishot ? 1 : p.tun_rx_slots;
     // Completions that can be pending at once: one per buffer of each ring, one per send,
-    // plus the TUN reads, the signal read and cancellations.
-    const unsigned worst = tun_buffer_count(p) + p.udp_rx_slots + tx_slot_count(p) + tun_reads + 8;
+    // plus the TUN reads, the signal read and cancellations; with TCP, per connection its
+    // buffers, a send and a connect, plus the accept.
+    const unsigned tcp_pending =
+        tcp.enabled() ? p.tcp_max_connections * (p.tcp_rx_buffers + 2) + 1 : 0;
+    const unsigned worst =
+        tun_buffer_count(p) + p.udp_rx_slots + tx_slot_count(p) + tun_reads + tcp_pending + 8;
     if (worst > cq) {
         return util::fail(util::make_error(
             "[ring]", "entries = " + std::to_string(p.entries) + " gives a completion queue of " +
                           std::to_string(cq) + " but up to " + std::to_string(worst) +
                           " completions can be pending (tx_slots " + std::to_string(p.tx_slots) +
                           " + their TUN buffers, udp_rx_slots " + std::to_string(p.udp_rx_slots) +
-                          ", TUN reads " + std::to_string(tun_reads) + "); raise entries to " +
+                          ", TUN reads " + std::to_string(tun_reads) + ", TCP " +
+                          std::to_string(tcp_pending) + "); raise entries to " +
                           std::to_string(round_up_pow2((worst + 3) / 4)) +
                           " or lower the slot counts"));
     }
     std::unique_ptr<Loop> loop(new Loop(p, udp.family));
-    if (auto r = loop->setup(tun_fd, udp, signals); !r) return util::fail(r.error());
+    if (auto r = loop->setup(tun_fd, udp, signals, std::move(tcp)); !r)
+        return util::fail(r.error());
     return loop;
 }
 
-util::Result<void> Loop::setup(int tun_fd, const UdpSocket& udp, ring::SignalPipe& signals) {
+util::Result<void> Loop::setup(int tun_fd, const UdpSocket& udp, ring::SignalPipe& signals,
+                               TcpSetup tcp) {
     auto ring = ring::Ring::create({.entries = params_.entries,
                                     .cq_entries = params_.entries * 4,
                                     .sqpoll_idle_ms = params_.sqpoll_idle_ms});
@@ -87,7 +97,7 @@ util::Result<void> Loop::setup(int tun_fd, const UdpSocket& udp, ring::SignalPip
         *ring_, {.group_id = tun_group,
                  .count = tun_buffer_count(params_),
                  .buffer_size = static_cast<std::uint32_t>(params_.mtu),
-                 .headroom = crypto::data_header_len,
+                 .headroom = frame_prefix + crypto::data_header_len,
                  .tailroom = crypto::padding_multiple + crypto::data_tag_len});
     if (!tun) return util::fail(tun.error());
     tun_buffers_ = std::move(*tun);
@@ -106,6 +116,8 @@ util::Result<void> Loop::setup(int tun_fd, const UdpSocket& udp, ring::SignalPip
     udp_recv_msg_.msg_namelen =
         udp_family_ == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
     udp_recv_msg_.msg_controllen = udp_control_space;
+    if (tcp.enabled())
+        tcp_ = std::make_unique<TcpTransport>(*this, tcp.listener, std::move(tcp.dial));
     RT_LOG_INFO(
         "loop: TUN reads %s, %u TUN buffers, %u UDP buffers of %zu bytes, %u tx slots",
         params_.tun_read_multishot ? "multishot" : std::to_string(params_.tun_rx_slots).c_str(),
@@ -138,7 +150,9 @@ util::Result<unsigned> Loop::run(Device& device) {
         while (!params_.tun_read_multishot && tun_reads_in_flight_ < params_.tun_rx_slots &&
                tun_buffers_->lent() > tun_reads_in_flight_)
             arm_tun_read();
-        const Nanos deadline = device.next_deadline();
+        if (tcp_) tcp_->arm(now_.mono);
+        Nanos deadline = device.next_deadline();
+        if (tcp_) deadline = std::min(deadline, tcp_->next_deadline());
         const Nanos wait =
             deadline <= now_.mono ? 0 : std::min<Nanos>(deadline - now_.mono, max_wait);
         const int r = ring_->submit_and_wait(wait == 0 ? 0 : 1, std::chrono::nanoseconds(wait));
@@ -149,6 +163,7 @@ util::Result<unsigned> Loop::run(Device& device) {
         tun_buffers_->commit();
         udp_buffers_->commit();
         if (device.next_deadline() <= now_.mono) device.on_timers(now_);
+        if (tcp_) tcp_->sweep(now_.mono);
     }
     unsigned cancelled = 0;
     shutdown_and_drain(cancelled);
@@ -164,6 +179,7 @@ void Loop::shutdown_and_drain(unsigned& cancelled) noexcept {
                              std::chrono::milliseconds(800));
     tun_buffers_->commit();
     udp_buffers_->commit();
+    if (tcp_) tcp_->close_all();
     RT_LOG_NOTICE(
         "shutdown: %u requests in flight, %u cancelled, %u left; %u TUN and %u UDP "
         "buffers held, %u tx slots in use",
@@ -185,8 +201,23 @@ void Loop::dispatch(const io_uring_cqe& cqe) noexcept {
         case Kind::tun_write:
             on_tun_written(cqe);
             return;
+        case Kind::tun_write_tx:
+            on_tun_written_tx(cqe);
+            return;
         case Kind::signal:
             on_signal(cqe);
+            return;
+        case Kind::tcp_accept:
+            if (tcp_) tcp_->on_accept(cqe);
+            return;
+        case Kind::tcp_connect:
+            if (tcp_) tcp_->on_connect(cqe);
+            return;
+        case Kind::tcp_recv:
+            if (tcp_) tcp_->on_recv(cqe);
+            return;
+        case Kind::tcp_send:
+            if (tcp_) tcp_->on_sent(cqe);
             return;
     }
     ++counters_.stale_completions;

@@ -40,6 +40,15 @@ struct LoopParams {
     unsigned tx_slots = 512;      // sends in flight
     unsigned sqpoll_idle_ms = 0;
     std::size_t mtu = 1420;
+    unsigned tcp_rx_buffers = 8;  // per TCP connection (power of two)
+    unsigned tcp_max_connections = 256;
+};
+
+// The TCP transport's sockets: a listener (or none) and the endpoints of peers we dial.
+struct TcpSetup {
+    int listener = -1;
+    std::vector<Endpoint> dial;
+    bool enabled() const noexcept { return listener >= 0 || !dial.empty(); }
 };
 
 struct LoopCounters {
@@ -51,19 +60,23 @@ struct LoopCounters {
     std::uint64_t tx_slot_exhausted = 0, truncated = 0, stale_completions = 0;
 };
 
+class TcpTransport;
+
 class Loop final : public Transmitter {
   public:
     // Checks the slot counts against the ring size, creates the ring, buffer rings and slots,
     // and registers the files. The fds stay owned by the caller and must outlive the Loop.
     static util::Result<std::unique_ptr<Loop>> create(const LoopParams& params, int tun_fd,
                                                       const UdpSocket& udp,
-                                                      ring::SignalPipe& signals);
+                                                      ring::SignalPipe& signals, TcpSetup tcp = {});
     ~Loop() override;
 
     // Runs until SIGTERM/SIGINT; returns the number of requests cancelled at shutdown.
     util::Result<unsigned> run(Device& device);
 
     const LoopCounters& counters() const noexcept { return counters_; }
+    // Null when the TCP transport is not configured.
+    const TcpTransport* tcp() const noexcept { return tcp_.get(); }
     void log_statistics() const;
 
     // Transmitter (used by the device while it handles a packet or a timer).
@@ -71,9 +84,11 @@ class Loop final : public Transmitter {
     void transmit(const Endpoint& to, std::size_t length) noexcept override;
 
   private:
+    friend class TcpTransport;
     struct TxSlot;
     Loop(const LoopParams& params, int udp_family);
-    util::Result<void> setup(int tun_fd, const UdpSocket& udp, ring::SignalPipe& signals);
+    util::Result<void> setup(int tun_fd, const UdpSocket& udp, ring::SignalPipe& signals,
+                             TcpSetup tcp);
 
     void arm_tun_read() noexcept;
     void arm_udp_recv() noexcept;
@@ -85,6 +100,14 @@ class Loop final : public Transmitter {
     void on_tun_written(const io_uring_cqe& cqe) noexcept;
     void on_signal(const io_uring_cqe& cqe) noexcept;
     void write_to_tun(std::span<std::uint8_t> packet, std::uint16_t udp_bid) noexcept;
+    // Copies `packet` into a transmit slot and writes it to the TUN from there.
+    void write_copy_to_tun(std::span<const std::uint8_t> packet) noexcept;
+    void on_tun_written_tx(const io_uring_cqe& cqe) noexcept;
+    // Frees a transmit slot and the TUN buffer it was sending, if any.
+    void release_tx(std::uint32_t slot) noexcept;
+    // Hands the framed message in tx slot `slot` (prefix + `length` bytes) to its transport.
+    void dispatch_send(std::uint32_t slot, const Endpoint& to, std::uint8_t* message,
+                       std::size_t length, std::int32_t tun_bid) noexcept;
     bool send_from(std::uint32_t slot, const Endpoint& to, std::span<const std::uint8_t> bytes,
                    std::int32_t tun_bid) noexcept;
     void refresh_now() noexcept;
@@ -97,6 +120,7 @@ class Loop final : public Transmitter {
     std::unique_ptr<ring::BufferRing> udp_buffers_;
     std::vector<TxSlot> tx_;
     std::unique_ptr<ring::SlotPool> tx_pool_;
+    std::unique_ptr<TcpTransport> tcp_;
     std::int64_t pending_tx_ = -1;  // slot lent by acquire(), awaiting transmit()
     msghdr udp_recv_msg_{};         // template of the multishot recvmsg: name and control sizes
     char signal_byte_ = 0;

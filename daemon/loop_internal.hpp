@@ -14,7 +14,18 @@ namespace ringtun::daemon {
 
 namespace loop_detail {
 
-enum class Kind : std::uint8_t { tun_read = 1, udp_recv, udp_send, tun_write, signal };
+enum class Kind : std::uint8_t {
+    tun_read = 1,
+    udp_recv,
+    udp_send,
+    tun_write,     // from a UDP receive buffer
+    tun_write_tx,  // from a transmit slot's own buffer (packets that came over TCP)
+    signal,
+    tcp_accept,
+    tcp_connect,
+    tcp_recv,
+    tcp_send,
+};
 
 inline constexpr std::uint16_t tun_group = 1;
 inline constexpr std::uint16_t udp_group = 2;
@@ -24,6 +35,12 @@ inline constexpr Nanos max_wait = crypto::seconds_ns(1);
 // replies, a peer's staged packets), so a data burst cannot starve them.
 inline constexpr unsigned control_tx_reserve = 144;
 
+// Every outgoing message is built after this many bytes, where the TCP transport writes its
+// 2-byte big-endian length; UDP sends start after it.
+inline constexpr std::size_t frame_prefix = 2;
+inline constexpr std::uint32_t tcp_buffer_size = 8192;
+
+// Usable bytes of a transmit slot's own buffer (after the frame prefix).
 inline std::size_t tx_buffer_size(const LoopParams& p) noexcept {
     return crypto::data_overhead + p.mtu + crypto::padding_multiple;
 }
@@ -42,6 +59,7 @@ struct Loop::TxSlot {
     alignas(cmsghdr) std::uint8_t control[udp_control_space]{};
     std::int32_t tun_bid = -1;     // TUN buffer being sent, or -1: the slot's own buffer
     std::uint16_t generation = 0;  // of the SlotPool slot, echoed in user_data
+    std::int32_t next = -1;        // next slot of a TCP send batch
     std::unique_ptr<std::uint8_t[]> own;
 };
 

@@ -8,6 +8,7 @@
 #include "daemon/loop.hpp"
 #include "daemon/loop_internal.hpp"
 #include "daemon/stats.hpp"
+#include "daemon/tcp_transport.hpp"
 #include "ring/compat.hpp"
 #include "util/log.hpp"
 
@@ -81,9 +82,10 @@ void Loop::on_tun_read(const io_uring_cqe& cqe) noexcept {
         (void)tun_buffers_->recycle(*bid);
         return;
     }
+    // The frame is [prefix | header | packet | pad + tag]; the device sees it from the header.
     const auto frame = as_bytes(tun_buffers_->frame(*bid));
-    const Device::Outbound out =
-        device_->on_tun_packet(frame, static_cast<std::size_t>(cqe.res), now_);
+    const Device::Outbound out = device_->on_tun_packet(frame.subspan(frame_prefix),
+                                                        static_cast<std::size_t>(cqe.res), now_);
     if (!out.peer) {
         (void)tun_buffers_->recycle(*bid);
         return;
@@ -95,7 +97,7 @@ void Loop::on_tun_read(const io_uring_cqe& cqe) noexcept {
         return;
     }
     tx_[slot->index].generation = slot->generation;
-    send_from(slot->index, *out.peer->endpoint, frame.first(out.length), *bid);
+    dispatch_send(slot->index, *out.peer->endpoint, frame.data() + frame_prefix, out.length, *bid);
 }
 
 void Loop::on_udp_recv(const io_uring_cqe& cqe) noexcept {
@@ -164,14 +166,70 @@ std::span<std::uint8_t> Loop::acquire(std::size_t size) noexcept {
         pending_tx_ = slot->index;
         tx_[slot->index].generation = slot->generation;
     }
-    return {tx_[static_cast<std::size_t>(pending_tx_)].own.get(), size};
+    return {tx_[static_cast<std::size_t>(pending_tx_)].own.get() + frame_prefix, size};
 }
 
 void Loop::transmit(const Endpoint& to, std::size_t length) noexcept {
     if (pending_tx_ < 0) return;
     const auto slot = static_cast<std::uint32_t>(pending_tx_);
     pending_tx_ = -1;
-    send_from(slot, to, {tx_[slot].own.get(), length}, -1);
+    dispatch_send(slot, to, tx_[slot].own.get() + frame_prefix, length, -1);
+}
+
+void Loop::dispatch_send(std::uint32_t slot, const Endpoint& to, std::uint8_t* message,
+                         std::size_t length, std::int32_t tun_bid) noexcept {
+    if (!to.tcp) {
+        send_from(slot, to, {message, length}, tun_bid);
+        return;
+    }
+    // TCP frame: the 2-byte big-endian length goes into the prefix room before the message.
+    TxSlot& s = tx_[slot];
+    s.tun_bid = tun_bid;
+    message[-2] = static_cast<std::uint8_t>(length >> 8);
+    message[-1] = static_cast<std::uint8_t>(length);
+    s.iov = {message - frame_prefix, length + frame_prefix};
+    if (tcp_)
+        tcp_->send(to, slot);
+    else
+        release_tx(slot);
+}
+
+void Loop::release_tx(std::uint32_t slot) noexcept {
+    TxSlot& s = tx_[slot];
+    if (s.tun_bid >= 0) (void)tun_buffers_->recycle(static_cast<std::uint16_t>(s.tun_bid));
+    s.tun_bid = -1;
+    (void)tx_pool_->release(slot);
+}
+
+void Loop::write_copy_to_tun(std::span<const std::uint8_t> packet) noexcept {
+    const auto slot = tx_pool_->acquire();
+    if (!slot || packet.size() > tx_buffer_size(params_)) {
+        if (slot) (void)tx_pool_->release(slot->index);
+        ++counters_.tx_slot_exhausted;
+        return;
+    }
+    TxSlot& s = tx_[slot->index];
+    s.generation = slot->generation;
+    std::memcpy(s.own.get(), packet.data(), packet.size());
+    io_uring_sqe* sqe = ring_->get_sqe();
+    io_uring_prep_write(sqe, file_tun, s.own.get(), static_cast<unsigned>(packet.size()), 0);
+    sqe->flags |= IOSQE_FIXED_FILE;
+    sqe->user_data = tag(Kind::tun_write_tx, s.generation, slot->index);
+}
+
+void Loop::on_tun_written_tx(const io_uring_cqe& cqe) noexcept {
+    const ring::UserData ud = ring::decode(cqe.user_data);
+    if (ud.slot >= tx_.size() || !tx_pool_->is_current(ud.slot, ud.generation)) {
+        ++counters_.stale_completions;
+        return;
+    }
+    release_tx(ud.slot);
+    if (cqe.res < 0) {
+        if (cqe.res != -ECANCELED) ++counters_.tun_write_errors;
+        return;
+    }
+    ++counters_.tun_write_packets;
+    counters_.tun_write_bytes += static_cast<std::uint64_t>(cqe.res);
 }
 
 bool Loop::send_from(std::uint32_t slot, const Endpoint& to, std::span<const std::uint8_t> bytes,
@@ -201,10 +259,7 @@ void Loop::on_udp_sent(const io_uring_cqe& cqe) noexcept {
         ++counters_.stale_completions;
         return;
     }
-    TxSlot& s = tx_[ud.slot];
-    if (s.tun_bid >= 0) (void)tun_buffers_->recycle(static_cast<std::uint16_t>(s.tun_bid));
-    s.tun_bid = -1;
-    (void)tx_pool_->release(ud.slot);
+    release_tx(ud.slot);
     if (cqe.res < 0) {
         if (cqe.res != -ECANCELED) ++counters_.send_errors;
         if (cqe.res != -ECANCELED && error_log_limit.allow(now_.mono))
@@ -241,6 +296,23 @@ void Loop::log_statistics() const {
         (unsigned long long)c.tun_write_errors, (unsigned long long)c.udp_recv_errors,
         (unsigned long long)c.tx_slot_exhausted, (unsigned long long)c.truncated,
         (unsigned long long)c.stale_completions, ring_->cq_overflow());
+    if (tcp_) {
+        const TcpCounters& t = tcp_->counters();
+        RT_LOG_NOTICE(
+            "stats: tcp connections %u; accepted %llu dialed %llu refused %llu evicted %llu "
+            "connect_failures %llu; closed eof %llu error %llu stalled %llu idle %llu; "
+            "protocol zero_length %llu oversized %llu malformed %llu; queue_drops %llu "
+            "no_connection %llu; rx %llu B %llu frames, tx %llu B",
+            tcp_->connections(), (unsigned long long)t.accepted, (unsigned long long)t.dialed,
+            (unsigned long long)t.refused, (unsigned long long)t.evicted,
+            (unsigned long long)t.connect_failures, (unsigned long long)t.closed_eof,
+            (unsigned long long)t.closed_error, (unsigned long long)t.stalled,
+            (unsigned long long)t.idle_closed, (unsigned long long)t.zero_length,
+            (unsigned long long)t.oversized, (unsigned long long)t.malformed,
+            (unsigned long long)t.queue_drops, (unsigned long long)t.no_connection,
+            (unsigned long long)t.rx_bytes, (unsigned long long)t.rx_frames,
+            (unsigned long long)t.tx_bytes);
+    }
     if (device_) log_device_statistics(*device_);
 }
 

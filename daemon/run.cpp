@@ -8,6 +8,7 @@
 #include "daemon/notify.hpp"
 #include "daemon/settings.hpp"
 #include "daemon/stats.hpp"
+#include "daemon/tcp_socket.hpp"
 #include "daemon/udp_socket.hpp"
 #include "ring/features.hpp"
 #include "ring/shutdown.hpp"
@@ -87,12 +88,23 @@ int run_command(const std::string& path) {
     if (auto r = configure_link(*tun, *settings); !r) return report(r.error());
     auto udp = UdpSocket::open(settings->listen_port.value_or(0));
     if (!udp) return report(udp.error());
-    auto loop = Loop::create(*params, tun->fd(), *udp, **signals);
+    std::optional<TcpListener> tcp_listener;
+    if (settings->listen_tcp_port) {
+        auto l = TcpListener::open(*settings->listen_tcp_port);
+        if (!l) return report(l.error());
+        tcp_listener = std::move(*l);
+    }
+    TcpSetup tcp;
+    tcp.listener = tcp_listener ? tcp_listener->fd.get() : -1;
+    for (const PeerSettings& p : settings->peers)
+        if (p.endpoint && p.endpoint->tcp) tcp.dial.push_back(*p.endpoint);
+    auto loop = Loop::create(*params, tun->fd(), *udp, **signals, std::move(tcp));
     if (!loop) return report(loop.error());
 
     crypto::SystemRng rng;
     Device device(settings->private_key, settings->mtu, **loop, rng);
     if (auto r = add_peers(device, *settings); !r) return report(r.error());
+    if (tcp_listener) RT_LOG_NOTICE("%s: TCP port %u", tun->name().c_str(), tcp_listener->port);
     RT_LOG_NOTICE(
         "%s: up, public key %s, UDP port %u, MTU %u, %zu peers, TUN %s", tun->name().c_str(),
         crypto::key_to_base64(device.identity().public_key.span()).c_str(), udp->port,

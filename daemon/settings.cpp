@@ -45,13 +45,13 @@ util::Result<PeerSettings> decode_peer(const conf::Peer& p) {
         if (!psk) return util::fail(psk.error());
         out.preshared_key = *psk;
     }
-    if (p.transport == conf::Transport::tcp)
-        return util::fail(located(p.where, p.name + ".transport",
-                                  "\"tcp\" is not available in this version of ringtun"));
     out.persistent_keepalive = p.persistent_keepalive;
-    if (p.endpoint)
+    if (p.endpoint) {
         out.endpoint = Endpoint::from_sockaddr(reinterpret_cast<const sockaddr*>(&p.endpoint->addr),
                                                p.endpoint->len);
+        out.endpoint->tcp = p.transport == conf::Transport::tcp;
+    }
+    out.transport = p.transport;
     out.allowed_ips = p.allowed_ips;
     return out;
 }
@@ -64,9 +64,7 @@ util::Result<Settings> decode(const conf::Config& config) {
     auto priv = decode_secret(config.interface.private_key);
     if (!priv) return util::fail(priv.error());
     s.private_key = crypto::PrivateKey(priv->span());
-    if (config.interface.listen_tcp_port)
-        return util::fail(located(config.interface.private_key.where, "interface.listen_tcp_port",
-                                  "the TCP transport is not available in this version of ringtun"));
+    s.listen_tcp_port = config.interface.listen_tcp_port;
     s.listen_port = config.interface.listen_port;
     s.addresses = config.interface.addresses;
     s.mtu = config.interface.mtu;
@@ -115,6 +113,8 @@ util::Result<LoopParams> loop_params(const conf::RingTunables& r, std::uint32_t 
     p.udp_rx_slots = r.udp_rx_slots.value_or(256);
     p.tx_slots = r.tx_slots.value_or(512);
     p.sqpoll_idle_ms = r.sqpoll_idle_ms;
+    p.tcp_rx_buffers = r.tcp_rx_buffers.value_or(8);
+    p.tcp_max_connections = r.tcp_max_connections.value_or(256);
     tun_blocking = r.tun_blocking.value_or(ring::tun_blocking_default(features.kernel));
     return p;
 }

@@ -20,7 +20,8 @@ struct PeerSettings {
     crypto::PublicKey public_key;
     crypto::SymmetricKey preshared_key;
     std::uint16_t persistent_keepalive = 0;
-    std::optional<Endpoint> endpoint;
+    std::optional<Endpoint> endpoint;  // tcp set for transport = "tcp": we dial it
+    conf::Transport transport = conf::Transport::udp;
     std::vector<conf::Prefix> allowed_ips;
 };
 
@@ -28,6 +29,7 @@ struct Settings {
     std::string interface_name;
     crypto::PrivateKey private_key;
     std::optional<std::uint16_t> listen_port;
+    std::optional<std::uint16_t> listen_tcp_port;
     std::vector<conf::Prefix> addresses;
     std::uint32_t mtu = 1420;
     std::vector<PeerSettings> peers;
