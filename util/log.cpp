@@ -9,7 +9,8 @@ namespace ringtun::util::log {
 
 namespace {
 std::atomic<bool> g_debug{false};
-}
+std::atomic<int> g_min_level{static_cast<int>(Level::info)};
+}  // namespace
 
 void set_debug(bool on) noexcept {
     g_debug.store(on, std::memory_order_relaxed);
@@ -17,8 +18,14 @@ void set_debug(bool on) noexcept {
 bool debug_enabled() noexcept {
     return g_debug.load(std::memory_order_relaxed);
 }
+void set_min_level(Level level) noexcept {
+    g_min_level.store(static_cast<int>(level), std::memory_order_relaxed);
+}
 
 void write(Level level, const char* fmt, ...) noexcept {
+    if (level != Level::debug &&
+        static_cast<int>(level) > g_min_level.load(std::memory_order_relaxed))
+        return;
     // One write(2) per line so concurrent writers do not interleave partial lines.
     char line[1024];
     int n = std::snprintf(line, sizeof line, "<%d>", static_cast<int>(level));

@@ -15,6 +15,8 @@ enum class Level : int { error = 3, warning = 4, notice = 5, info = 6, debug = 7
 
 void set_debug(bool on) noexcept;
 bool debug_enabled() noexcept;
+// Messages less severe than `level` are not written (default: everything but debug).
+void set_min_level(Level level) noexcept;
 
 // printf-style; one line per call (a trailing newline is added).
 void write(Level level, const char* fmt, ...) noexcept __attribute__((format(printf, 2, 3)));
