@@ -53,16 +53,21 @@ std::optional<AeadContext> AeadContext::create(const SymmetricKey& key, Directio
     return AeadContext(std::move(ctx));
 }
 
-bool AeadContext::seal(const Nonce12& nonce, std::span<std::uint8_t> data,
-                       std::span<std::uint8_t, 16> tag, Bytes ad) noexcept {
+bool AeadContext::process(const Nonce12& nonce, std::span<std::uint8_t> data, Bytes ad) noexcept {
     EVP_CIPHER_CTX* c = ctx_.get();
     int len = 0;
     if (EVP_CipherInit_ex2(c, nullptr, nullptr, nonce.data(), -1, nullptr) != 1) return false;
     if (!ad.empty() && EVP_CipherUpdate(c, nullptr, &len, ad.data(), len_int(ad.size())) != 1)
         return false;
-    if (!data.empty() &&
-        EVP_CipherUpdate(c, data.data(), &len, data.data(), len_int(data.size())) != 1)
-        return false;
+    return data.empty() ||
+           EVP_CipherUpdate(c, data.data(), &len, data.data(), len_int(data.size())) == 1;
+}
+
+bool AeadContext::seal(const Nonce12& nonce, std::span<std::uint8_t> data,
+                       std::span<std::uint8_t, 16> tag, Bytes ad) noexcept {
+    EVP_CIPHER_CTX* c = ctx_.get();
+    int len = 0;
+    if (!process(nonce, data, ad)) return false;
     if (EVP_CipherFinal_ex(c, data.data() + data.size(), &len) != 1) return false;
     return EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_GET_TAG, 16, tag.data()) == 1;
 }
@@ -71,12 +76,7 @@ bool AeadContext::open(const Nonce12& nonce, std::span<std::uint8_t> data,
                        std::span<const std::uint8_t, 16> tag, Bytes ad) noexcept {
     EVP_CIPHER_CTX* c = ctx_.get();
     int len = 0;
-    if (EVP_CipherInit_ex2(c, nullptr, nullptr, nonce.data(), -1, nullptr) != 1) return false;
-    if (!ad.empty() && EVP_CipherUpdate(c, nullptr, &len, ad.data(), len_int(ad.size())) != 1)
-        return false;
-    if (!data.empty() &&
-        EVP_CipherUpdate(c, data.data(), &len, data.data(), len_int(data.size())) != 1)
-        return false;
+    if (!process(nonce, data, ad)) return false;
     // OpenSSL's ctrl takes a non-const pointer but only reads the tag.
     if (EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_SET_TAG, 16, const_cast<std::uint8_t*>(tag.data())) !=
         1)

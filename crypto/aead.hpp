@@ -38,6 +38,8 @@ class AeadContext {
 
   private:
     explicit AeadContext(detail::CipherCtxPtr ctx) noexcept : ctx_(std::move(ctx)) {}
+    // Sets the nonce, authenticates `ad`, and en/decrypts `data` in place (no tag yet).
+    bool process(const Nonce12& nonce, std::span<std::uint8_t> data, Bytes ad) noexcept;
     detail::CipherCtxPtr ctx_;
 };
 

@@ -124,6 +124,10 @@ class Device {
     bool handshake_admitted(std::span<std::uint8_t> message, const Endpoint& from,
                             const Now& now) noexcept;
     void send_response(Peer& peer, const Now& now) noexcept;
+    // Derives the session of a completed handshake and installs it; false (counted) if
+    // OpenSSL cannot key it.
+    bool begin_session(Peer& peer, const Now& now) noexcept;
+    void handshake_completed(Peer& peer, const Now& now, const char* role) noexcept;
     void update_endpoint(Peer& peer, const Endpoint& from) noexcept;
     void on_authenticated_receive(Peer& peer, const Now& now) noexcept;
 

@@ -117,15 +117,7 @@ void Device::send_response(Peer& peer, const Now& now) noexcept {
         return;
     }
     peer.cookies.add_macs(crypto::message_bytes(msg), now.mono);
-    auto keys = peer.handshake.derive_session_keys();
-    auto session = keys ? crypto::Session::create(*keys, now.mono) : std::nullopt;
-    if (!session) {
-        counters_.drops.add(Drop::internal_error);
-        return;
-    }
-    peer.handshake_index_became_session();
-    peer.install_session(std::move(*session), index_);
-    peer.timers.on_session_derived(now.mono);
+    if (!begin_session(peer, now)) return;
     peer.timers.on_authenticated_packet_traversal(now.mono);
     peer.timers.on_authenticated_packet_sent();
     std::memcpy(buf.data(), &msg, sizeof msg);
@@ -148,21 +140,8 @@ void Device::on_response(std::span<std::uint8_t> message, const Endpoint& from,
         return;
     }
     update_endpoint(peer, from);
-    auto keys = peer.handshake.derive_session_keys();
-    auto session = keys ? crypto::Session::create(*keys, now.mono) : std::nullopt;
-    if (!session) {
-        counters_.drops.add(Drop::internal_error);
-        return;
-    }
-    peer.handshake_index_became_session();
-    peer.install_session(std::move(*session), index_);
-    peer.timers.on_session_derived(now.mono);
-    peer.timers.on_handshake_complete();
-    peer.sent_lastminute_handshake = false;
-    peer.last_handshake_unix_ns = now.unix_ns;
-    ++counters_.handshakes_completed;
-    RT_LOG_INFO("%s: handshake complete (initiator), endpoint %s", peer.label().c_str(),
-                peer.endpoint->to_string().c_str());
+    if (!begin_session(peer, now)) return;
+    handshake_completed(peer, now, "initiator");
     // Receive-side timer updates first: the flush below arms timers that must survive them.
     on_authenticated_receive(peer, now);
     send_keepalive(peer, now);  // confirms the session to the responder, flushes staged
@@ -204,12 +183,7 @@ std::span<std::uint8_t> Device::on_data(std::span<std::uint8_t> message, const E
     // those sends (new_handshake) are not disarmed again.
     on_authenticated_receive(peer, now);
     if (peer.confirm_if_next(session, index_)) {
-        peer.timers.on_handshake_complete();
-        peer.sent_lastminute_handshake = false;
-        peer.last_handshake_unix_ns = now.unix_ns;
-        ++counters_.handshakes_completed;
-        RT_LOG_INFO("%s: handshake complete (responder), endpoint %s", peer.label().c_str(),
-                    peer.endpoint->to_string().c_str());
+        handshake_completed(peer, now, "responder");
         send_staged(peer, now);
     }
     // Receive-side rekey: an initiator whose session nears REJECT_AFTER_TIME starts one
@@ -233,6 +207,28 @@ std::span<std::uint8_t> Device::on_data(std::span<std::uint8_t> message, const E
     ++counters_.tun_tx_packets;
     counters_.tun_tx_bytes += opened.packet.size();
     return opened.packet;
+}
+
+bool Device::begin_session(Peer& peer, const Now& now) noexcept {
+    auto keys = peer.handshake.derive_session_keys();
+    auto session = keys ? crypto::Session::create(*keys, now.mono) : std::nullopt;
+    if (!session) {
+        counters_.drops.add(Drop::internal_error);
+        return false;
+    }
+    peer.handshake_index_became_session();
+    peer.install_session(std::move(*session), index_);
+    peer.timers.on_session_derived(now.mono);
+    return true;
+}
+
+void Device::handshake_completed(Peer& peer, const Now& now, const char* role) noexcept {
+    peer.timers.on_handshake_complete();
+    peer.sent_lastminute_handshake = false;
+    peer.last_handshake_unix_ns = now.unix_ns;
+    ++counters_.handshakes_completed;
+    RT_LOG_INFO("%s: handshake complete (%s), endpoint %s", peer.label().c_str(), role,
+                peer.endpoint->to_string().c_str());
 }
 
 void Device::update_endpoint(Peer& peer, const Endpoint& from) noexcept {

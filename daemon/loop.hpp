@@ -108,8 +108,13 @@ class Loop final : public Transmitter {
     // Hands the framed message in tx slot `slot` (prefix + `length` bytes) to its transport.
     void dispatch_send(std::uint32_t slot, const Endpoint& to, std::uint8_t* message,
                        std::size_t length, std::int32_t tun_bid) noexcept;
-    bool send_from(std::uint32_t slot, const Endpoint& to, std::span<const std::uint8_t> bytes,
+    void send_from(std::uint32_t slot, const Endpoint& to, std::span<const std::uint8_t> bytes,
                    std::int32_t tun_bid) noexcept;
+    // Frees the transmit slot a completion names; false if the completion is stale.
+    bool release_completed_tx(const io_uring_cqe& cqe) noexcept;
+    // Counts a finished write or send: a packet and its bytes, or an error (logged, limited).
+    void count_io(const io_uring_cqe& cqe, std::uint64_t& packets, std::uint64_t& bytes,
+                  std::uint64_t& errors, const char* what) noexcept;
     void refresh_now() noexcept;
     void shutdown_and_drain(unsigned& cancelled) noexcept;
 

@@ -145,14 +145,31 @@ void Loop::write_to_tun(std::span<std::uint8_t> packet, std::uint16_t udp_bid) n
 
 void Loop::on_tun_written(const io_uring_cqe& cqe) noexcept {
     (void)udp_buffers_->recycle(ring::decode(cqe.user_data).buffer_id);
-    if (cqe.res < 0) {
-        if (cqe.res != -ECANCELED) ++counters_.tun_write_errors;
-        if (error_log_limit.allow(now_.mono))
-            RT_LOG_WARN("TUN write failed: %s", std::strerror(-cqe.res));
+    count_io(cqe, counters_.tun_write_packets, counters_.tun_write_bytes,
+             counters_.tun_write_errors, "TUN write");
+}
+
+bool Loop::release_completed_tx(const io_uring_cqe& cqe) noexcept {
+    const ring::UserData ud = ring::decode(cqe.user_data);
+    if (ud.slot >= tx_.size() || !tx_pool_->is_current(ud.slot, ud.generation)) {
+        ++counters_.stale_completions;
+        return false;
+    }
+    release_tx(ud.slot);
+    return true;
+}
+
+void Loop::count_io(const io_uring_cqe& cqe, std::uint64_t& packets, std::uint64_t& bytes,
+                    std::uint64_t& errors, const char* what) noexcept {
+    if (cqe.res >= 0) {
+        ++packets;
+        bytes += static_cast<std::uint64_t>(cqe.res);
         return;
     }
-    ++counters_.tun_write_packets;
-    counters_.tun_write_bytes += static_cast<std::uint64_t>(cqe.res);
+    if (cqe.res == -ECANCELED) return;
+    ++errors;
+    if (error_log_limit.allow(now_.mono))
+        RT_LOG_WARN("%s failed: %s", what, std::strerror(-cqe.res));
 }
 
 std::span<std::uint8_t> Loop::acquire(std::size_t size) noexcept {
@@ -218,21 +235,12 @@ void Loop::write_copy_to_tun(std::span<const std::uint8_t> packet) noexcept {
 }
 
 void Loop::on_tun_written_tx(const io_uring_cqe& cqe) noexcept {
-    const ring::UserData ud = ring::decode(cqe.user_data);
-    if (ud.slot >= tx_.size() || !tx_pool_->is_current(ud.slot, ud.generation)) {
-        ++counters_.stale_completions;
-        return;
-    }
-    release_tx(ud.slot);
-    if (cqe.res < 0) {
-        if (cqe.res != -ECANCELED) ++counters_.tun_write_errors;
-        return;
-    }
-    ++counters_.tun_write_packets;
-    counters_.tun_write_bytes += static_cast<std::uint64_t>(cqe.res);
+    if (release_completed_tx(cqe))
+        count_io(cqe, counters_.tun_write_packets, counters_.tun_write_bytes,
+                 counters_.tun_write_errors, "TUN write");
 }
 
-bool Loop::send_from(std::uint32_t slot, const Endpoint& to, std::span<const std::uint8_t> bytes,
+void Loop::send_from(std::uint32_t slot, const Endpoint& to, std::span<const std::uint8_t> bytes,
                      std::int32_t tun_bid) noexcept {
     TxSlot& s = tx_[slot];
     s.tun_bid = tun_bid;
@@ -250,24 +258,12 @@ bool Loop::send_from(std::uint32_t slot, const Endpoint& to, std::span<const std
     io_uring_prep_sendmsg(sqe, file_udp, &s.msg, 0);
     sqe->flags |= IOSQE_FIXED_FILE;
     sqe->user_data = tag(Kind::udp_send, s.generation, slot);
-    return true;
 }
 
 void Loop::on_udp_sent(const io_uring_cqe& cqe) noexcept {
-    const ring::UserData ud = ring::decode(cqe.user_data);
-    if (ud.slot >= tx_.size() || !tx_pool_->is_current(ud.slot, ud.generation)) {
-        ++counters_.stale_completions;
-        return;
-    }
-    release_tx(ud.slot);
-    if (cqe.res < 0) {
-        if (cqe.res != -ECANCELED) ++counters_.send_errors;
-        if (cqe.res != -ECANCELED && error_log_limit.allow(now_.mono))
-            RT_LOG_WARN("UDP send failed: %s", std::strerror(-cqe.res));
-        return;
-    }
-    ++counters_.udp_tx_packets;
-    counters_.udp_tx_bytes += static_cast<std::uint64_t>(cqe.res);
+    if (release_completed_tx(cqe))
+        count_io(cqe, counters_.udp_tx_packets, counters_.udp_tx_bytes, counters_.send_errors,
+                 "UDP send");
 }
 
 void Loop::on_signal(const io_uring_cqe& cqe) noexcept {

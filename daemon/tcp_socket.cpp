@@ -6,55 +6,23 @@
 
 #include <cstring>
 
+#include "daemon/socket_setup.hpp"
 #include "daemon/udp_socket.hpp"
 
 namespace ringtun::daemon {
 
-namespace {
-
-util::Result<void> set_int(int fd, int level, int name, int value, const char* what) {
-    if (setsockopt(fd, level, name, &value, sizeof value) != 0)
-        return util::fail(util::sys_error("setsockopt", errno, what));
-    return {};
-}
-
-}  // namespace
-
 util::Result<TcpListener> TcpListener::open(std::uint16_t port) {
+    auto opened = open_dual_stack(SOCK_STREAM, "TCP listener");
+    if (!opened) return util::fail(opened.error());
     TcpListener l;
-    int family = AF_INET6;
-    l.fd.reset(::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    if (!l.fd && errno == EAFNOSUPPORT) {
-        family = AF_INET;
-        l.fd.reset(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    }
-    if (!l.fd) return util::fail(util::sys_error("socket", errno, "TCP listener"));
+    l.fd = std::move(opened->fd);
     const int fd = l.fd.get();
-    if (auto r = set_int(fd, SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR"); !r)
+    if (auto r = set_socket_option(fd, SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR"); !r)
         return util::fail(r.error());
-    sockaddr_in6 a6{};
-    sockaddr_in a4{};
-    int rc;
-    if (family == AF_INET6) {
-        if (auto r = set_int(fd, IPPROTO_IPV6, IPV6_V6ONLY, 0, "IPV6_V6ONLY"); !r)
-            return util::fail(r.error());
-        a6.sin6_family = AF_INET6;
-        a6.sin6_port = htons(port);
-        rc = ::bind(fd, reinterpret_cast<sockaddr*>(&a6), sizeof a6);
-    } else {
-        a4.sin_family = AF_INET;
-        a4.sin_port = htons(port);
-        rc = ::bind(fd, reinterpret_cast<sockaddr*>(&a4), sizeof a4);
-    }
-    if (rc != 0)
-        return util::fail(util::sys_error("bind", errno, "TCP port " + std::to_string(port)));
+    auto bound = bind_wildcard(fd, opened->family, port, "TCP");
+    if (!bound) return util::fail(bound.error());
     if (::listen(fd, 512) != 0) return util::fail(util::sys_error("listen", errno));
-    sockaddr_storage bound{};
-    socklen_t len = sizeof bound;
-    if (getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &len) != 0)
-        return util::fail(util::sys_error("getsockname", errno));
-    l.port = ntohs(family == AF_INET6 ? reinterpret_cast<sockaddr_in6&>(bound).sin6_port
-                                      : reinterpret_cast<sockaddr_in&>(bound).sin_port);
+    l.port = *bound;
     return l;
 }
 
@@ -72,7 +40,7 @@ util::Result<void> set_tunnel_options(int fd) {
         {IPPROTO_TCP, TCP_USER_TIMEOUT, 30'000, "TCP_USER_TIMEOUT"},
     };
     for (const Option& o : options)
-        if (auto r = set_int(fd, o.level, o.name, o.value, o.what); !r) return r;
+        if (auto r = set_socket_option(fd, o.level, o.name, o.value, o.what); !r) return r;
     return {};
 }
 

@@ -1,5 +1,7 @@
 #include "daemon/udp_socket.hpp"
 
+#include "daemon/socket_setup.hpp"
+
 #include <arpa/inet.h>
 #include <unistd.h>
 
@@ -20,63 +22,31 @@ in6_addr map_v4(in_addr v4) noexcept {
     return a;
 }
 
-util::Result<void> set_option(int fd, int level, int name, int value, const char* what) {
-    if (setsockopt(fd, level, name, &value, sizeof value) != 0)
-        return util::fail(util::sys_error("setsockopt", errno, what));
-    return {};
-}
-
 }  // namespace
 
 util::Result<UdpSocket> UdpSocket::open(std::uint16_t port) {
+    auto opened = open_dual_stack(SOCK_DGRAM, "UDP");
+    if (!opened) return util::fail(opened.error());
     UdpSocket s;
-    s.fd.reset(::socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-    if (!s.fd && errno == EAFNOSUPPORT) {
-        s.family = AF_INET;
-        s.fd.reset(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-    }
-    if (!s.fd) return util::fail(util::sys_error("socket", errno, "UDP"));
+    s.fd = std::move(opened->fd);
+    s.family = opened->family;
     const int fd = s.fd.get();
-    if (s.family == AF_INET6) {
-        if (auto r = set_option(fd, IPPROTO_IPV6, IPV6_V6ONLY, 0, "IPV6_V6ONLY"); !r)
-            return util::fail(r.error());
-        if (auto r = set_option(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1, "IPV6_RECVPKTINFO"); !r)
-            return util::fail(r.error());
-    }
     // On a dual-stack socket IPV6_PKTINFO covers IPv4 too (as a v4-mapped address); IP_PKTINFO
     // there reports stale data for v4-mapped datagrams (seen on 6.18), so enable it only on
     // an IPv4-only socket.
-    if (s.family == AF_INET)
-        if (auto r = set_option(fd, IPPROTO_IP, IP_PKTINFO, 1, "IP_PKTINFO"); !r)
-            return util::fail(r.error());
+    auto r = s.family == AF_INET6
+                 ? set_socket_option(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1, "IPV6_RECVPKTINFO")
+                 : set_socket_option(fd, IPPROTO_IP, IP_PKTINFO, 1, "IP_PKTINFO");
+    if (!r) return util::fail(r.error());
     // Deep socket buffers absorb bursts while the loop is busy; failure only costs throughput.
     const int bytes = 8 << 20;
     if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof bytes) != 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes);
     if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &bytes, sizeof bytes) != 0)
         setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof bytes);
-
-    sockaddr_in6 addr6{};
-    sockaddr_in addr4{};
-    int rc;
-    if (s.family == AF_INET6) {
-        addr6.sin6_family = AF_INET6;
-        addr6.sin6_addr = in6addr_any;
-        addr6.sin6_port = htons(port);
-        rc = ::bind(fd, reinterpret_cast<sockaddr*>(&addr6), sizeof addr6);
-    } else {
-        addr4.sin_family = AF_INET;
-        addr4.sin_port = htons(port);
-        rc = ::bind(fd, reinterpret_cast<sockaddr*>(&addr4), sizeof addr4);
-    }
-    if (rc != 0)
-        return util::fail(util::sys_error("bind", errno, "UDP port " + std::to_string(port)));
-    sockaddr_storage bound{};
-    socklen_t len = sizeof bound;
-    if (getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &len) != 0)
-        return util::fail(util::sys_error("getsockname", errno));
-    s.port = ntohs(s.family == AF_INET6 ? reinterpret_cast<sockaddr_in6&>(bound).sin6_port
-                                        : reinterpret_cast<sockaddr_in&>(bound).sin_port);
+    auto bound = bind_wildcard(fd, s.family, port, "UDP");
+    if (!bound) return util::fail(bound.error());
+    s.port = *bound;
     return s;
 }
 
