@@ -155,6 +155,7 @@ util::Result<unsigned> Loop::run(Device& device) {
         if (tcp_) deadline = std::min(deadline, tcp_->next_deadline());
         const Nanos wait =
             deadline <= now_.mono ? 0 : std::min<Nanos>(deadline - now_.mono, max_wait);
+        flush_udp();
         const int r = ring_->submit_and_wait(wait == 0 ? 0 : 1, std::chrono::nanoseconds(wait));
         if (r < 0 && r != -EINTR && r != -EBUSY && r != -ETIME)
             return util::fail(util::sys_error("io_uring_submit_and_wait", r));
@@ -172,6 +173,7 @@ util::Result<unsigned> Loop::run(Device& device) {
 }
 
 void Loop::shutdown_and_drain(unsigned& cancelled) noexcept {
+    flush_udp();
     const unsigned before = ring_->in_flight();
     ring_->cancel_all();
     (void)ring_->submit();

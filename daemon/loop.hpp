@@ -108,8 +108,11 @@ class Loop final : public Transmitter {
     // Hands the framed message in tx slot `slot` (prefix + `length` bytes) to its transport.
     void dispatch_send(std::uint32_t slot, const Endpoint& to, std::uint8_t* message,
                        std::size_t length, std::int32_t tun_bid) noexcept;
-    void send_from(std::uint32_t slot, const Endpoint& to, std::span<const std::uint8_t> bytes,
-                   std::int32_t tun_bid) noexcept;
+    // UDP sends go through a batch: consecutive messages to the same endpoint whose sizes
+    // allow it leave in one sendmsg with UDP_SEGMENT (GSO), in order. flush_udp() submits it;
+    // the loop flushes before every wait.
+    void queue_udp(std::uint32_t slot, const Endpoint& to) noexcept;
+    void flush_udp() noexcept;
     // Frees the transmit slot a completion names; false if the completion is stale.
     bool release_completed_tx(const io_uring_cqe& cqe) noexcept;
     // Counts a finished write or send: a packet and its bytes, or an error (logged, limited).
@@ -127,7 +130,14 @@ class Loop final : public Transmitter {
     std::unique_ptr<ring::SlotPool> tx_pool_;
     std::unique_ptr<TcpTransport> tcp_;
     std::int64_t pending_tx_ = -1;  // slot lent by acquire(), awaiting transmit()
-    msghdr udp_recv_msg_{};         // template of the multishot recvmsg: name and control sizes
+    struct UdpBatch {
+        std::int32_t head = -1, tail = -1;
+        unsigned count = 0;
+        std::size_t segment = 0, bytes = 0;
+        Endpoint to;
+    } udp_batch_;
+    bool udp_gso_ = true;    // off after the egress device refused GSO (-EIO)
+    msghdr udp_recv_msg_{};  // template of the multishot recvmsg: name and control sizes
     char signal_byte_ = 0;
     unsigned tun_reads_in_flight_ = 0;
     bool udp_recv_armed_ = false;

@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include <array>
 #include <cstdint>
 #include <memory>
 
@@ -39,6 +40,10 @@ inline constexpr unsigned control_tx_reserve = 144;
 // 2-byte big-endian length; UDP sends start after it.
 inline constexpr std::size_t frame_prefix = 2;
 inline constexpr std::uint32_t tcp_buffer_size = 8192;
+// UDP GSO: at most this many datagrams, and this many payload bytes, in one sendmsg
+// (UDP_MAX_SEGMENTS is 64; an IP packet carries under 64 KiB).
+inline constexpr unsigned max_gso_segments = 64;
+inline constexpr std::size_t max_gso_bytes = 65000;
 
 // Usable bytes of a transmit slot's own buffer (after the frame prefix).
 inline std::size_t tx_buffer_size(const LoopParams& p) noexcept {
@@ -59,7 +64,8 @@ struct Loop::TxSlot {
     alignas(cmsghdr) std::uint8_t control[udp_control_space]{};
     std::int32_t tun_bid = -1;     // TUN buffer being sent, or -1: the slot's own buffer
     std::uint16_t generation = 0;  // of the SlotPool slot, echoed in user_data
-    std::int32_t next = -1;        // next slot of a TCP send batch
+    std::int32_t next = -1;        // next slot of a send batch (UDP GSO or TCP)
+    std::array<iovec, loop_detail::max_gso_segments> batch_iov{};  // used by a batch's head
     std::unique_ptr<std::uint8_t[]> own;
 };
 

@@ -195,13 +195,15 @@ void Loop::transmit(const Endpoint& to, std::size_t length) noexcept {
 
 void Loop::dispatch_send(std::uint32_t slot, const Endpoint& to, std::uint8_t* message,
                          std::size_t length, std::int32_t tun_bid) noexcept {
+    TxSlot& s = tx_[slot];
+    s.tun_bid = tun_bid;
+    s.next = -1;
     if (!to.tcp) {
-        send_from(slot, to, {message, length}, tun_bid);
+        s.iov = {message, length};
+        queue_udp(slot, to);
         return;
     }
     // TCP frame: the 2-byte big-endian length goes into the prefix room before the message.
-    TxSlot& s = tx_[slot];
-    s.tun_bid = tun_bid;
     message[-2] = static_cast<std::uint8_t>(length >> 8);
     message[-1] = static_cast<std::uint8_t>(length);
     s.iov = {message - frame_prefix, length + frame_prefix};
@@ -240,30 +242,80 @@ void Loop::on_tun_written_tx(const io_uring_cqe& cqe) noexcept {
                  counters_.tun_write_errors, "TUN write");
 }
 
-void Loop::send_from(std::uint32_t slot, const Endpoint& to, std::span<const std::uint8_t> bytes,
-                     std::int32_t tun_bid) noexcept {
-    TxSlot& s = tx_[slot];
-    s.tun_bid = tun_bid;
-    s.iov = {const_cast<std::uint8_t*>(bytes.data()), bytes.size()};
-    s.msg = msghdr{};
-    s.msg.msg_iov = &s.iov;
-    s.msg.msg_iovlen = 1;
-    s.msg.msg_name = &s.addr;
-    s.msg.msg_namelen = to_socket_address(to, udp_family_, s.addr);
-    if (const std::size_t n = write_source_control(to, s.control); n > 0) {
-        s.msg.msg_control = s.control;
-        s.msg.msg_controllen = n;
+namespace {
+
+bool same_route(const Endpoint& a, const Endpoint& b) noexcept {
+    return a.same_address(b) && a.has_local == b.has_local &&
+           std::memcmp(&a.local, &b.local, sizeof a.local) == 0;
+}
+
+}  // namespace
+
+void Loop::queue_udp(std::uint32_t slot, const Endpoint& to) noexcept {
+    UdpBatch& b = udp_batch_;
+    const std::size_t length = tx_[slot].iov.iov_len;
+    // GSO cuts the payload into equal segments, only the last may be shorter: a message joins
+    // the batch if it is no longer than the segment, and a shorter one closes it.
+    const bool joins = b.count > 0 && udp_gso_ && b.count < max_gso_segments &&
+                       length <= b.segment && b.bytes + length <= max_gso_bytes &&
+                       same_route(b.to, to);
+    if (!joins) {
+        flush_udp();
+        b.head = static_cast<std::int32_t>(slot);
+        b.segment = length;
+        b.to = to;
+    } else {
+        tx_[static_cast<std::size_t>(b.tail)].next = static_cast<std::int32_t>(slot);
+    }
+    b.tail = static_cast<std::int32_t>(slot);
+    ++b.count;
+    b.bytes += length;
+    if (length < b.segment || !udp_gso_) flush_udp();
+}
+
+void Loop::flush_udp() noexcept {
+    UdpBatch& b = udp_batch_;
+    if (b.count == 0) return;
+    TxSlot& head = tx_[static_cast<std::size_t>(b.head)];
+    unsigned n = 0;
+    for (std::int32_t i = b.head; i >= 0; i = tx_[static_cast<std::size_t>(i)].next)
+        head.batch_iov[n++] = tx_[static_cast<std::size_t>(i)].iov;
+    head.msg = msghdr{};
+    head.msg.msg_iov = head.batch_iov.data();
+    head.msg.msg_iovlen = n;
+    head.msg.msg_name = &head.addr;
+    head.msg.msg_namelen = to_socket_address(b.to, udp_family_, head.addr);
+    const auto segment = static_cast<std::uint16_t>(n > 1 ? b.segment : 0);
+    if (const std::size_t len = write_send_control(b.to, segment, head.control); len > 0) {
+        head.msg.msg_control = head.control;
+        head.msg.msg_controllen = len;
     }
     io_uring_sqe* sqe = ring_->get_sqe();
-    io_uring_prep_sendmsg(sqe, file_udp, &s.msg, 0);
+    io_uring_prep_sendmsg(sqe, file_udp, &head.msg, 0);
     sqe->flags |= IOSQE_FIXED_FILE;
-    sqe->user_data = tag(Kind::udp_send, s.generation, slot);
+    sqe->user_data = tag(Kind::udp_send, head.generation, static_cast<std::uint32_t>(b.head),
+                         static_cast<std::uint16_t>(n));
+    b = UdpBatch{};
 }
 
 void Loop::on_udp_sent(const io_uring_cqe& cqe) noexcept {
-    if (release_completed_tx(cqe))
-        count_io(cqe, counters_.udp_tx_packets, counters_.udp_tx_bytes, counters_.send_errors,
-                 "UDP send");
+    const ring::UserData ud = ring::decode(cqe.user_data);
+    if (ud.slot >= tx_.size() || !tx_pool_->is_current(ud.slot, ud.generation)) {
+        ++counters_.stale_completions;
+        return;
+    }
+    for (std::int32_t i = static_cast<std::int32_t>(ud.slot); i >= 0;) {
+        const std::int32_t next = tx_[static_cast<std::size_t>(i)].next;
+        release_tx(static_cast<std::uint32_t>(i));
+        i = next;
+    }
+    if (cqe.res == -EIO && ud.buffer_id > 1 && udp_gso_) {
+        udp_gso_ = false;
+        RT_LOG_WARN("UDP GSO refused by the egress device (EIO); sending datagrams one by one");
+    }
+    if (cqe.res >= 0) counters_.udp_tx_packets += ud.buffer_id - 1u;
+    count_io(cqe, counters_.udp_tx_packets, counters_.udp_tx_bytes, counters_.send_errors,
+             "UDP send");
 }
 
 void Loop::on_signal(const io_uring_cqe& cqe) noexcept {

@@ -3,6 +3,7 @@
 #include "daemon/socket_setup.hpp"
 
 #include <arpa/inet.h>
+#include <netinet/udp.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -91,31 +92,36 @@ Endpoint endpoint_from_datagram(const sockaddr* name, socklen_t name_len,
     return e;
 }
 
-std::size_t write_source_control(const Endpoint& to, std::span<std::uint8_t> control) noexcept {
-    if (!to.has_local) return 0;
+std::size_t write_send_control(const Endpoint& to, std::uint16_t segment,
+                               std::span<std::uint8_t> control) noexcept {
+    if (!to.has_local && segment == 0) return 0;
     std::memset(control.data(), 0, control.size());
     msghdr m{};
     m.msg_control = control.data();
     m.msg_controllen = control.size();
     cmsghdr* c = CMSG_FIRSTHDR(&m);
-    if (to.family() == AF_INET) {
+    std::size_t used = 0;
+    auto put = [&](int level, int type, const void* data, std::size_t len) {
+        c->cmsg_level = level;
+        c->cmsg_type = type;
+        c->cmsg_len = CMSG_LEN(len);
+        std::memcpy(CMSG_DATA(c), data, len);
+        used += CMSG_SPACE(len);
+        c = reinterpret_cast<cmsghdr*>(reinterpret_cast<std::uint8_t*>(c) + CMSG_SPACE(len));
+    };
+    if (to.has_local && to.family() == AF_INET) {
         in_pktinfo info{};
         std::memcpy(&info.ipi_spec_dst, &to.local.s6_addr[12], 4);
-        c->cmsg_level = IPPROTO_IP;
-        c->cmsg_type = IP_PKTINFO;
-        c->cmsg_len = CMSG_LEN(sizeof info);
-        std::memcpy(CMSG_DATA(c), &info, sizeof info);
-        return CMSG_SPACE(sizeof info);
+        put(IPPROTO_IP, IP_PKTINFO, &info, sizeof info);
+    } else if (to.has_local) {
+        in6_pktinfo info{};
+        info.ipi6_addr = to.local;
+        // A link-local source is ambiguous without its interface; others route normally.
+        if (IN6_IS_ADDR_LINKLOCAL(&to.local)) info.ipi6_ifindex = to.local_ifindex;
+        put(IPPROTO_IPV6, IPV6_PKTINFO, &info, sizeof info);
     }
-    in6_pktinfo info{};
-    info.ipi6_addr = to.local;
-    // A link-local source is ambiguous without its interface; others route normally.
-    if (IN6_IS_ADDR_LINKLOCAL(&to.local)) info.ipi6_ifindex = to.local_ifindex;
-    c->cmsg_level = IPPROTO_IPV6;
-    c->cmsg_type = IPV6_PKTINFO;
-    c->cmsg_len = CMSG_LEN(sizeof info);
-    std::memcpy(CMSG_DATA(c), &info, sizeof info);
-    return CMSG_SPACE(sizeof info);
+    if (segment > 0) put(SOL_UDP, UDP_SEGMENT, &segment, sizeof segment);
+    return used;
 }
 
 }  // namespace ringtun::daemon

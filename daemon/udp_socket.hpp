@@ -27,6 +27,7 @@ struct UdpSocket {
 
 // Room for the control messages a received datagram carries (one pktinfo of either family).
 inline constexpr std::size_t udp_control_space = 64;
+static_assert(udp_control_space >= CMSG_SPACE(sizeof(in6_pktinfo)) + CMSG_SPACE(2));
 
 // The destination sockaddr for `to` on a socket of `family` (v4-mapped on a dual-stack socket).
 socklen_t to_socket_address(const Endpoint& to, int family, sockaddr_in6& out) noexcept;
@@ -36,8 +37,10 @@ socklen_t to_socket_address(const Endpoint& to, int family, sockaddr_in6& out) n
 Endpoint endpoint_from_datagram(const sockaddr* name, socklen_t name_len,
                                 const msghdr& control) noexcept;
 
-// Writes the pktinfo control message that makes a send leave from `to.local`; returns its
-// length (0 when `to` has no local source).
-std::size_t write_source_control(const Endpoint& to, std::span<std::uint8_t> control) noexcept;
+// Writes the control messages of a send: pktinfo, so it leaves from `to.local` (when known),
+// and UDP_SEGMENT when `segment` > 0 (GSO: the kernel cuts the payload into datagrams of
+// that size, the last one possibly shorter). Returns their length (0: none needed).
+std::size_t write_send_control(const Endpoint& to, std::uint16_t segment,
+                               std::span<std::uint8_t> control) noexcept;
 
 }  // namespace ringtun::daemon
