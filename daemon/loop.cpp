@@ -146,10 +146,7 @@ util::Result<unsigned> Loop::run(Device& device) {
         if (!udp_recv_armed_ && udp_buffers_->lent() >= rearm_watermark(*udp_buffers_))
             arm_udp_recv();
         if (tun_reads_in_flight_ == 0 && tun_buffers_->lent() >= rearm_watermark(*tun_buffers_))
-            arm_tun_read();
-        while (!params_.tun_read_multishot && tun_reads_in_flight_ < params_.tun_rx_slots &&
-               tun_buffers_->lent() > tun_reads_in_flight_)
-            arm_tun_read();
+            arm_tun_reads();
         if (tcp_) tcp_->arm(now_.mono);
         Nanos deadline = device.next_deadline();
         if (tcp_) deadline = std::min(deadline, tcp_->next_deadline());

@@ -90,7 +90,10 @@ class Loop final : public Transmitter {
     util::Result<void> setup(int tun_fd, const UdpSocket& udp, ring::SignalPipe& signals,
                              TcpSetup tcp);
 
-    void arm_tun_read() noexcept;
+    // One multishot read, or (slots mode) a chain of tun_rx_slots hard-linked reads: reads
+    // running side by side on one TUN complete out of order and reorder the packets, so the
+    // chain's reads run one after another, each taking the next packet as it arrives.
+    void arm_tun_reads() noexcept;
     void arm_udp_recv() noexcept;
     void arm_signal_read() noexcept;
     void dispatch(const io_uring_cqe& cqe) noexcept;

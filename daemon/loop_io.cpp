@@ -3,6 +3,7 @@
 // path and never stops another.
 #include <liburing.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "daemon/loop.hpp"
@@ -34,18 +35,26 @@ util::log::RateLimit error_log_limit(1, 5);
 
 }  // namespace
 
-void Loop::arm_tun_read() noexcept {
-    io_uring_sqe* sqe = ring_->get_sqe();
+void Loop::arm_tun_reads() noexcept {
     if (params_.tun_read_multishot) {
+        io_uring_sqe* sqe = ring_->get_sqe();
         ring::prep_read_multishot(sqe, file_tun, tun_group);
-    } else {
-        io_uring_prep_read(sqe, file_tun, nullptr, tun_buffers_->buffer_size(), 0);
-        sqe->flags |= IOSQE_BUFFER_SELECT;
-        sqe->buf_group = tun_group;
+        sqe->flags |= IOSQE_FIXED_FILE;
+        sqe->user_data = tag(Kind::tun_read);
+        tun_reads_in_flight_ = 1;
+        return;
     }
-    sqe->flags |= IOSQE_FIXED_FILE;
-    sqe->user_data = tag(Kind::tun_read);
-    ++tun_reads_in_flight_;
+    const unsigned n = std::min(params_.tun_rx_slots, tun_buffers_->lent());
+    for (unsigned i = 0; i < n; ++i) {
+        io_uring_sqe* sqe = ring_->get_sqe();
+        io_uring_prep_read(sqe, file_tun, nullptr, tun_buffers_->buffer_size(), 0);
+        // HARDLINK, not LINK: a packet shorter than the buffer is a "short read", which would
+        // cut a plain link.
+        sqe->flags |= IOSQE_FIXED_FILE | IOSQE_BUFFER_SELECT | (i + 1 < n ? IOSQE_IO_HARDLINK : 0);
+        sqe->buf_group = tun_group;
+        sqe->user_data = tag(Kind::tun_read);
+    }
+    tun_reads_in_flight_ = n;
 }
 
 void Loop::arm_udp_recv() noexcept {

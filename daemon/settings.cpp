@@ -109,7 +109,9 @@ util::Result<LoopParams> loop_params(const conf::RingTunables& r, std::uint32_t 
                              "\"multishot\" needs IORING_OP_READ_MULTISHOT (Linux 6.7 or "
                              "later); this kernel lacks it: use tun_read = \"slots\""));
     p.tun_read_multishot = want_multishot;
-    p.tun_rx_slots = r.tun_rx_slots.value_or(d.tun_reads_in_flight);
+    // Slot reads run as one hard-linked chain (in order, no thundering herd), so a longer
+    // chain only saves round trips.
+    p.tun_rx_slots = r.tun_rx_slots.value_or(32);
     p.udp_rx_slots = r.udp_rx_slots.value_or(256);
     p.tx_slots = r.tx_slots.value_or(512);
     p.sqpoll_idle_ms = r.sqpoll_idle_ms;
