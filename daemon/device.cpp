@@ -61,6 +61,12 @@ crypto::Nanos Device::next_deadline() const noexcept {
     return earliest;
 }
 
+void Device::on_transport_connected(const Endpoint& to, const Now& now) noexcept {
+    for (auto& p : peers_)
+        if (p->endpoint && p->endpoint->tcp && p->endpoint->same_address(to))
+            send_initiation(*p, now, false, true);
+}
+
 void Device::on_timers(const Now& now) noexcept {
     for (auto& p : peers_) {
         if (p->timers.next_deadline() > now.mono) continue;

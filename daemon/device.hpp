@@ -98,12 +98,19 @@ class Device {
 
     // Acts on every expired timer.
     void on_timers(const Now& now) noexcept;
+    // A TCP connection we dialed to `to` is up. The far side may have restarted and lost its
+    // sessions, so the peers reached there start a handshake at once instead of waiting for
+    // the 15 s timer.
+    void on_transport_connected(const Endpoint& to, const Now& now) noexcept;
     // Earliest timer deadline of all peers (no_deadline if none). O(peers).
     crypto::Nanos next_deadline() const noexcept;
 
   private:
     // device_send.cpp
-    void send_initiation(Peer& peer, const Now& now, bool is_retry) noexcept;
+    // At most one initiation per REKEY_TIMEOUT, unless `fresh_connection`: a new TCP connection
+    // (whose dials are themselves limited by their backoff) gets one at once.
+    void send_initiation(Peer& peer, const Now& now, bool is_retry,
+                         bool fresh_connection = false) noexcept;
     void send_keepalive(Peer& peer, const Now& now) noexcept;
     void send_staged(Peer& peer, const Now& now) noexcept;
     void stage(Peer& peer, std::span<const std::uint8_t> packet) noexcept;

@@ -138,10 +138,11 @@ void Device::send_keepalive(Peer& peer, const Now& now) noexcept {
     send_staged(peer, now);
 }
 
-void Device::send_initiation(Peer& peer, const Now& now, bool is_retry) noexcept {
+void Device::send_initiation(Peer& peer, const Now& now, bool is_retry,
+                             bool fresh_connection) noexcept {
     if (!is_retry) peer.timers.reset_handshake_attempts();
-    // At most one initiation per REKEY_TIMEOUT.
-    if (peer.last_initiation_sent && now.mono - *peer.last_initiation_sent < crypto::rekey_timeout)
+    if (!fresh_connection && peer.last_initiation_sent &&
+        now.mono - *peer.last_initiation_sent < crypto::rekey_timeout)
         return;
     if (!peer.endpoint) return;
     peer.last_initiation_sent = now.mono;

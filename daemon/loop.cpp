@@ -179,6 +179,11 @@ void Loop::shutdown_and_drain(unsigned& cancelled) noexcept {
     tun_buffers_->commit();
     udp_buffers_->commit();
     if (tcp_) tcp_->close_all();
+    // The registered-file table holds the TUN and the sockets; the ring's own teardown is
+    // asynchronous and would keep them (and the interface) alive after we exit, so a quick
+    // restart would find the TUN busy. Drop them now that nothing is in flight.
+    if (auto r = ring_->unregister_files(); !r)
+        RT_LOG_WARN("shutdown: %s", r.error().to_string().c_str());
     RT_LOG_NOTICE(
         "shutdown: %u requests in flight, %u cancelled, %u left; %u TUN and %u UDP "
         "buffers held, %u tx slots in use",

@@ -165,6 +165,7 @@ void TcpTransport::on_connect(const io_uring_cqe& cqe) noexcept {
     RT_LOG_INFO("tcp: connected to %s", conns_[ud.slot].remote.to_string().c_str());
     arm_recv(ud.slot);
     if (!table_.queue(ud.slot).empty()) start_send(ud.slot, std::nullopt);
+    loop_.device_->on_transport_connected(conns_[ud.slot].remote, loop_.now_);
 }
 
 void TcpTransport::arm_recv(std::uint32_t slot) noexcept {
