@@ -43,7 +43,7 @@ unsigned tx_slot_count(const LoopParams& p) noexcept {
 
 std::size_t udp_buffer_size(const LoopParams& p) noexcept {
     const std::size_t raw =
-        sizeof(io_uring_recvmsg_out) + sizeof(sockaddr_in6) + udp_control_space + p.mtu + 64;
+        sizeof(io_uring_recvmsg_out) + udp_name_room + udp_control_space + p.mtu + 64;
     return (raw + 63) / 64 * 64;
 }
 
@@ -113,8 +113,7 @@ util::Result<void> Loop::setup(int tun_fd, const UdpSocket& udp, ring::SignalPip
         s.own = std::make_unique<std::uint8_t[]>(tx_buffer_size(params_));
     tx_pool_ = std::make_unique<ring::SlotPool>(tx_slot_count(params_));
 
-    udp_recv_msg_.msg_namelen =
-        udp_family_ == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
+    udp_recv_msg_.msg_namelen = udp_name_room;
     udp_recv_msg_.msg_controllen = udp_control_space;
     if (tcp.enabled())
         tcp_ = std::make_unique<TcpTransport>(*this, tcp.listener, std::move(tcp.dial));

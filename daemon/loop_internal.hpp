@@ -1,6 +1,8 @@
 // Definitions shared by loop.cpp and loop_io.cpp only.
 #pragma once
 
+#include <liburing.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
@@ -40,6 +42,12 @@ inline constexpr unsigned control_tx_reserve = 144;
 // 2-byte big-endian length; UDP sends start after it.
 inline constexpr std::size_t frame_prefix = 2;
 inline constexpr std::uint32_t tcp_buffer_size = 8192;
+// The kernel lays out each UDP receive buffer as [io_uring_recvmsg_out | name (msg_namelen) |
+// control | payload]: the name room is rounded up so the control messages are aligned for
+// cmsghdr (28 bytes of sockaddr_in6 would misalign them).
+inline constexpr socklen_t udp_name_room =
+    (sizeof(sockaddr_in6) + alignof(cmsghdr) - 1) / alignof(cmsghdr) * alignof(cmsghdr);
+static_assert(sizeof(io_uring_recvmsg_out) % alignof(cmsghdr) == 0);
 // UDP GSO: at most this many datagrams, and this many payload bytes, in one sendmsg
 // (UDP_MAX_SEGMENTS is 64; an IP packet carries under 64 KiB).
 inline constexpr unsigned max_gso_segments = 64;

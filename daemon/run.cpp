@@ -115,6 +115,7 @@ int run_command(const std::string& path) {
     notify_systemd("STOPPING=1");
     if (!cancelled) return report(cancelled.error());
     (*loop)->log_statistics();
+    log_device_statistics(device);
     RT_LOG_NOTICE("%s: stopped, %u in-flight requests cancelled", tun->name().c_str(), *cancelled);
     return 0;
 }
