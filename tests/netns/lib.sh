@@ -170,13 +170,13 @@ wait_for_link() {
 }
 
 wait_for_carrier() {
-  netns_poll "ip -n '$1' link show dev '$2' 2>/dev/null | grep -q LOWER_UP" "$3" ||
+  netns_poll "grep -q LOWER_UP <<<\"\$(ip -n '$1' link show dev '$2' 2>/dev/null)\"" "$3" ||
     { netns_log "link $2 in $1 not up after ${3}s"; return 1; }
 }
 
 # Waits until IFNAME in NS carries ADDR (no prefix length).
 wait_for_addr() {
-  netns_poll "ip -n '$1' -o addr show dev '$2' 2>/dev/null | grep -q ' $3/'" "$4" ||
+  netns_poll "grep -q ' $3/' <<<\"\$(ip -n '$1' -o addr show dev '$2' 2>/dev/null)\"" "$4" ||
     { netns_log "no address $3 on $2 in $1 after ${4}s"; return 1; }
 }
 
@@ -258,7 +258,7 @@ netns_assert_clean() {
   for ns in $(ip netns list 2>/dev/null | awk '{print $1}'); do
     case $ns in "$NETNS_ID"[a-z]*) netns_fail "namespace $ns left behind" ;; esac
   done
-  if ip -o link show 2>/dev/null | grep -q ": ${NETNS_ID}[a-z]"; then
+  if grep -q ": ${NETNS_ID}[a-z]" <<<"$(ip -o link show 2>/dev/null)"; then
     netns_fail "an interface $NETNS_ID... left behind in the host namespace"
   fi
   for ifname in /var/run/wireguard/"$NETNS_ID"[a-z]*.sock; do
@@ -276,6 +276,8 @@ netns_assert_clean() {
 netns_exit_trap() {
   local rc=$1 log
   trap - EXIT INT TERM HUP
+  # Ctrl-C also kills a reader such as `| grep`; writing to it must not end the cleanup.
+  trap '' PIPE
   set +e
   if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ] && [ "${NETNS_DUMP_LOGS:-1}" = 1 ] &&
     [ "$BASHPID" = "$NETNS_OWNER" ]; then

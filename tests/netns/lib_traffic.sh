@@ -41,9 +41,10 @@ iperf3_server() {
     >>"$NETNS_TMP/iperf3-server-$ns-$port.log" 2>&1 &
   pid=$!
   netns_track "$pid"
-  netns_poll "ip netns exec '$ns' ss -Hltn 'sport = :$port' | grep -q . || ! netns_alive $pid" 5
+  netns_poll "grep -q . <<<\"\$(ip netns exec '$ns' ss -Hltn 'sport = :$port')\" ||
+    ! netns_alive $pid" 5
   netns_alive "$pid" || netns_fail "iperf3 server did not start in $ns"
-  ip netns exec "$ns" ss -Hltn "sport = :$port" | grep -q . ||
+  grep -q . <<<"$(ip netns exec "$ns" ss -Hltn "sport = :$port")" ||
     netns_fail "iperf3 server in $ns does not listen on $port"
 }
 

@@ -98,7 +98,8 @@ ringtun_config() {
 
 # True when $RINGTUN has the `run` command.
 ringtun_has_run() {
-  [ -n "${RINGTUN:-}" ] && [ -x "$RINGTUN" ] && "$RINGTUN" --help 2>/dev/null | grep -q '^  run'
+  [ -n "${RINGTUN:-}" ] && [ -x "$RINGTUN" ] &&
+    grep -q '^  run' <<<"$("$RINGTUN" --help 2>/dev/null)"
 }
 
 netns_require_ringtun_run() {
@@ -120,7 +121,7 @@ start_ringtun() {
 # NS; fails with the log's tail when it exits first or does not get there.
 wait_for_ringtun() {
   local ns=$1 pid=$2 log=$3 addr=$4 timeout=${5:-10}
-  netns_poll "ip -n '$ns' -o addr show dev '$RT_IF' 2>/dev/null | grep -q ' $addr/' ||
+  netns_poll "grep -q ' $addr/' <<<\"\$(ip -n '$ns' -o addr show dev '$RT_IF' 2>/dev/null)\" ||
     ! netns_alive $pid" "$timeout"
   if ! netns_alive "$pid" || ! wait_for_addr "$ns" "$RT_IF" "$addr" 0; then
     tail -n 20 "$log" >&2
