@@ -43,7 +43,7 @@ unsigned tx_slot_count(const LoopParams& p) noexcept {
 
 std::size_t udp_buffer_size(const LoopParams& p) noexcept {
     const std::size_t raw =
-        sizeof(io_uring_recvmsg_out) + udp_name_room + udp_control_space + p.mtu + 64;
+        sizeof(io_uring_recvmsg_out) + udp_name_room + udp_control_space + largest_peer_message(p);
     return (raw + 63) / 64 * 64;
 }
 

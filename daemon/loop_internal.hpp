@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <memory>
@@ -53,6 +54,12 @@ static_assert(sizeof(io_uring_recvmsg_out) % alignof(cmsghdr) == 0);
 inline constexpr unsigned max_gso_segments = 64;
 inline constexpr std::size_t max_gso_bytes = 65000;
 
+// The largest data message a peer may send us: peers choose their own MTU (often 1420 or
+// 1500, up to jumbo 9000), so receive buffers are not sized from ours.
+inline std::size_t largest_peer_message(const LoopParams& p) noexcept {
+    return crypto::data_overhead + std::max<std::size_t>(p.mtu, 9000) + crypto::padding_multiple;
+}
+
 // Usable bytes of a transmit slot's own buffer (after the frame prefix).
 inline std::size_t tx_buffer_size(const LoopParams& p) noexcept {
     return crypto::data_overhead + p.mtu + crypto::padding_multiple;
@@ -74,6 +81,7 @@ struct Loop::TxSlot {
     std::uint16_t generation = 0;  // of the SlotPool slot, echoed in user_data
     std::int32_t next = -1;        // next slot of a send batch (UDP GSO or TCP)
     std::array<iovec, loop_detail::max_gso_segments> batch_iov{};  // used by a batch's head
+    Endpoint batch_to;  // the head's destination, to resend the batch one by one
     std::unique_ptr<std::uint8_t[]> own;
 };
 

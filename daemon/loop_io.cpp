@@ -45,6 +45,8 @@ void Loop::arm_tun_reads() noexcept {
         return;
     }
     const unsigned n = std::min(params_.tun_rx_slots, tun_buffers_->lent());
+    // A link cannot span two submissions: make room so get_sqe() does not submit mid-chain.
+    if (io_uring_sq_space_left(&ring_->native()) < n) (void)ring_->submit();
     for (unsigned i = 0; i < n; ++i) {
         io_uring_sqe* sqe = ring_->get_sqe();
         io_uring_prep_read(sqe, file_tun, nullptr, tun_buffers_->buffer_size(), 0);
@@ -286,6 +288,7 @@ void Loop::flush_udp() noexcept {
     UdpBatch& b = udp_batch_;
     if (b.count == 0) return;
     TxSlot& head = tx_[static_cast<std::size_t>(b.head)];
+    head.batch_to = b.to;
     unsigned n = 0;
     for (std::int32_t i = b.head; i >= 0; i = tx_[static_cast<std::size_t>(i)].next)
         head.batch_iov[n++] = tx_[static_cast<std::size_t>(i)].iov;
@@ -313,14 +316,29 @@ void Loop::on_udp_sent(const io_uring_cqe& cqe) noexcept {
         ++counters_.stale_completions;
         return;
     }
+    const bool gso_refused =
+        ud.buffer_id > 1 && (cqe.res == -EIO || cqe.res == -EMSGSIZE || cqe.res == -EINVAL);
+    if (gso_refused && !stopping_) {
+        // The device cannot segment (EIO), or a segment plus headers exceeds the route's MTU
+        // (EMSGSIZE): stop batching and resend this batch's datagrams one by one.
+        if (udp_gso_) {
+            udp_gso_ = false;
+            RT_LOG_WARN("UDP GSO refused (%s); sending datagrams one by one",
+                        std::strerror(-cqe.res));
+        }
+        const Endpoint to = tx_[ud.slot].batch_to;
+        for (std::int32_t i = static_cast<std::int32_t>(ud.slot); i >= 0;) {
+            const std::int32_t next = tx_[static_cast<std::size_t>(i)].next;
+            tx_[static_cast<std::size_t>(i)].next = -1;
+            queue_udp(static_cast<std::uint32_t>(i), to);
+            i = next;
+        }
+        return;
+    }
     for (std::int32_t i = static_cast<std::int32_t>(ud.slot); i >= 0;) {
         const std::int32_t next = tx_[static_cast<std::size_t>(i)].next;
         release_tx(static_cast<std::uint32_t>(i));
         i = next;
-    }
-    if (cqe.res == -EIO && ud.buffer_id > 1 && udp_gso_) {
-        udp_gso_ = false;
-        RT_LOG_WARN("UDP GSO refused by the egress device (EIO); sending datagrams one by one");
     }
     if (cqe.res >= 0) counters_.udp_tx_packets += ud.buffer_id - 1u;
     count_io(cqe, counters_.udp_tx_packets, counters_.udp_tx_bytes, counters_.send_errors,

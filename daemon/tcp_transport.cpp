@@ -68,7 +68,7 @@ ring::BufferRing* TcpTransport::buffers(std::uint32_t slot) noexcept {
 }
 
 void TcpTransport::arm(crypto::Nanos now) noexcept {
-    if (listener_ >= 0 && !accept_armed_) {
+    if (listener_ >= 0 && !accept_armed_ && now >= accept_retry_at_) {
         io_uring_sqe* sqe = loop_.ring_->get_sqe();
         io_uring_prep_multishot_accept(sqe, listener_, nullptr, nullptr, SOCK_CLOEXEC);
         sqe->user_data = ring::encode({.kind = static_cast<std::uint8_t>(Kind::tcp_accept)});
@@ -100,7 +100,10 @@ std::optional<std::uint32_t> TcpTransport::open_slot(crypto::Nanos now, Directio
 void TcpTransport::on_accept(const io_uring_cqe& cqe) noexcept {
     if (!(cqe.flags & IORING_CQE_F_MORE)) accept_armed_ = false;
     if (cqe.res < 0) {
-        if (cqe.res != -ECANCELED && tcp_log_limit.allow(loop_.now_.mono))
+        if (cqe.res == -ECANCELED) return;
+        // EMFILE, ENFILE, ENOMEM persist: re-arming at once would spin. Try again later.
+        accept_retry_at_ = loop_.now_.mono + crypto::millis_ns(100);
+        if (tcp_log_limit.allow(loop_.now_.mono))
             RT_LOG_WARN("tcp: accept failed: %s", std::strerror(-cqe.res));
         return;
     }
@@ -253,7 +256,15 @@ void TcpTransport::send(const Endpoint& to, std::uint32_t tx) noexcept {
         start_send(*slot, tx);
         return;
     }
-    if (auto dropped = table_.queue(*slot).push(tx)) {
+    SendQueue& q = table_.queue(*slot);
+    // Only a connection a peer authenticated on may hold many transmit slots; others (and
+    // dials still connecting) keep a few, so a connection that never reads cannot take the
+    // slots every other path needs.
+    if (!table_.authenticated(*slot) && q.size() >= unauthenticated_queue_limit) {
+        if (auto oldest = q.pop()) loop_.release_tx(*oldest);
+        ++counters_.queue_drops;
+    }
+    if (auto dropped = q.push(tx)) {
         ++counters_.queue_drops;
         loop_.release_tx(*dropped);
     }
@@ -282,6 +293,9 @@ void TcpTransport::start_send(std::uint32_t slot, std::optional<std::uint32_t> f
         link(*tx);
     }
     if (n == 0) return;
+    c.batch_bytes = 0;
+    for (unsigned i = 0; i < n; ++i)
+        c.batch_bytes += c.iov[i].iov_len;
     c.msg = msghdr{};
     c.msg.msg_iov = c.iov.data();
     c.msg.msg_iovlen = n;
@@ -306,6 +320,11 @@ void TcpTransport::on_sent(const io_uring_cqe& cqe) noexcept {
         return;
     }
     counters_.tx_bytes += static_cast<std::uint64_t>(cqe.res);
+    // MSG_WAITALL reports a partial count when the stream failed midway: the framing is lost.
+    if (static_cast<std::size_t>(cqe.res) != conns_[ud.slot].batch_bytes) {
+        close(ud.slot, Close::error);
+        return;
+    }
     if (!table_.queue(ud.slot).empty()) start_send(ud.slot, std::nullopt);
 }
 
@@ -339,6 +358,11 @@ void TcpTransport::close(std::uint32_t slot, Close why) noexcept {
         c.fd.reset();
     }
     if (c.dialer >= 0) dialers_[static_cast<std::size_t>(c.dialer)].slot.reset();
+    // The peer must not keep a handle a future connection in this slot could match again
+    // (16-bit generations wrap); a dialed peer falls back to its dialer.
+    if (Peer* p = table_.peer(slot);
+        p && p->endpoint && p->endpoint->tcp_connection == table_.handle(slot))
+        p->endpoint->tcp_connection = 0;
     if (table_.peer(slot) && table_.authenticated(slot) && why != Close::shutdown)
         RT_LOG_INFO("tcp: connection to %s (%s) closed", c.remote.to_string().c_str(),
                     table_.peer(slot)->label().c_str());
@@ -351,6 +375,7 @@ crypto::Nanos TcpTransport::next_deadline() const noexcept {
     for (const Dialer& d : dialers_)
         if (!d.slot) t = std::min(t, d.next_attempt);
     if (table_.in_use() > 0) t = std::min(t, last_sweep_ + crypto::seconds_ns(1));
+    if (listener_ >= 0 && !accept_armed_) t = std::min(t, accept_retry_at_);
     return t;
 }
 

@@ -46,6 +46,7 @@ class TcpTransport {
     static constexpr unsigned max_batch = 32;
     static constexpr crypto::Nanos stall_timeout = crypto::seconds_ns(10);
     static constexpr crypto::Nanos unauthenticated_idle_timeout = crypto::seconds_ns(15);
+    static constexpr std::size_t unauthenticated_queue_limit = 8;
 
     // `listener` < 0: no listener. `dial`: one endpoint per TCP peer we connect to.
     TcpTransport(Loop& loop, int listener, std::vector<Endpoint> dial);
@@ -80,6 +81,7 @@ class TcpTransport {
         int dialer = -1;  // index into dialers_, or -1 for an accepted connection
         bool recv_armed = false;
         bool sending = false;
+        std::size_t batch_bytes = 0;  // of the send in flight
         msghdr msg{};
         std::array<iovec, max_batch> iov{};
     };
@@ -105,6 +107,7 @@ class TcpTransport {
     Loop& loop_;
     int listener_;
     bool accept_armed_ = false;
+    crypto::Nanos accept_retry_at_ = 0;
     ConnectionTable<Peer> table_;
     std::vector<Conn> conns_;
     std::vector<std::unique_ptr<ring::BufferRing>> rings_;  // per slot, made on first use
