@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <cstring>
 #include <string>
 
 #include "daemon/loop_internal.hpp"
@@ -57,7 +58,7 @@ util::Result<std::unique_ptr<Loop>> Loop::create(const LoopParams& params, int t
     LoopParams p = params;
     p.udp_rx_slots = std::min(round_up_pow2(p.udp_rx_slots), ring::BufferRing::kMaxCount);
     p.tcp_rx_buffers = std::min(round_up_pow2(p.tcp_rx_buffers), 1024u);
-    const unsigned cq = p.entries * 4;
+    const unsigned cq = std::min(p.entries * 4, 65536u);  // the kernel clamps the CQ there
     const unsigned tun_reads = p.tun_read_multishot ? 1 : p.tun_rx_slots;
     // Completions that can be pending at once: one per buffer of each ring, one per send,
     // plus the TUN reads, the signal read and cancellations; with TCP, per connection its
@@ -140,6 +141,7 @@ util::Result<unsigned> Loop::run(Device& device) {
     refresh_now();
     arm_signal_read();
     device.start(now_);
+    bool failed = false;
     while (!stopping_) {
         // After -ENOBUFS, re-arm once a share of the buffers is back, not at the first one.
         if (!udp_recv_armed_ && udp_buffers_->lent() >= rearm_watermark(*udp_buffers_))
@@ -153,8 +155,12 @@ util::Result<unsigned> Loop::run(Device& device) {
             deadline <= now_.mono ? 0 : std::min<Nanos>(deadline - now_.mono, max_wait);
         flush_udp();
         const int r = ring_->submit_and_wait(wait == 0 ? 0 : 1, std::chrono::nanoseconds(wait));
-        if (r < 0 && r != -EINTR && r != -EBUSY && r != -ETIME)
-            return util::fail(util::sys_error("io_uring_submit_and_wait", r));
+        if (r < 0 && r != -EINTR && r != -EBUSY && r != -ETIME) {
+            RT_LOG_ERROR("io_uring_submit_and_wait: %s", std::strerror(-r));
+            stopping_ = true;  // leave through the drain: buffers may not go while in flight
+            failed = true;
+            break;
+        }
         refresh_now();
         ring_->reap([this](const io_uring_cqe& cqe) { dispatch(cqe); });
         tun_buffers_->commit();
@@ -165,6 +171,7 @@ util::Result<unsigned> Loop::run(Device& device) {
     unsigned cancelled = 0;
     shutdown_and_drain(cancelled);
     device_ = nullptr;
+    if (failed) return util::fail(util::make_error("io_uring", "the loop failed; see above"));
     return cancelled;
 }
 

@@ -94,16 +94,18 @@ void Loop::on_tun_read(const io_uring_cqe& cqe) noexcept {
         return;
     }
     // The frame is [prefix | header | packet | pad + tag]; the device sees it from the header.
+    // Take the send slot first: once the device seals, a nonce is spent and timers moved.
+    const auto slot = tx_pool_->acquire();
+    if (!slot) {
+        ++counters_.tx_slot_exhausted;
+        (void)tun_buffers_->recycle(*bid);
+        return;
+    }
     const auto frame = as_bytes(tun_buffers_->frame(*bid));
     const Device::Outbound out = device_->on_tun_packet(frame.subspan(frame_prefix),
                                                         static_cast<std::size_t>(cqe.res), now_);
     if (!out.peer) {
-        (void)tun_buffers_->recycle(*bid);
-        return;
-    }
-    const auto slot = tx_pool_->acquire();
-    if (!slot) {
-        ++counters_.tx_slot_exhausted;
+        (void)tx_pool_->release(slot->index);
         (void)tun_buffers_->recycle(*bid);
         return;
     }

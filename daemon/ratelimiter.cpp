@@ -29,9 +29,12 @@ std::uint64_t keyed_hash(std::uint64_t seed, std::span<const std::uint8_t> bytes
 }  // namespace
 
 bool SourceRateLimiter::allow(std::span<const std::uint8_t> ip, crypto::Nanos now) noexcept {
-    const std::uint64_t key = keyed_hash(seed_, ip);
+    // IPv6 sources are limited per /64 (one host usually holds a whole /64), as in the kernel.
+    const auto prefix = ip.size() == 16 ? ip.first(8) : ip;
+    const std::uint64_t key = keyed_hash(seed_, prefix);
+    // Sources whose keys collide share a bucket: a collision must not refill it.
     Bucket& b = table_[key % buckets];
-    if (b.key != key) {
+    if (b.key == 0) {
         b = Bucket{key, now, burst};
     } else {
         const double elapsed = static_cast<double>(now - b.last) * 1e-9;

@@ -5,7 +5,7 @@
 //   under load, for that second and the next.
 // - SourceRateLimiter: while under load, each source IP may start 20 handshakes per second
 //   with a burst of 5. Fixed memory (no allocation per packet): a hashed table of token
-//   buckets whose colliding entries simply share or replace a bucket.
+//   buckets; sources whose keys collide share one (never reset it). IPv6 is keyed per /64.
 #pragma once
 
 #include <array>
