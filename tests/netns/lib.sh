@@ -15,7 +15,7 @@
 # for wireguard-go: its UAPI socket /var/run/wireguard/IFNAME.sock is not per namespace.
 #
 # Also sourced from here: lib_tunnels.sh (keys, configs, wireguard-go and ringtun pairs) and
-# lib_traffic.sh (ping, iperf3, byte transfers with SHA-256).
+# lib_traffic.sh (ping, iperf3, byte transfers and paced streams with SHA-256).
 
 if [ -n "${NETNS_LIB_LOADED:-}" ]; then return 0; fi
 NETNS_LIB_LOADED=1
@@ -145,6 +145,9 @@ netns_poll() {
   done
   return 1
 }
+
+# Wall-clock milliseconds, for measuring how long something took.
+now_ms() { echo $((${EPOCHREALTIME/./} / 1000)); }
 
 # Waits until LOGFILE has a line matching REGEX (grep -E). With PID, fails early when that
 # process exits. Prints the log's tail on failure.

@@ -21,28 +21,6 @@ tcp_side_pid() { if [ "$1" = a ]; then echo "$RINGTUN_PID_A"; else echo "$RINGTU
 tcp_side_ns() { if [ "$1" = a ]; then echo "$NS_A"; else echo "$NS_B"; fi; }
 tcp_side_log() { echo "$NETNS_TMP/ringtun-$1.log"; }
 
-# Writes $NETNS_TMP/ringtun-SIDE.toml like ringtun_side_config SIDE tcp (A's peer dials
-# OUTER_B4:TUN_PORT, B listens on TCP port TUN_PORT and has no endpoint for A), plus EXTRA
-# ringtun_config arguments (e.g. ring.tcp_max_connections=64).
-tcp_side_config() {
-  local side=$1 other ip4 ip6 peer4 peer6
-  shift
-  if [ "$side" = a ]; then
-    other=b ip4=$TUN_A4 ip6=$TUN_A6 peer4=$TUN_B4 peer6=$TUN_B6
-  else
-    other=a ip4=$TUN_B4 ip6=$TUN_B6 peer4=$TUN_A4 peer6=$TUN_A6
-  fi
-  local args=(name="$RT_IF" private_key_file="$NETNS_TMP/rt$side.key" listen_port="$TUN_PORT"
-    address="$ip4/24,$ip6/64" mtu="$TUN_MTU" public_key="$(cat "$NETNS_TMP/rt$other.pub")"
-    allowed_ips="$peer4/32,$peer6/128")
-  if [ "$side" = a ]; then
-    args+=(endpoint="$OUTER_B4:$TUN_PORT" transport=tcp)
-  else
-    args+=(listen_tcp_port="$TUN_PORT")
-  fi
-  ringtun_config "$NETNS_TMP/ringtun-$side.toml" "${args[@]}" "$@"
-}
-
 # ringtun_pair tcp with EXTRA ringtun_config arguments for both sides. Waits for both TUNs
 # and for one ping A -> B (which needs the TCP connection and a handshake over it). Sets
 # RINGTUN_PID_A, RINGTUN_PID_B, RT_IF; logs in $NETNS_TMP/ringtun-{a,b}.log.
@@ -50,8 +28,8 @@ tcp_pair() {
   RT_IF=${RT_IF:-rtb0}
   make_keypair rta
   make_keypair rtb
-  tcp_side_config a "$@"
-  tcp_side_config b "$@"
+  ringtun_side_config a tcp 4 "$@"
+  ringtun_side_config b tcp 4 "$@"
   start_ringtun "$NS_B" "$NETNS_TMP/ringtun-b.toml" "$NETNS_TMP/ringtun-b.log"
   RINGTUN_PID_B=$RINGTUN_PID
   wait_for_ringtun "$NS_B" "$RINGTUN_PID_B" "$NETNS_TMP/ringtun-b.log" "$TUN_B4"

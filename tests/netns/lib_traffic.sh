@@ -1,6 +1,7 @@
 # shellcheck shell=bash
-# Traffic through the test namespaces: ICMP echo, iperf3, and a byte transfer checked with
-# SHA-256. Sourced by lib.sh (needs netns_run_bounded, netns_track, NETNS_TMP). Every command
+# Traffic through the test namespaces: ICMP echo, iperf3, and byte transfers checked with
+# SHA-256 (a fixed amount, or a paced stream that runs while a test breaks the tunnel under
+# it). Sourced by lib.sh (needs netns_run_bounded, netns_track, NETNS_TMP). Every command
 # here is bounded in count and time, and only addresses inside our namespaces are used.
 
 IPERF3_PORT=${IPERF3_PORT:-5201}
@@ -90,6 +91,56 @@ transfer_sha256() {
     return 1
   fi
   echo "transfer: $bytes bytes sha256 $(kv_get sha256 <<<"$sent")"
+}
+
+# A paced stream of random bytes over TCP, for tests that restart or break the tunnel while it
+# runs; one at a time, in $NETNS_TMP/stream.*. stream_start FROM TO ADDR RATE TIMEOUT starts
+# the receiver on ADDR:$XFER_PORT in namespace TO (ADDR must be one of its addresses) and the
+# sender in FROM at about RATE bytes/s, both bounded by TIMEOUT seconds, and fails unless more
+# than 1 MiB arrives within 10 s. Sets STREAM_RECV_PID and STREAM_SEND_PID.
+stream_start() {
+  local from=$1 to=$2 addr=$3 rate=$4 t=$5 s="$NETNS_TMP/stream"
+  ip netns exec "$to" python3 "$NETNS_LIB_DIR/tcp_xfer.py" recv "$addr" "$XFER_PORT" \
+    --progress "$s.progress" --ready "$s.ready" --timeout "$t" >"$s.recv" 2>&1 &
+  STREAM_RECV_PID=$!
+  netns_track "$STREAM_RECV_PID"
+  netns_poll "[ -e '$s.ready' ] || ! netns_alive $STREAM_RECV_PID" 5
+  [ -e "$s.ready" ] || netns_fail "stream receiver did not start: $(cat "$s.recv")"
+  ip netns exec "$from" python3 "$NETNS_LIB_DIR/tcp_xfer.py" send "$addr" "$XFER_PORT" \
+    --rate "$rate" --stop "$s.stop" --timeout "$t" >"$s.send" 2>&1 &
+  STREAM_SEND_PID=$!
+  netns_track "$STREAM_SEND_PID"
+  stream_wait_progress $((1 << 20)) 10 ||
+    netns_fail "the stream did not start: $(stream_progress) bytes"
+}
+
+# Bytes the stream's receiver has got so far (0 before the connection).
+stream_progress() { cat "$NETNS_TMP/stream.progress" 2>/dev/null || echo 0; }
+
+# Waits up to SECS seconds until more than AT_LEAST bytes of the stream have arrived; gives
+# up early when the receiver has exited.
+stream_wait_progress() {
+  local at_least=$1 secs=$2
+  netns_poll "[ \$(stream_progress) -gt $at_least ] || ! netns_alive $STREAM_RECV_PID" "$secs" &&
+    [ "$(stream_progress)" -gt "$at_least" ]
+}
+
+# Stops the stream: the sender finishes once the stop file exists (within 20 s), the receiver
+# at EOF (within 10 s more). Fails unless both exit 0 and what arrived (byte count and
+# SHA-256) is what was sent; WHAT ends that message ("across the restarts"). Prints
+# "stream: bytes=N sha256=HEX".
+stream_stop() {
+  local what=$1 s="$NETNS_TMP/stream" rc=0 sent got
+  touch "$s.stop"
+  stop_process "$STREAM_SEND_PID" 20 0 || rc=$?
+  [ $rc -eq 0 ] || netns_fail "stream sender failed (rc $rc): $(cat "$s.send")"
+  rc=0
+  stop_process "$STREAM_RECV_PID" 10 0 || rc=$?
+  [ $rc -eq 0 ] || netns_fail "stream receiver failed (rc $rc): $(cat "$s.recv")"
+  sent=$(cat "$s.send") got=$(cat "$s.recv")
+  [ -n "$sent" ] && [ "$sent" = "$got" ] ||
+    netns_fail "stream differs $what: sent '$sent', received '$got'"
+  echo "stream: $sent"
 }
 
 # Non-idle CPU time of the whole machine so far, in clock ticks (/proc/stat "cpu" line:

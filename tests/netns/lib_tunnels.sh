@@ -149,14 +149,22 @@ wggo_pair() {
 }
 
 # Writes $NETNS_TMP/ringtun-SIDE.toml for side a or b of a pair; TRANSPORT udp or tcp (for
-# tcp, A's peer entry says transport = "tcp" and B listens on TCP; B has no endpoint for A).
+# tcp, A's peer entry says transport = "tcp" and B listens on TCP; B has no endpoint for A);
+# the endpoint is the other side's outer address of FAMILY 4 or 6 ("[fd99::2]:51820").
+# EXTRA ringtun_config arguments (e.g. ring.tcp_max_connections=64) are added as they are.
+#   ringtun_side_config SIDE [TRANSPORT (udp) [FAMILY (4) [EXTRA...]]]
 ringtun_side_config() {
-  local side=$1 transport=${2:-udp} other ip4 ip6 peer4 peer6 outer
+  local side=$1 transport=${2:-udp} family=${3:-4} other ip4 ip6 peer4 peer6 outer
+  shift $(($# < 3 ? $# : 3))
+  case $family in 4 | 6) ;; *) netns_fail "ringtun_side_config: family '$family'" ;; esac
   if [ "$side" = a ]; then
-    other=b ip4=$TUN_A4 ip6=$TUN_A6 peer4=$TUN_B4 peer6=$TUN_B6 outer=$OUTER_B4
+    other=b ip4=$TUN_A4 ip6=$TUN_A6 peer4=$TUN_B4 peer6=$TUN_B6
   else
-    other=a ip4=$TUN_B4 ip6=$TUN_B6 peer4=$TUN_A4 peer6=$TUN_A6 outer=$OUTER_A4
+    other=a ip4=$TUN_B4 ip6=$TUN_B6 peer4=$TUN_A4 peer6=$TUN_A6
   fi
+  outer=OUTER_${other^^}$family
+  outer=${!outer}
+  [ "$family" = 4 ] || outer="[$outer]"
   local args=(name="$RT_IF" private_key_file="$NETNS_TMP/rt$side.key" listen_port="$TUN_PORT"
     address="$ip4/24,$ip6/64" mtu="$TUN_MTU" public_key="$(cat "$NETNS_TMP/rt$other.pub")"
     allowed_ips="$peer4/32,$peer6/128")
@@ -169,19 +177,20 @@ ringtun_side_config() {
   else
     args+=(endpoint="$outer:$TUN_PORT")
   fi
-  ringtun_config "$NETNS_TMP/ringtun-$side.toml" "${args[@]}"
+  ringtun_config "$NETNS_TMP/ringtun-$side.toml" "${args[@]}" "$@"
 }
 
-# ringtun in both namespaces, TUN RT_IF (default rtb0); TRANSPORT udp (default) or tcp.
-# Waits until both TUNs carry their addresses. Sets RINGTUN_PID_A, RINGTUN_PID_B; logs in
-# $NETNS_TMP/ringtun-a.log and ringtun-b.log.
+# ringtun in both namespaces, TUN RT_IF (default rtb0); TRANSPORT udp (default) or tcp; the
+# endpoints on the outer addresses of FAMILY 4 (default) or 6. Waits until both TUNs carry
+# their addresses. Sets RINGTUN_PID_A, RINGTUN_PID_B; logs in $NETNS_TMP/ringtun-a.log and
+# ringtun-b.log.
 ringtun_pair() {
-  local transport=${1:-udp}
+  local transport=${1:-udp} family=${2:-4}
   RT_IF=${RT_IF:-rtb0}
   make_keypair rta
   make_keypair rtb
-  ringtun_side_config a "$transport"
-  ringtun_side_config b "$transport"
+  ringtun_side_config a "$transport" "$family"
+  ringtun_side_config b "$transport" "$family"
   start_ringtun "$NS_B" "$NETNS_TMP/ringtun-b.toml" "$NETNS_TMP/ringtun-b.log"
   RINGTUN_PID_B=$RINGTUN_PID
   start_ringtun "$NS_A" "$NETNS_TMP/ringtun-a.toml" "$NETNS_TMP/ringtun-a.log"

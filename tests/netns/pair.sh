@@ -19,28 +19,11 @@ UDP_RATE=${UDP_RATE:-100M}
 UDP_MAX_LOSS=5        # percent of iperf3 UDP datagrams lost
 
 # Starts both daemons with each side's endpoint on the other's outer address of FAMILY
-# (4 or 6). Keys and configs come from lib_tunnels.sh; only the endpoint changes.
+# (4 or 6). Keys and configs come from lib_tunnels.sh.
 start_pair() {
-  local family=$1 side
   RT_IF=rtb0
-  make_keypair rta
-  make_keypair rtb
-  for side in a b; do
-    ringtun_side_config "$side" udp
-    if [ "$family" = 6 ]; then
-      local peer_outer=$OUTER_B6
-      [ "$side" = b ] && peer_outer=$OUTER_A6
-      sed -i "s|^endpoint = .*|endpoint = \"[$peer_outer]:$TUN_PORT\"|" \
-        "$NETNS_TMP/ringtun-$side.toml"
-    fi
-  done
+  ringtun_pair udp "$1"
   grep -q "^endpoint = " "$NETNS_TMP/ringtun-a.toml" || netns_fail "config has no endpoint"
-  start_ringtun "$NS_B" "$NETNS_TMP/ringtun-b.toml" "$NETNS_TMP/ringtun-b.log"
-  RINGTUN_PID_B=$RINGTUN_PID
-  start_ringtun "$NS_A" "$NETNS_TMP/ringtun-a.toml" "$NETNS_TMP/ringtun-a.log"
-  RINGTUN_PID_A=$RINGTUN_PID
-  wait_for_ringtun "$NS_A" "$RINGTUN_PID_A" "$NETNS_TMP/ringtun-a.log" "$TUN_A4"
-  wait_for_ringtun "$NS_B" "$RINGTUN_PID_B" "$NETNS_TMP/ringtun-b.log" "$TUN_B4"
 }
 
 # Asserts that PID's statistics show its peer at ENDPOINT ("addr:port" as ringtun prints it).

@@ -25,33 +25,6 @@ RESUME_SECS_B=40
 STREAM_RATE=$((2 << 20))
 STREAM_TIMEOUT=150
 
-now_ms() { echo $((${EPOCHREALTIME/./} / 1000)); }
-progress() { cat "$NETNS_TMP/stream.progress" 2>/dev/null || echo 0; }
-
-# Waits up to SECS seconds for the stream's received byte count to pass AT_LEAST.
-wait_progress() {
-  local at_least=$1 secs=$2
-  netns_poll "[ \$(progress) -gt $at_least ] || ! netns_alive $STREAM_RECV_PID" "$secs" &&
-    [ "$(progress)" -gt "$at_least" ]
-}
-
-start_stream() {
-  local ready="$NETNS_TMP/stream.ready"
-  ip netns exec "$NS_B" python3 "$here/tcp_stream.py" recv "$TUN_B4" "$XFER_PORT" \
-    --progress "$NETNS_TMP/stream.progress" --ready "$ready" --timeout $STREAM_TIMEOUT \
-    >"$NETNS_TMP/stream.recv" 2>&1 &
-  STREAM_RECV_PID=$!
-  netns_track "$STREAM_RECV_PID"
-  netns_poll "[ -e '$ready' ] || ! netns_alive $STREAM_RECV_PID" 5
-  [ -e "$ready" ] || netns_fail "stream receiver did not start: $(cat "$NETNS_TMP/stream.recv")"
-  ip netns exec "$NS_A" python3 "$here/tcp_stream.py" send "$TUN_B4" "$XFER_PORT" \
-    --rate $STREAM_RATE --stop "$NETNS_TMP/stream.stop" --timeout $STREAM_TIMEOUT \
-    >"$NETNS_TMP/stream.send" 2>&1 &
-  STREAM_SEND_PID=$!
-  netns_track "$STREAM_SEND_PID"
-  wait_progress $((1 << 20)) 10 || netns_fail "the stream did not start: $(progress) bytes"
-}
-
 # Restarts side SIDE (a or b): the restarted daemon must complete a handshake with the
 # untouched one within HS_SECS and the stream resume within SECS seconds of the restart.
 restart_side() {
@@ -63,7 +36,7 @@ restart_side() {
   fi
   log="$NETNS_TMP/ringtun-$side.log"
   ringtun_stop "$ns" "$pid" "$log"
-  got=$(progress)
+  got=$(stream_progress)
   hs_before=$(count_lines "$log" 'handshake complete')
   start_ringtun "$ns" "$NETNS_TMP/ringtun-$side.toml" "$log"
   if [ "$side" = a ]; then RINGTUN_PID_A=$RINGTUN_PID; else RINGTUN_PID_B=$RINGTUN_PID; fi
@@ -72,13 +45,13 @@ restart_side() {
   netns_poll "[ \$(count_lines '$log' 'handshake complete') -gt $hs_before ]" "$hs_secs" ||
     netns_fail "restart of $side: no handshake within ${hs_secs}s of the restart"
   hs_ms=$(($(now_ms) - t0))
-  wait_progress $((got + (256 << 10))) "$secs" || netns_fail "restart of $side: the stream" \
-    "did not resume within ${secs}s ($got -> $(progress) bytes)"
+  stream_wait_progress $((got + (256 << 10))) "$secs" || netns_fail "restart of $side: the" \
+    "stream did not resume within ${secs}s ($got -> $(stream_progress) bytes)"
   waited=$(($(now_ms) - t0))
   netns_alive "$other_pid" || netns_fail "restart of $side: the other ringtun ($other_pid) died"
   echo "restart of $side: handshake after ${hs_ms} ms ($(grep 'handshake complete' "$log" |
     tail -n 1 | sed -E 's/.*complete \(([a-z]+)\).*/\1/')), stream resumed after ${waited} ms" \
-    "($got -> $(progress) bytes)"
+    "($got -> $(stream_progress) bytes)"
   ping_ok "$NS_A" "$TUN_B4" 3 10 && ping_ok "$NS_B" "$TUN_A4" 3 10 &&
     ping_ok "$NS_A" "$TUN_B6" 3 10 && ping_ok "$NS_B" "$TUN_A6" 3 10 ||
     netns_fail "restart of $side: no ping both ways afterwards"
@@ -91,7 +64,7 @@ ip netns exec "$NS_A" sysctl -qw net.ipv4.tcp_rto_max_ms=2000 2>/dev/null || tru
 ringtun_pair
 ping_ok "$NS_A" "$TUN_B4" 3 10 && ping_ok "$NS_B" "$TUN_A4" 3 10 ||
   netns_fail "no ping through the ringtun pair"
-start_stream
+stream_start "$NS_A" "$NS_B" "$TUN_B4" $STREAM_RATE $STREAM_TIMEOUT
 orig_b=$RINGTUN_PID_B
 restart_side a $HANDSHAKE_SECS_A $RESUME_SECS_A
 [ "$RINGTUN_PID_B" = "$orig_b" ] || netns_fail "B was restarted along with A"
@@ -99,17 +72,7 @@ orig_a=$RINGTUN_PID_A
 restart_side b $HANDSHAKE_SECS_B $RESUME_SECS_B
 [ "$RINGTUN_PID_A" = "$orig_a" ] || netns_fail "A was restarted along with B"
 
-touch "$NETNS_TMP/stream.stop"
-rc=0
-stop_process "$STREAM_SEND_PID" 20 0 || rc=$?
-[ $rc -eq 0 ] || netns_fail "stream sender failed (rc $rc): $(cat "$NETNS_TMP/stream.send")"
-rc=0
-stop_process "$STREAM_RECV_PID" 10 0 || rc=$?
-[ $rc -eq 0 ] || netns_fail "stream receiver failed (rc $rc): $(cat "$NETNS_TMP/stream.recv")"
-sent=$(cat "$NETNS_TMP/stream.send") got=$(cat "$NETNS_TMP/stream.recv")
-[ -n "$sent" ] && [ "$sent" = "$got" ] ||
-  netns_fail "stream differs across the restarts: sent '$sent', received '$got'"
-echo "stream: $sent"
+stream_stop "across the restarts"
 
 ringtun_stop "$NS_A" "$RINGTUN_PID_A" "$NETNS_TMP/ringtun-a.log"
 ringtun_stop "$NS_B" "$RINGTUN_PID_B" "$NETNS_TMP/ringtun-b.log"

@@ -72,7 +72,7 @@ for sig in TERM INT; do
   rc=0
   wait "$child" || rc=$?
   [ $rc -ne 0 ] || netns_fail "SIG$sig: child exited 0"
-  ! ip netns list | grep -q "^${cid}[a-z]" || netns_fail "SIG$sig: namespaces of $cid left"
+  ! grep -q "^${cid}[a-z]" <<<"$(ip netns list)" || netns_fail "SIG$sig: namespaces of $cid left"
   ! ls /var/run/wireguard/"$cid"[a-z]* >/dev/null 2>&1 || netns_fail "SIG$sig: sockets of $cid left"
   [ ! -e "$ctmp" ] || netns_fail "SIG$sig: $ctmp left"
   ! netns_alive "$cpa" && ! netns_alive "$cpb" || netns_fail "SIG$sig: wireguard-go left"

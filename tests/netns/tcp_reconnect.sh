@@ -24,27 +24,6 @@ RESUME_SECS=5
 STREAM_RATE=$((4 << 20))
 STREAM_TIMEOUT=60
 
-progress() { cat "$NETNS_TMP/stream.progress" 2>/dev/null || echo 0; }
-now_ms() { echo $((${EPOCHREALTIME/./} / 1000)); }
-
-start_stream() {
-  local ready="$NETNS_TMP/stream.ready"
-  ip netns exec "$NS_B" python3 "$here/tcp_stream.py" recv "$TUN_B4" "$XFER_PORT" \
-    --progress "$NETNS_TMP/stream.progress" --ready "$ready" --timeout $STREAM_TIMEOUT \
-    >"$NETNS_TMP/stream.recv" 2>&1 &
-  STREAM_RECV_PID=$!
-  netns_track "$STREAM_RECV_PID"
-  netns_poll "[ -e '$ready' ] || ! netns_alive $STREAM_RECV_PID" 5
-  [ -e "$ready" ] || netns_fail "stream receiver did not start: $(cat "$NETNS_TMP/stream.recv")"
-  ip netns exec "$NS_A" python3 "$here/tcp_stream.py" send "$TUN_B4" "$XFER_PORT" \
-    --rate $STREAM_RATE --stop "$NETNS_TMP/stream.stop" --timeout $STREAM_TIMEOUT \
-    >"$NETNS_TMP/stream.send" 2>&1 &
-  STREAM_SEND_PID=$!
-  netns_track "$STREAM_SEND_PID"
-  netns_poll "[ \$(progress) -gt $((1 << 20)) ]" 10 ||
-    netns_fail "the stream did not start: $(progress) bytes"
-}
-
 # Kills the tunnel's connection on SIDE with METHOD (ss or rst) and checks the recovery.
 kill_and_recover() {
   local side=$1 method=$2 got t0 reconnect_ms resume_ms
@@ -53,18 +32,18 @@ kill_and_recover() {
   tcp_snapshot b
   tcp_save a a0
   tcp_save b b0
-  got=$(progress)
+  got=$(stream_progress)
   t0=$(now_ms)
   TCP_KILL_METHOD=$method tcp_kill_tunnel "$side"
   tcp_wait a dialed -gt "${a0[dialed]}" $RECONNECT_SECS ||
     netns_fail "kill on $side ($TCP_KILL_USED): A did not re-dial within ${RECONNECT_SECS}s"
   reconnect_ms=$(($(now_ms) - t0))
-  netns_poll "[ \$(progress) -gt $((got + (1 << 20))) ]" $RESUME_SECS ||
+  stream_wait_progress $((got + (1 << 20))) $RESUME_SECS ||
     netns_fail "kill on $side ($TCP_KILL_USED): the stream did not resume within" \
-      "${RESUME_SECS}s ($got -> $(progress) bytes)"
+      "${RESUME_SECS}s ($got -> $(stream_progress) bytes)"
   resume_ms=$(($(now_ms) - t0))
   echo "kill on $side by $TCP_KILL_USED: re-dialed within $reconnect_ms ms, stream resumed" \
-    "after $resume_ms ms ($got -> $(progress) bytes)"
+    "after $resume_ms ms ($got -> $(stream_progress) bytes)"
 
   # A closed the dead connection once and dialed once; B accepted the new one and dropped
   # the old one (its RST or abort is an error, never a protocol or idle close). A forged RST
@@ -99,22 +78,12 @@ kill_and_recover() {
 netns_pair
 tcp_pair
 ping_ok "$NS_B" "$TUN_A4" 3 10 || netns_fail "no ping B -> A through the TCP tunnel"
-start_stream
+stream_start "$NS_A" "$NS_B" "$TUN_B4" $STREAM_RATE $STREAM_TIMEOUT
 kill_and_recover a ss
 kill_and_recover b ss
 kill_and_recover a rst
 
-touch "$NETNS_TMP/stream.stop"
-rc=0
-stop_process "$STREAM_SEND_PID" 20 0 || rc=$?
-[ $rc -eq 0 ] || netns_fail "stream sender failed (rc $rc): $(cat "$NETNS_TMP/stream.send")"
-rc=0
-stop_process "$STREAM_RECV_PID" 10 0 || rc=$?
-[ $rc -eq 0 ] || netns_fail "stream receiver failed (rc $rc): $(cat "$NETNS_TMP/stream.recv")"
-sent=$(cat "$NETNS_TMP/stream.send") got=$(cat "$NETNS_TMP/stream.recv")
-[ -n "$sent" ] && [ "$sent" = "$got" ] ||
-  netns_fail "stream differs across the reconnects: sent '$sent', received '$got'"
-echo "stream: $sent"
+stream_stop "across the reconnects"
 
 # The half-open connection left by the forged RST: ringtun's sockets probe after 15 s idle
 # (TCP_KEEPIDLE), A's kernel answers the probe with a RST, and B closes it as an error.

@@ -25,23 +25,11 @@ BACKOFF_WINDOW=4
 MIN_DIALS=2
 MAX_DIALS=6
 
-progress() { cat "$NETNS_TMP/stream.progress" 2>/dev/null || echo 0; }
-
 netns_pair
 tcp_pair
 
 # A stream through the tunnel, so B has frames in flight both ways when it is stopped.
-ready="$NETNS_TMP/stream.ready"
-ip netns exec "$NS_B" python3 "$here/tcp_stream.py" recv "$TUN_B4" "$XFER_PORT" \
-  --progress "$NETNS_TMP/stream.progress" --ready "$ready" --timeout 60 \
-  >"$NETNS_TMP/stream.recv" 2>&1 &
-netns_track $!
-netns_poll "[ -e '$ready' ]" 5 || netns_fail "stream receiver did not start"
-ip netns exec "$NS_A" python3 "$here/tcp_stream.py" send "$TUN_B4" "$XFER_PORT" \
-  --rate $((8 << 20)) --stop "$NETNS_TMP/stream.stop" --timeout 60 \
-  >"$NETNS_TMP/stream.send" 2>&1 &
-netns_track $!
-netns_poll "[ \$(progress) -gt $((1 << 20)) ]" 10 || netns_fail "the stream did not start"
+stream_start "$NS_A" "$NS_B" "$TUN_B4" $((8 << 20)) 60
 
 tcp_flood_start hold "$NS_A" "$OUTER_B4" --idle $HOLD_IDLE --stall $HOLD_STALL --timeout 60
 hold_pid=$FLOOD_PID
