@@ -32,7 +32,7 @@ TcpTransport::TcpTransport(Loop& loop, int listener, std::vector<Endpoint> dial)
     : loop_(loop),
       listener_(listener),
       table_({.capacity = loop.params_.tcp_max_connections,
-              .max_payload = crypto::data_overhead + loop.params_.mtu + crypto::padding_multiple,
+              .max_payload = largest_peer_message(loop.params_),  // peers may use a larger MTU
               // Room for every transmit slot: when a connection cannot keep up, the TUN ring
               // runs dry first and pushes back on the sender, instead of frames being dropped.
               .send_queue_capacity = tx_slot_count(loop.params_)}),

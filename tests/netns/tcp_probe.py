@@ -19,7 +19,7 @@
 
 Cases and their reference time (what the server must do, for ringtun with MTU 1420):
   zero_length         a length prefix of 0                        close at once
-  oversized           prefix 1500 (> any message at MTU 1420)     close at once
+  oversized           prefix 9049 (> any message of a peer MTU 9000) close at once
   oversized_max       prefix 0xffff                               close at once
   malformed_type      a 148-byte frame of message type 7          close at once
   malformed_length    a 147-byte frame of type 1 (initiation)     close at once
@@ -74,7 +74,7 @@ def case_bytes(name: str, rng: random.Random, replay: str):
     initiation = message(rng, 1, INITIATION_LEN)
     table = {
         "zero_length": b"\0\0",
-        "oversized": struct.pack("!H", 1500) + rng.randbytes(100),
+        "oversized": struct.pack("!H", 9049) + rng.randbytes(100),
         "oversized_max": b"\xff\xff" + rng.randbytes(64),
         "malformed_type": frame(message(rng, 7, INITIATION_LEN)),
         "malformed_length": frame(message(rng, 1, INITIATION_LEN - 1)),
