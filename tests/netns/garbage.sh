@@ -8,12 +8,8 @@
 # tunnel must still carry ping and iperf3 traffic afterwards.
 # Needs root, /dev/net/tun, ip netns, iperf3 (exit 77 otherwise); RINGTUN = ringtun binary.
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-source "$here/lib.sh"
-source "$here/lib_daemon.sh"
-netns_require iperf3
-netns_require_ringtun_run
-KEYGEN=$RINGTUN
+source "$(dirname "$0")/lib.sh"
+netns_ringtun_test iperf3
 FLOOD=1000
 LOG_B="$NETNS_TMP/ringtun-b.log"
 
@@ -62,7 +58,7 @@ netns_pair
 # A's real handshake initiation and data to B, recorded on the wire for replays and for
 # B's live receiver index.
 cap_ready="$NETNS_TMP/capture.ready"
-ip netns exec "$NS_A" python3 "$here/garbage_udp.py" capture veth0 "$TUN_PORT" \
+ip netns exec "$NS_A" python3 "$NETNS_LIB_DIR/garbage_udp.py" capture veth0 "$TUN_PORT" \
   "$NETNS_TMP/captured" --data 8 --timeout 20 --ready "$cap_ready" >"$NETNS_TMP/capture.out" 2>&1 &
 cap_pid=$!
 netns_track "$cap_pid"
@@ -82,10 +78,10 @@ pub_b=$(cat "$NETNS_TMP/rtb.pub")
 
 handshakes=$(count_lines "$LOG_B" 'handshake complete')
 before=$(ringtun_stats "$RINGTUN_PID_B" "$LOG_B") || netns_fail "no statistics from B"
-netns_run_bounded 60 ip netns exec "$NS_A" python3 "$here/garbage_udp.py" send "$OUTER_B4" \
+netns_run_bounded 60 ip netns exec "$NS_A" python3 "$NETNS_LIB_DIR/garbage_udp.py" send "$OUTER_B4" \
   "$TUN_PORT" --peer-public "$pub_b" --captured "$NETNS_TMP/captured" --count 40 --seed 7 \
   >"$NETNS_TMP/garbage4.out" 2>&1 || netns_fail "garbage sender: $(cat "$NETNS_TMP/garbage4.out")"
-netns_run_bounded 60 ip netns exec "$NS_A" python3 "$here/garbage_udp.py" send "$OUTER_B6" \
+netns_run_bounded 60 ip netns exec "$NS_A" python3 "$NETNS_LIB_DIR/garbage_udp.py" send "$OUTER_B6" \
   "$TUN_PORT" --peer-public "$pub_b" --only malformed --count 20 --seed 8 \
   >"$NETNS_TMP/garbage6.out" 2>&1 || netns_fail "garbage sender: $(cat "$NETNS_TMP/garbage6.out")"
 sent=$(($(kv_get sent <"$NETNS_TMP/garbage4.out") + $(kv_get sent <"$NETNS_TMP/garbage6.out")))
@@ -101,7 +97,7 @@ tunnel_works "after the garbage"
 # Flood: over 512 handshakes in a second puts B under load; mac2 becomes mandatory and the
 # initiations without one are answered with cookie replies instead of being processed.
 before=$(ringtun_stats "$RINGTUN_PID_B" "$LOG_B") || netns_fail "no statistics from B"
-netns_run_bounded 30 ip netns exec "$NS_A" python3 "$here/garbage_udp.py" flood "$OUTER_B4" \
+netns_run_bounded 30 ip netns exec "$NS_A" python3 "$NETNS_LIB_DIR/garbage_udp.py" flood "$OUTER_B4" \
   "$TUN_PORT" --peer-public "$pub_b" --count $FLOOD >"$NETNS_TMP/flood.out" 2>&1 ||
   netns_fail "flood sender: $(cat "$NETNS_TMP/flood.out")"
 after=$(stats_after_rx "$before" $FLOOD) || netns_fail "B died or counted no statistics"

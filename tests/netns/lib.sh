@@ -14,8 +14,9 @@
 # Names are unique per run (NETNS_ID = rt<pid>), so parallel runs do not collide. That matters
 # for wireguard-go: its UAPI socket /var/run/wireguard/IFNAME.sock is not per namespace.
 #
-# Also sourced from here: lib_tunnels.sh (keys, configs, wireguard-go and ringtun pairs) and
-# lib_traffic.sh (ping, iperf3, byte transfers and paced streams with SHA-256).
+# Also sourced from here: lib_tunnels.sh (keys, configs, wireguard-go and ringtun pairs),
+# lib_traffic.sh (ping, iperf3, byte transfers and paced streams with SHA-256), lib_daemon.sh
+# (ringtun's statistics and stopping) and lib_tcp.sh (the TCP transport's tests).
 
 if [ -n "${NETNS_LIB_LOADED:-}" ]; then return 0; fi
 NETNS_LIB_LOADED=1
@@ -301,3 +302,13 @@ trap 'exit 129' HUP
 
 source "$NETNS_LIB_DIR/lib_tunnels.sh"
 source "$NETNS_LIB_DIR/lib_traffic.sh"
+source "$NETNS_LIB_DIR/lib_daemon.sh"
+source "$NETNS_LIB_DIR/lib_tcp.sh"
+
+# The opening of every ringtun test: exit 77 unless the namespaces, TUN, each CMD given and a
+# ringtun with `run` are available; keys are made with ringtun itself.
+netns_ringtun_test() {
+  netns_require "$@"
+  netns_require_ringtun_run
+  KEYGEN=$RINGTUN
+}

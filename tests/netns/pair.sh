@@ -6,12 +6,8 @@
 # Each run ends with both daemons stopped by SIGTERM (exit 0, TUN and port released).
 # Needs root, /dev/net/tun, ip netns, iperf3 (exit 77 otherwise); RINGTUN = ringtun binary.
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-source "$here/lib.sh"
-source "$here/lib_daemon.sh"
-netns_require iperf3
-netns_require_ringtun_run
-KEYGEN=$RINGTUN
+source "$(dirname "$0")/lib.sh"
+netns_ringtun_test iperf3
 XFER_BYTES=${XFER_BYTES:-200000000}
 XFER_TIMEOUT=${XFER_TIMEOUT:-150}
 TCP_MIN_BPS=10000000  # far below what any build does; catches a stalled tunnel

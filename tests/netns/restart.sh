@@ -6,12 +6,8 @@
 # at the end the bytes received must hash the same as the bytes sent.
 # Needs root, /dev/net/tun, ip netns (exit 77 otherwise); RINGTUN = the ringtun binary.
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-source "$here/lib.sh"
-source "$here/lib_daemon.sh"
-netns_require
-netns_require_ringtun_run
-KEYGEN=$RINGTUN
+source "$(dirname "$0")/lib.sh"
+netns_ringtun_test
 
 # Resumption bounds. A restarted sender initiates at once. A restarted receiver leaves the
 # sender on a session the receiver forgot until the sender's timers start a new handshake

@@ -6,12 +6,8 @@
 # behind once it has exited.
 # Needs root, /dev/net/tun, ip netns, iperf3 (exit 77 otherwise); RINGTUN = ringtun binary.
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-source "$here/lib.sh"
-source "$here/lib_daemon.sh"
-netns_require iperf3
-netns_require_ringtun_run
-KEYGEN=$RINGTUN
+source "$(dirname "$0")/lib.sh"
+netns_ringtun_test iperf3
 EXIT_MS=1000
 FAILS=()
 

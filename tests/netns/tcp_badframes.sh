@@ -10,13 +10,8 @@
 # and carry traffic throughout.
 # Needs root, /dev/net/tun, ip netns (exit 77 otherwise); RINGTUN = the ringtun binary.
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-source "$here/lib.sh"
-source "$here/lib_daemon.sh"
-source "$here/lib_tcp.sh"
-netns_require
-netns_require_ringtun_run
-KEYGEN=$RINGTUN
+source "$(dirname "$0")/lib.sh"
+netns_ringtun_test
 
 # Closing bounds, in seconds from each case's reference time (see tcp_probe.py). ringtun's
 # sweep runs about once a second, so a 10 s stall closes within ~10-11 s and a 15 s idle
@@ -34,7 +29,7 @@ tcp_pair
 
 # One of A's data frames as it reached B, for the replay case.
 ready="$NETNS_TMP/capture.ready"
-ip netns exec "$NS_B" python3 "$here/tcp_capture.py" veth0 "$TUN_PORT" "$NETNS_TMP/replay.hex" \
+ip netns exec "$NS_B" python3 "$NETNS_LIB_DIR/tcp_capture.py" veth0 "$TUN_PORT" "$NETNS_TMP/replay.hex" \
   --timeout 10 --ready "$ready" >"$NETNS_TMP/capture.out" 2>&1 &
 capture_pid=$!
 netns_track "$capture_pid"
@@ -50,7 +45,7 @@ tcp_save a before_a
 tcp_save b before_b
 
 cases=$(IFS=,; echo "${PROTOCOL_CASES[*]},${STALL_CASES[*]},${IDLE_CASES[*]}")
-ip netns exec "$NS_A" python3 "$here/tcp_probe.py" cases "$OUTER_B4" "$TUN_PORT" \
+ip netns exec "$NS_A" python3 "$NETNS_LIB_DIR/tcp_probe.py" cases "$OUTER_B4" "$TUN_PORT" \
   --cases "$cases" --replay "$NETNS_TMP/replay.hex" --timeout 25 >"$NETNS_TMP/cases.out" 2>&1 &
 probe_pid=$!
 netns_track "$probe_pid"

@@ -6,13 +6,8 @@
 # SIGTERM of both.
 # Needs root, /dev/net/tun, ip netns, iperf3 (exit 77 otherwise); RINGTUN = the ringtun binary.
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-source "$here/lib.sh"
-source "$here/lib_daemon.sh"
-source "$here/lib_tcp.sh"
-netns_require iperf3
-netns_require_ringtun_run
-KEYGEN=$RINGTUN
+source "$(dirname "$0")/lib.sh"
+netns_ringtun_test iperf3
 
 # A floor that only a broken tunnel misses: veth alone does tens of Gbit/s and ringtun over
 # TCP hundreds of Mbit/s even under ASan on two shared cores.

@@ -9,13 +9,8 @@
 # and must exit 0 within 1 s.
 # Needs root, /dev/net/tun, ip netns, iperf3 (exit 77 otherwise); RINGTUN = the ringtun binary.
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-source "$here/lib.sh"
-source "$here/lib_daemon.sh"
-source "$here/lib_tcp.sh"
-netns_require iperf3
-netns_require_ringtun_run
-KEYGEN=$RINGTUN
+source "$(dirname "$0")/lib.sh"
+netns_ringtun_test iperf3
 
 MAX_CONN=64
 GARBAGE=500
@@ -95,8 +90,13 @@ evicted=$(tcp_delta b0 b evicted)
 [ "$evicted" -ge $((IDLE - MAX_CONN)) ] ||
   netns_fail "ringtun b evicted $evicted connections; $IDLE idle ones cannot fit in $MAX_CONN"
 protocol=$(($(tcp_delta b0 b zero_length) + $(tcp_delta b0 b oversized) + $(tcp_delta b0 b malformed)))
-[ "$protocol" -ge $((GARBAGE * 4 / 5)) ] ||
+# Every garbage connection carries a bad length prefix. It is closed for that once its bytes
+# are read, unless the full table evicted it first (a race under load): so at least half for
+# framing, and framing plus evictions account for all of them.
+[ "$protocol" -ge $((GARBAGE / 2)) ] ||
   netns_fail "ringtun b closed only $protocol of $GARBAGE garbage connections for bad framing"
+[ $((protocol + evicted)) -ge "$GARBAGE" ] ||
+  netns_fail "$protocol framing closes + $evicted evictions do not cover $GARBAGE garbage connections"
 echo "b: evicted $evicted, protocol errors $protocol," \
   "stalled $(tcp_delta b0 b stalled), eof $(tcp_delta b0 b eof), error $(tcp_delta b0 b error)"
 tcp_snapshot a

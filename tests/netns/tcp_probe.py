@@ -9,7 +9,8 @@
       Exit 0 when every connection was made and its bytes sent, 1 otherwise.
   tcp_probe.py flood ADDR PORT [--garbage N] [--idle N] [--stall N] [--rate CONN_PER_S]
                      [--progress FILE] [--stop FILE] [--timeout S] [--seed N]
-      Opens N garbage connections (each sends 64-511 random bytes at once), N idle ones
+      Opens N garbage connections (each sends 64-511 random bytes at once, behind a length
+      prefix no WireGuard message has: 0 or above LARGEST_MESSAGE), N idle ones
       (send nothing) and N stalled ones (the length prefix and half of an initiation),
       interleaved, at about --rate connections a second; holds every connection until the
       server closes it or the file --stop exists (or --timeout), then closes the rest.
@@ -52,6 +53,9 @@ import sys
 import time
 
 INITIATION_LEN = 148
+# The largest WireGuard message ringtun accepts in a frame: data from a peer with MTU 9000
+# (16-byte header + 9000 + padding room 16 + 16-byte tag).
+LARGEST_MESSAGE = 9048
 RESPONSE_LEN = 92
 MAX_DATA_LEN = 16 + 1424 + 16  # header, 1420 padded to 16, tag
 
@@ -74,7 +78,7 @@ def case_bytes(name: str, rng: random.Random, replay: str):
     initiation = message(rng, 1, INITIATION_LEN)
     table = {
         "zero_length": b"\0\0",
-        "oversized": struct.pack("!H", 9049) + rng.randbytes(100),
+        "oversized": struct.pack("!H", LARGEST_MESSAGE + 1) + rng.randbytes(100),
         "oversized_max": b"\xff\xff" + rng.randbytes(64),
         "malformed_type": frame(message(rng, 7, INITIATION_LEN)),
         "malformed_length": frame(message(rng, 1, INITIATION_LEN - 1)),
@@ -195,7 +199,10 @@ class Flood:
 
     def payload(self, kind: str) -> bytes:
         if kind == "garbage":
-            return self.rng.randbytes(self.rng.randrange(64, 512))
+            # A random prefix would usually be bad too, but a small one just waits for bytes
+            # that never come; make every garbage connection a framing error.
+            length = self.rng.choice([0, self.rng.randrange(LARGEST_MESSAGE + 1, 1 << 16)])
+            return struct.pack("!H", length) + self.rng.randbytes(self.rng.randrange(62, 510))
         if kind == "stall":
             return frame(message(self.rng, 1, INITIATION_LEN))[:80]
         return b""

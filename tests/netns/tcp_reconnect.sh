@@ -7,13 +7,8 @@
 # bound and ping work both ways; at the end the stream's SHA-256 must match on both ends.
 # Needs root, /dev/net/tun, ip netns (exit 77 otherwise); RINGTUN = the ringtun binary.
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-source "$here/lib.sh"
-source "$here/lib_daemon.sh"
-source "$here/lib_tcp.sh"
-netns_require
-netns_require_ringtun_run
-KEYGEN=$RINGTUN
+source "$(dirname "$0")/lib.sh"
+netns_ringtun_test
 
 # A's dialer retries at once after a close (its next attempt was due long ago) and the
 # session survives, so the first frame on the new connection authenticates it. The inner

@@ -7,13 +7,8 @@
 # exit 0 within 1 s.
 # Needs root, /dev/net/tun, ip netns (exit 77 otherwise); RINGTUN = the ringtun binary.
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-source "$here/lib.sh"
-source "$here/lib_daemon.sh"
-source "$here/lib_tcp.sh"
-netns_require
-netns_require_ringtun_run
-KEYGEN=$RINGTUN
+source "$(dirname "$0")/lib.sh"
+netns_ringtun_test
 
 STOP_MS=1000
 HOLD_IDLE=20
