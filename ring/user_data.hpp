@@ -15,6 +15,8 @@
 
 #include <cstdint>
 
+#include "util/slot_pool.hpp"
+
 namespace ringtun::ring {
 
 // Kind reserved for the Ring's own requests (cancellations). Ring::reap consumes their CQEs
@@ -22,7 +24,7 @@ namespace ringtun::ring {
 // (liburing's LIBURING_UDATA_TIMEOUT, all ones, also decodes to this kind.)
 inline constexpr std::uint8_t kInternalKind = 0xff;
 
-inline constexpr std::uint32_t kMaxSlot = (1u << 24) - 1;
+inline constexpr std::uint32_t kMaxSlot = util::SlotPool::kMaxIndex;
 
 struct UserData {
     std::uint8_t kind = 0;

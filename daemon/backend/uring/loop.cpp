@@ -1,0 +1,235 @@
+// Loop setup, the run/shutdown sequence and the completion dispatch; the per-kind handlers
+// are in loop_io.cpp.
+#include "daemon/backend/uring/loop.hpp"
+
+#include <time.h>
+
+#include <algorithm>
+#include <bit>
+#include <cstring>
+#include <string>
+
+#include "daemon/backend/uring/loop_internal.hpp"
+#include "daemon/backend/uring/tcp_io.hpp"
+#include "ring/compat.hpp"
+#include "util/log.hpp"
+
+namespace ringtun::daemon {
+
+using namespace loop_detail;
+
+namespace {
+
+unsigned round_up_pow2(unsigned v) noexcept {
+    return std::bit_ceil(std::max(v, 1u));
+}
+
+unsigned rearm_watermark(const ring::BufferRing& b) noexcept {
+    return std::max(1u, b.count() / 8);
+}
+
+}  // namespace
+
+unsigned tun_buffer_count(const LoopParams& p) noexcept {
+    // Each TUN buffer stays out until its send completes, so the TUN ring holds no more
+    // buffers than there are data send slots: when sends back up, TUN reads run dry
+    // (-ENOBUFS) and the TUN queue pushes back on the sender, instead of packets being read
+    // and then dropped for want of a slot.
+    return std::min(std::bit_floor(std::max(p.tx_slots, 1u)), ring::BufferRing::kMaxCount);
+}
+
+unsigned tx_slot_count(const LoopParams& p) noexcept {
+    return p.tx_slots + control_tx_reserve;
+}
+
+std::size_t udp_buffer_size(const LoopParams& p) noexcept {
+    const std::size_t raw = sizeof(io_uring_recvmsg_out) + udp_name_room + udp_control_space +
+                            layout::largest_peer_message(p.mtu);
+    return (raw + 63) / 64 * 64;
+}
+
+Loop::Loop(const LoopParams& params, int udp_family) : params_(params), udp_family_(udp_family) {}
+
+Loop::~Loop() = default;
+
+util::Result<std::unique_ptr<Loop>> Loop::create(const LoopParams& params, int tun_fd,
+                                                 const UdpSocket& udp, util::SignalPipe& signals,
+                                                 TcpSetup tcp) {
+    LoopParams p = params;
+    p.udp_rx_slots = std::min(round_up_pow2(p.udp_rx_slots), ring::BufferRing::kMaxCount);
+    p.tcp_rx_buffers = std::min(round_up_pow2(p.tcp_rx_buffers), 1024u);
+    const unsigned cq = std::min(p.entries * 4, 65536u);  // the kernel clamps the CQ there
+    const unsigned tun_reads = p.tun_read_multishot ? 1 : p.tun_rx_slots;
+    // Completions that can be pending at once: one per buffer of each ring, one per send,
+    // plus the TUN reads, the signal read and cancellations; with TCP, per connection its
+    // buffers, a send and a connect, plus the accept.
+    const unsigned tcp_pending =
+        tcp.enabled() ? p.tcp_max_connections * (p.tcp_rx_buffers + 2) + 1 : 0;
+    const unsigned worst =
+        tun_buffer_count(p) + p.udp_rx_slots + tx_slot_count(p) + tun_reads + tcp_pending + 8;
+    if (worst > cq) {
+        return util::fail(util::make_error(
+            "[ring]", "entries = " + std::to_string(p.entries) + " gives a completion queue of " +
+                          std::to_string(cq) + " but up to " + std::to_string(worst) +
+                          " completions can be pending (tx_slots " + std::to_string(p.tx_slots) +
+                          " + their TUN buffers, udp_rx_slots " + std::to_string(p.udp_rx_slots) +
+                          ", TUN reads " + std::to_string(tun_reads) + ", TCP " +
+                          std::to_string(tcp_pending) + "); raise entries to " +
+                          std::to_string(round_up_pow2((worst + 3) / 4)) +
+                          " or lower the slot counts"));
+    }
+    std::unique_ptr<Loop> loop(new Loop(p, udp.family));
+    if (auto r = loop->setup(tun_fd, udp, signals, std::move(tcp)); !r)
+        return util::fail(r.error());
+    return loop;
+}
+
+util::Result<void> Loop::setup(int tun_fd, const UdpSocket& udp, util::SignalPipe& signals,
+                               TcpSetup tcp) {
+    auto ring = ring::Ring::create({.entries = params_.entries,
+                                    .cq_entries = params_.entries * 4,
+                                    .sqpoll_idle_ms = params_.sqpoll_idle_ms});
+    if (!ring) return util::fail(ring.error());
+    ring_ = std::move(*ring);
+    const int files[] = {tun_fd, udp.fd.get(), signals.read_fd()};
+    if (auto r = ring_->register_files(files); !r) return util::fail(r.error());
+
+    auto tun =
+        ring::BufferRing::create(*ring_, {.group_id = tun_group,
+                                          .count = tun_buffer_count(params_),
+                                          .buffer_size = static_cast<std::uint32_t>(params_.mtu),
+                                          .headroom = layout::headroom,
+                                          .tailroom = layout::tailroom});
+    if (!tun) return util::fail(tun.error());
+    tun_buffers_ = std::move(*tun);
+    auto udpb = ring::BufferRing::create(
+        *ring_, {.group_id = udp_group,
+                 .count = params_.udp_rx_slots,
+                 .buffer_size = static_cast<std::uint32_t>(udp_buffer_size(params_))});
+    if (!udpb) return util::fail(udpb.error());
+    udp_buffers_ = std::move(*udpb);
+
+    tx_.resize(tx_slot_count(params_));
+    for (auto& s : tx_)
+        s.own = std::make_unique<std::uint8_t[]>(layout::frame_size(params_.mtu));
+    tx_pool_ = std::make_unique<util::SlotPool>(tx_slot_count(params_));
+
+    udp_recv_msg_.msg_namelen = udp_name_room;
+    udp_recv_msg_.msg_controllen = udp_control_space;
+    if (tcp.enabled()) tcp_ = std::make_unique<TcpIo>(*this, tcp.listener, std::move(tcp.dial));
+    RT_LOG_INFO(
+        "loop: TUN reads %s, %u TUN buffers, %u UDP buffers of %zu bytes, %u tx slots",
+        params_.tun_read_multishot ? "multishot" : std::to_string(params_.tun_rx_slots).c_str(),
+        tun_buffers_->count(), udp_buffers_->count(), udp_buffer_size(params_),
+        tx_slot_count(params_));
+    return {};
+}
+
+void Loop::refresh_now() noexcept {
+    timespec mono{}, real{};
+    clock_gettime(CLOCK_MONOTONIC, &mono);
+    clock_gettime(CLOCK_REALTIME, &real);
+    now_.mono =
+        static_cast<Nanos>(mono.tv_sec) * 1'000'000'000ULL + static_cast<Nanos>(mono.tv_nsec);
+    now_.unix_ns = static_cast<std::uint64_t>(real.tv_sec) * 1'000'000'000ULL +
+                   static_cast<std::uint64_t>(real.tv_nsec);
+}
+
+util::Result<unsigned> Loop::run(Device& device) {
+    device_ = &device;
+    refresh_now();
+    arm_signal_read();
+    device.start(now_);
+    bool failed = false;
+    while (!stopping_) {
+        // After -ENOBUFS, re-arm once a share of the buffers is back, not at the first one.
+        if (!udp_recv_armed_ && udp_buffers_->lent() >= rearm_watermark(*udp_buffers_))
+            arm_udp_recv();
+        if (tun_reads_in_flight_ == 0 && tun_buffers_->lent() >= rearm_watermark(*tun_buffers_))
+            arm_tun_reads();
+        if (tcp_) tcp_->arm(now_.mono);
+        Nanos deadline = device.next_deadline();
+        if (tcp_) deadline = std::min(deadline, tcp_->next_deadline());
+        const Nanos wait =
+            deadline <= now_.mono ? 0 : std::min<Nanos>(deadline - now_.mono, max_wait);
+        flush_udp();
+        const int r = ring_->submit_and_wait(wait == 0 ? 0 : 1, std::chrono::nanoseconds(wait));
+        if (r < 0 && r != -EINTR && r != -EBUSY && r != -ETIME) {
+            RT_LOG_ERROR("io_uring_submit_and_wait: %s", std::strerror(-r));
+            stopping_ = true;  // leave through the drain: buffers may not go while in flight
+            failed = true;
+            break;
+        }
+        refresh_now();
+        ring_->reap([this](const io_uring_cqe& cqe) { dispatch(cqe); });
+        tun_buffers_->commit();
+        udp_buffers_->commit();
+        if (device.next_deadline() <= now_.mono) device.on_timers(now_);
+        if (tcp_) tcp_->sweep(now_.mono);
+    }
+    unsigned cancelled = 0;
+    shutdown_and_drain(cancelled);
+    device_ = nullptr;
+    if (failed) return util::fail(util::make_error("io_uring", "the loop failed; see above"));
+    return cancelled;
+}
+
+void Loop::shutdown_and_drain(unsigned& cancelled) noexcept {
+    flush_udp();
+    const unsigned before = ring_->in_flight();
+    ring_->cancel_all();
+    (void)ring_->submit();
+    cancelled = ring_->drain([this](const io_uring_cqe& cqe) { dispatch(cqe); },
+                             std::chrono::milliseconds(800));
+    tun_buffers_->commit();
+    udp_buffers_->commit();
+    if (tcp_) tcp_->close_all();
+    // The registered-file table holds the TUN and the sockets; the ring's own teardown is
+    // asynchronous and would keep them (and the interface) alive after we exit, so a quick
+    // restart would find the TUN busy. Drop them now that nothing is in flight.
+    if (auto r = ring_->unregister_files(); !r)
+        RT_LOG_WARN("shutdown: %s", r.error().to_string().c_str());
+    RT_LOG_NOTICE(
+        "shutdown: %u requests in flight, %u cancelled, %u left; %u TUN and %u UDP "
+        "buffers held, %u tx slots in use",
+        before, cancelled, ring_->in_flight(), tun_buffers_->held(), udp_buffers_->held(),
+        tx_pool_->in_use());
+}
+
+void Loop::dispatch(const io_uring_cqe& cqe) noexcept {
+    switch (static_cast<Kind>(ring::kind_of(cqe.user_data))) {
+        case Kind::tun_read:
+            on_tun_read(cqe);
+            return;
+        case Kind::udp_recv:
+            on_udp_recv(cqe);
+            return;
+        case Kind::udp_send:
+            on_udp_sent(cqe);
+            return;
+        case Kind::tun_write:
+            on_tun_written(cqe);
+            return;
+        case Kind::tun_write_tx:
+            on_tun_written_tx(cqe);
+            return;
+        case Kind::signal:
+            on_signal(cqe);
+            return;
+        case Kind::tcp_accept:
+            if (tcp_) tcp_->on_accept(cqe);
+            return;
+        case Kind::tcp_connect:
+            if (tcp_) tcp_->on_connect(cqe);
+            return;
+        case Kind::tcp_recv:
+            if (tcp_) tcp_->on_recv(cqe);
+            return;
+        case Kind::tcp_send:
+            if (tcp_) tcp_->on_sent(cqe);
+            return;
+    }
+    ++counters_.stale_completions;
+}
+
+}  // namespace ringtun::daemon

@@ -1,0 +1,155 @@
+// The data plane: one io_uring loop that owns the TUN reads and writes, the UDP socket and
+// the signal pipe, and drives the Device (crypto and protocol) with the clock.
+//
+// Requests and their buffers:
+//   tun_read   one multishot read (or tun_rx_slots single reads) on the TUN, buffers from the
+//              TUN group; a packet is sealed where it lies ([header | packet | pad+tag]) and
+//              sent from the same buffer, which returns to the ring when the send completes.
+//   udp_recv   one multishot recvmsg, buffers from the UDP group; data is opened in place and
+//              written to the TUN from the same buffer, which returns when the write completes.
+//   udp_send   sendmsg from a transmit slot (msghdr, address, control, and either a TUN buffer
+//              or the slot's own buffer for messages the device builds).
+//   tun_write  write of an opened packet; carries the UDP buffer id.
+//   signal     read of the signal pipe: 'T' stops the loop, 'U' prints statistics.
+// user_data is {kind, generation, slot, buffer id}; a completion returns its slot and buffer
+// on every path, success or error. Timers: the wait's timeout is the device's next deadline.
+//
+// Shutdown: stop arming, cancel everything, reap until nothing is in flight, then return.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "daemon/backend/udp_socket.hpp"
+#include "daemon/engine/device.hpp"
+#include "ring/buffer_ring.hpp"
+#include "ring/ring.hpp"
+#include "util/log.hpp"
+#include "util/result.hpp"
+#include "util/signal_pipe.hpp"
+#include "util/slot_pool.hpp"
+
+namespace ringtun::daemon {
+
+// The [ring] tunables after defaults for the running kernel were applied.
+struct LoopParams {
+    unsigned entries = 1024;
+    bool tun_read_multishot = true;
+    unsigned tun_rx_slots = 8;    // single reads in flight when not multishot
+    unsigned udp_rx_slots = 256;  // buffers in the UDP receive ring (power of two)
+    unsigned tx_slots = 512;      // sends in flight
+    unsigned sqpoll_idle_ms = 0;
+    std::size_t mtu = 1420;
+    unsigned tcp_rx_buffers = 8;  // per TCP connection (power of two)
+    unsigned tcp_max_connections = 256;
+};
+
+// The TCP transport's sockets: a listener (or none) and the endpoints of peers we dial.
+struct TcpSetup {
+    int listener = -1;
+    std::vector<Endpoint> dial;
+    bool enabled() const noexcept { return listener >= 0 || !dial.empty(); }
+};
+
+struct LoopCounters {
+    std::uint64_t udp_rx_packets = 0, udp_rx_bytes = 0;
+    std::uint64_t udp_tx_packets = 0, udp_tx_bytes = 0;
+    std::uint64_t tun_write_packets = 0, tun_write_bytes = 0;
+    std::uint64_t rearm_eagain = 0, rearm_enobufs = 0, rearm_other = 0;
+    std::uint64_t send_errors = 0, tun_write_errors = 0, udp_recv_errors = 0;
+    std::uint64_t tx_slot_exhausted = 0, truncated = 0, stale_completions = 0;
+};
+
+class TcpIo;
+
+class Loop final : public Transmitter {
+  public:
+    // Checks the slot counts against the ring size, creates the ring, buffer rings and slots,
+    // and registers the files. The fds stay owned by the caller and must outlive the Loop.
+    static util::Result<std::unique_ptr<Loop>> create(const LoopParams& params, int tun_fd,
+                                                      const UdpSocket& udp,
+                                                      util::SignalPipe& signals, TcpSetup tcp = {});
+    ~Loop() override;
+
+    // Runs until SIGTERM/SIGINT; returns the number of requests cancelled at shutdown.
+    util::Result<unsigned> run(Device& device);
+
+    const LoopCounters& counters() const noexcept { return counters_; }
+    // Null when the TCP transport is not configured.
+    const TcpIo* tcp() const noexcept { return tcp_.get(); }
+    void log_statistics() const;
+
+    // Transmitter (used by the device while it handles a packet or a timer).
+    std::span<std::uint8_t> acquire(std::size_t size) noexcept override;
+    void transmit(const Endpoint& to, std::size_t length) noexcept override;
+
+  private:
+    friend class TcpIo;
+    struct TxSlot;
+    Loop(const LoopParams& params, int udp_family);
+    util::Result<void> setup(int tun_fd, const UdpSocket& udp, util::SignalPipe& signals,
+                             TcpSetup tcp);
+
+    // One multishot read, or (slots mode) a chain of tun_rx_slots hard-linked reads: reads
+    // running side by side on one TUN complete out of order and reorder the packets, so the
+    // chain's reads run one after another, each taking the next packet as it arrives.
+    void arm_tun_reads() noexcept;
+    void arm_udp_recv() noexcept;
+    void arm_signal_read() noexcept;
+    void dispatch(const io_uring_cqe& cqe) noexcept;
+    void on_tun_read(const io_uring_cqe& cqe) noexcept;
+    void on_udp_recv(const io_uring_cqe& cqe) noexcept;
+    void on_udp_sent(const io_uring_cqe& cqe) noexcept;
+    void on_tun_written(const io_uring_cqe& cqe) noexcept;
+    void on_signal(const io_uring_cqe& cqe) noexcept;
+    void write_to_tun(std::span<std::uint8_t> packet, std::uint16_t udp_bid) noexcept;
+    // Copies `packet` into a transmit slot and writes it to the TUN from there.
+    void write_copy_to_tun(std::span<const std::uint8_t> packet) noexcept;
+    void on_tun_written_tx(const io_uring_cqe& cqe) noexcept;
+    // Frees a transmit slot and the TUN buffer it was sending, if any.
+    void release_tx(std::uint32_t slot) noexcept;
+    // Hands the framed message in tx slot `slot` (prefix + `length` bytes) to its transport.
+    void dispatch_send(std::uint32_t slot, const Endpoint& to, std::uint8_t* message,
+                       std::size_t length, std::int32_t tun_bid) noexcept;
+    // UDP sends go through a batch: consecutive messages to the same endpoint whose sizes
+    // allow it leave in one sendmsg with UDP_SEGMENT (GSO), in order. flush_udp() submits it;
+    // the loop flushes before every wait.
+    void queue_udp(std::uint32_t slot, const Endpoint& to) noexcept;
+    void flush_udp() noexcept;
+    // Frees the transmit slot a completion names; false if the completion is stale.
+    bool release_completed_tx(const io_uring_cqe& cqe) noexcept;
+    // Counts a finished write or send: a packet and its bytes, or an error (logged, limited).
+    void count_io(const io_uring_cqe& cqe, std::uint64_t& packets, std::uint64_t& bytes,
+                  std::uint64_t& errors, const char* what) noexcept;
+    void refresh_now() noexcept;
+    void shutdown_and_drain(unsigned& cancelled) noexcept;
+
+    LoopParams params_;
+    int udp_family_;
+    std::unique_ptr<ring::Ring> ring_;
+    std::unique_ptr<ring::BufferRing> tun_buffers_;
+    std::unique_ptr<ring::BufferRing> udp_buffers_;
+    std::vector<TxSlot> tx_;
+    std::unique_ptr<util::SlotPool> tx_pool_;
+    std::unique_ptr<TcpIo> tcp_;
+    std::int64_t pending_tx_ = -1;  // slot lent by acquire(), awaiting transmit()
+    struct UdpBatch {
+        std::int32_t head = -1, tail = -1;
+        unsigned count = 0;
+        std::size_t segment = 0, bytes = 0;
+        Endpoint to;
+    } udp_batch_;
+    bool udp_gso_ = true;    // off after the egress device refused GSO (-EIO)
+    msghdr udp_recv_msg_{};  // template of the multishot recvmsg: name and control sizes
+    char signal_byte_ = 0;
+    unsigned tun_reads_in_flight_ = 0;
+    bool udp_recv_armed_ = false;
+    bool stopping_ = false;
+    Device* device_ = nullptr;
+    Now now_{};
+    util::log::RateLimit error_log_limit_{1, 5};  // errors the kernel can repeat per packet
+    LoopCounters counters_;
+};
+
+}  // namespace ringtun::daemon

@@ -1,0 +1,71 @@
+// The signal pipe: SIGTERM/SIGINT stop the loop, SIGUSR1 prints the statistics.
+#include <liburing.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "daemon/backend/uring/loop.hpp"
+#include "daemon/backend/uring/loop_internal.hpp"
+#include "daemon/backend/uring/tcp_io.hpp"
+#include "daemon/engine/statistics.hpp"
+#include "ring/compat.hpp"
+#include "util/log.hpp"
+
+namespace ringtun::daemon {
+
+using namespace loop_detail;
+
+void Loop::arm_signal_read() noexcept {
+    io_uring_sqe* sqe = ring_->get_sqe();
+    io_uring_prep_read(sqe, file_signal, &signal_byte_, 1, 0);
+    sqe->flags |= IOSQE_FIXED_FILE;
+    sqe->user_data = tag(Kind::signal);
+}
+
+void Loop::on_signal(const io_uring_cqe& cqe) noexcept {
+    if (cqe.res == 1 && signal_byte_ == 'U') log_statistics();
+    if ((cqe.res == 1 && signal_byte_ == 'T') || cqe.res == 0) {
+        if (!stopping_) RT_LOG_NOTICE("stopping on signal");
+        stopping_ = true;
+    }
+    if (!stopping_) arm_signal_read();
+}
+
+void Loop::log_statistics() const {
+    const LoopCounters& c = counters_;
+    RT_LOG_NOTICE(
+        "stats: udp rx %llu pkts %llu B, udp tx %llu pkts %llu B, tun write %llu pkts "
+        "%llu B",
+        (unsigned long long)c.udp_rx_packets, (unsigned long long)c.udp_rx_bytes,
+        (unsigned long long)c.udp_tx_packets, (unsigned long long)c.udp_tx_bytes,
+        (unsigned long long)c.tun_write_packets, (unsigned long long)c.tun_write_bytes);
+    RT_LOG_NOTICE(
+        "stats: rearm eagain %llu enobufs %llu other %llu; errors send %llu tun_write "
+        "%llu udp_recv %llu; tx_slot_exhausted %llu truncated %llu stale %llu; cq "
+        "overflow %u",
+        (unsigned long long)c.rearm_eagain, (unsigned long long)c.rearm_enobufs,
+        (unsigned long long)c.rearm_other, (unsigned long long)c.send_errors,
+        (unsigned long long)c.tun_write_errors, (unsigned long long)c.udp_recv_errors,
+        (unsigned long long)c.tx_slot_exhausted, (unsigned long long)c.truncated,
+        (unsigned long long)c.stale_completions, ring_->cq_overflow());
+    if (tcp_) {
+        const TcpCounters& t = tcp_->counters();
+        RT_LOG_NOTICE(
+            "stats: tcp connections %u; accepted %llu dialed %llu refused %llu evicted %llu "
+            "connect_failures %llu; closed eof %llu error %llu stalled %llu idle %llu; "
+            "protocol zero_length %llu oversized %llu malformed %llu; queue_drops %llu "
+            "no_connection %llu; rx %llu B %llu frames, tx %llu B",
+            tcp_->connections(), (unsigned long long)t.accepted, (unsigned long long)t.dialed,
+            (unsigned long long)t.refused, (unsigned long long)t.evicted,
+            (unsigned long long)t.connect_failures, (unsigned long long)t.closed_eof,
+            (unsigned long long)t.closed_error, (unsigned long long)t.stalled,
+            (unsigned long long)t.idle_closed, (unsigned long long)t.zero_length,
+            (unsigned long long)t.oversized, (unsigned long long)t.malformed,
+            (unsigned long long)t.queue_drops, (unsigned long long)t.no_connection,
+            (unsigned long long)t.rx_bytes, (unsigned long long)t.rx_frames,
+            (unsigned long long)t.tx_bytes);
+    }
+    if (device_) log_device_statistics(*device_);
+}
+
+}  // namespace ringtun::daemon

@@ -1,0 +1,117 @@
+// The TUN side of the loop: reads (one multishot read or a chain of hard-linked reads) into
+// the TUN buffer ring, the hand-off of each packet to the device, and writes of opened packets.
+#include <liburing.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "daemon/backend/uring/loop.hpp"
+#include "daemon/backend/uring/loop_internal.hpp"
+#include "daemon/backend/uring/tcp_io.hpp"
+#include "daemon/engine/statistics.hpp"
+#include "ring/compat.hpp"
+#include "util/log.hpp"
+
+namespace ringtun::daemon {
+
+using namespace loop_detail;
+
+void Loop::arm_tun_reads() noexcept {
+    if (params_.tun_read_multishot) {
+        io_uring_sqe* sqe = ring_->get_sqe();
+        ring::prep_read_multishot(sqe, file_tun, tun_group);
+        sqe->flags |= IOSQE_FIXED_FILE;
+        sqe->user_data = tag(Kind::tun_read);
+        tun_reads_in_flight_ = 1;
+        return;
+    }
+    const unsigned n = std::min(params_.tun_rx_slots, tun_buffers_->lent());
+    // A link cannot span two submissions: make room so get_sqe() does not submit mid-chain.
+    if (io_uring_sq_space_left(&ring_->native()) < n) (void)ring_->submit();
+    for (unsigned i = 0; i < n; ++i) {
+        io_uring_sqe* sqe = ring_->get_sqe();
+        io_uring_prep_read(sqe, file_tun, nullptr, tun_buffers_->buffer_size(), 0);
+        // HARDLINK, not LINK: a packet shorter than the buffer is a "short read", which would
+        // cut a plain link.
+        sqe->flags |= IOSQE_FIXED_FILE | IOSQE_BUFFER_SELECT | (i + 1 < n ? IOSQE_IO_HARDLINK : 0);
+        sqe->buf_group = tun_group;
+        sqe->user_data = tag(Kind::tun_read);
+    }
+    tun_reads_in_flight_ = n;
+}
+
+void Loop::on_tun_read(const io_uring_cqe& cqe) noexcept {
+    const bool ended = !(cqe.flags & IORING_CQE_F_MORE);
+    if (ended && tun_reads_in_flight_ > 0) --tun_reads_in_flight_;
+    const auto bid = tun_buffers_->take(cqe);
+    if (cqe.res <= 0 || !bid) {
+        if (bid) (void)tun_buffers_->recycle(*bid);
+        if (cqe.res == -ENOBUFS)
+            ++counters_.rearm_enobufs;
+        else if (cqe.res == -EAGAIN)
+            ++counters_.rearm_eagain;
+        else if (cqe.res != -ECANCELED)
+            ++counters_.rearm_other;
+        return;  // the run loop re-arms while not stopping
+    }
+    if (stopping_) {
+        (void)tun_buffers_->recycle(*bid);
+        return;
+    }
+    // The frame is [prefix | header | packet | pad + tag]; the device sees it from the header.
+    // Take the send slot first: once the device seals, a nonce is spent and timers moved.
+    const auto slot = tx_pool_->acquire();
+    if (!slot) {
+        ++counters_.tx_slot_exhausted;
+        (void)tun_buffers_->recycle(*bid);
+        return;
+    }
+    const auto frame = as_bytes(tun_buffers_->frame(*bid));
+    const Device::Outbound out = device_->on_tun_packet(frame.subspan(layout::prefix),
+                                                        static_cast<std::size_t>(cqe.res), now_);
+    if (!out.peer) {
+        (void)tx_pool_->release(slot->index);
+        (void)tun_buffers_->recycle(*bid);
+        return;
+    }
+    tx_[slot->index].generation = slot->generation;
+    dispatch_send(slot->index, *out.peer->endpoint, frame.data() + layout::prefix, out.length,
+                  *bid);
+}
+
+void Loop::write_to_tun(std::span<std::uint8_t> packet, std::uint16_t udp_bid) noexcept {
+    io_uring_sqe* sqe = ring_->get_sqe();
+    io_uring_prep_write(sqe, file_tun, packet.data(), static_cast<unsigned>(packet.size()), 0);
+    sqe->flags |= IOSQE_FIXED_FILE;
+    sqe->user_data = tag(Kind::tun_write, 0, 0, udp_bid);
+}
+
+void Loop::on_tun_written(const io_uring_cqe& cqe) noexcept {
+    (void)udp_buffers_->recycle(ring::decode(cqe.user_data).buffer_id);
+    count_io(cqe, counters_.tun_write_packets, counters_.tun_write_bytes,
+             counters_.tun_write_errors, "TUN write");
+}
+
+void Loop::write_copy_to_tun(std::span<const std::uint8_t> packet) noexcept {
+    const auto slot = tx_pool_->acquire();
+    if (!slot || packet.size() > layout::frame_size(params_.mtu)) {
+        if (slot) (void)tx_pool_->release(slot->index);
+        ++counters_.tx_slot_exhausted;
+        return;
+    }
+    TxSlot& s = tx_[slot->index];
+    s.generation = slot->generation;
+    std::memcpy(s.own.get(), packet.data(), packet.size());
+    io_uring_sqe* sqe = ring_->get_sqe();
+    io_uring_prep_write(sqe, file_tun, s.own.get(), static_cast<unsigned>(packet.size()), 0);
+    sqe->flags |= IOSQE_FIXED_FILE;
+    sqe->user_data = tag(Kind::tun_write_tx, s.generation, slot->index);
+}
+
+void Loop::on_tun_written_tx(const io_uring_cqe& cqe) noexcept {
+    if (release_completed_tx(cqe))
+        count_io(cqe, counters_.tun_write_packets, counters_.tun_write_bytes,
+                 counters_.tun_write_errors, "TUN write");
+}
+
+}  // namespace ringtun::daemon

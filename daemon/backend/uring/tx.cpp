@@ -1,0 +1,90 @@
+// Transmit slots: lending a slot to the device, handing a framed message to its transport
+// and freeing the slot (and the TUN buffer it carried) when the send completes.
+#include <liburing.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "daemon/backend/uring/loop.hpp"
+#include "daemon/backend/uring/loop_internal.hpp"
+#include "daemon/backend/uring/tcp_io.hpp"
+#include "daemon/engine/statistics.hpp"
+#include "ring/compat.hpp"
+#include "util/log.hpp"
+
+namespace ringtun::daemon {
+
+using namespace loop_detail;
+
+std::span<std::uint8_t> Loop::acquire(std::size_t size) noexcept {
+    if (size > layout::message_capacity(params_.mtu) || stopping_) return {};
+    if (pending_tx_ < 0) {
+        const auto slot = tx_pool_->acquire();
+        if (!slot) {
+            ++counters_.tx_slot_exhausted;
+            return {};
+        }
+        pending_tx_ = slot->index;
+        tx_[slot->index].generation = slot->generation;
+    }
+    return {tx_[static_cast<std::size_t>(pending_tx_)].own.get() + layout::prefix, size};
+}
+
+void Loop::transmit(const Endpoint& to, std::size_t length) noexcept {
+    if (pending_tx_ < 0) return;
+    const auto slot = static_cast<std::uint32_t>(pending_tx_);
+    pending_tx_ = -1;
+    dispatch_send(slot, to, tx_[slot].own.get() + layout::prefix, length, -1);
+}
+
+void Loop::dispatch_send(std::uint32_t slot, const Endpoint& to, std::uint8_t* message,
+                         std::size_t length, std::int32_t tun_bid) noexcept {
+    TxSlot& s = tx_[slot];
+    s.tun_bid = tun_bid;
+    s.next = -1;
+    if (!to.tcp) {
+        s.iov = {message, length};
+        queue_udp(slot, to);
+        return;
+    }
+    // TCP frame: the 2-byte big-endian length goes into the prefix room before the message.
+    message[-2] = static_cast<std::uint8_t>(length >> 8);
+    message[-1] = static_cast<std::uint8_t>(length);
+    s.iov = {message - layout::prefix, length + layout::prefix};
+    if (tcp_)
+        tcp_->send(to, slot);
+    else
+        release_tx(slot);
+}
+
+void Loop::release_tx(std::uint32_t slot) noexcept {
+    TxSlot& s = tx_[slot];
+    if (s.tun_bid >= 0) (void)tun_buffers_->recycle(static_cast<std::uint16_t>(s.tun_bid));
+    s.tun_bid = -1;
+    (void)tx_pool_->release(slot);
+}
+
+bool Loop::release_completed_tx(const io_uring_cqe& cqe) noexcept {
+    const ring::UserData ud = ring::decode(cqe.user_data);
+    if (ud.slot >= tx_.size() || !tx_pool_->is_current(ud.slot, ud.generation)) {
+        ++counters_.stale_completions;
+        return false;
+    }
+    release_tx(ud.slot);
+    return true;
+}
+
+void Loop::count_io(const io_uring_cqe& cqe, std::uint64_t& packets, std::uint64_t& bytes,
+                    std::uint64_t& errors, const char* what) noexcept {
+    if (cqe.res >= 0) {
+        ++packets;
+        bytes += static_cast<std::uint64_t>(cqe.res);
+        return;
+    }
+    if (cqe.res == -ECANCELED) return;
+    ++errors;
+    if (error_log_limit_.allow(now_.mono))
+        RT_LOG_WARN("%s failed: %s", what, std::strerror(-cqe.res));
+}
+
+}  // namespace ringtun::daemon

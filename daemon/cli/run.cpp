@@ -1,0 +1,123 @@
+#include "daemon/cli/run.hpp"
+
+#include <cstdio>
+
+#include "crypto/x25519.hpp"
+#include "daemon/backend/tcp_socket.hpp"
+#include "daemon/backend/udp_socket.hpp"
+#include "daemon/backend/uring/loop.hpp"
+#include "daemon/cli/settings.hpp"
+#include "daemon/engine/device.hpp"
+#include "daemon/engine/statistics.hpp"
+#include "daemon/service/notify.hpp"
+#include "ring/features.hpp"
+#include "tun/netlink.hpp"
+#include "tun/tun_device.hpp"
+#include "util/log.hpp"
+#include "util/signal_pipe.hpp"
+
+namespace ringtun::daemon {
+
+namespace {
+
+int report(const util::Error& e) {
+    RT_LOG_ERROR("%s", e.to_string().c_str());
+    return 1;
+}
+
+util::Result<tun::TunDevice> open_tun(const Settings& s, bool blocking) {
+    auto inherited = tun::TunDevice::adopt_from_env();
+    if (!inherited) return util::fail(inherited.error());
+    if (*inherited) {
+        if (auto r = (*inherited)->set_blocking(blocking); !r) return util::fail(r.error());
+        return std::move(**inherited);
+    }
+    return tun::TunDevice::create(s.interface_name, blocking);
+}
+
+util::Result<void> configure_link(const tun::TunDevice& tun, const Settings& s) {
+    auto nl = tun::RouteSocket::open();
+    if (!nl) return util::fail(nl.error());
+    if (auto r = nl->set_mtu(tun.ifindex(), s.mtu); !r) return r;
+    for (const conf::Prefix& a : s.addresses)
+        if (auto r = nl->add_address(tun.ifindex(), a.family, a.addr.data(), a.length); !r)
+            return r;
+    return nl->set_up(tun.ifindex());
+}
+
+util::Result<void> add_peers(Device& device, const Settings& s) {
+    for (const PeerSettings& p : s.peers) {
+        Peer* peer =
+            device.add_peer(p.public_key, p.preshared_key, p.persistent_keepalive, p.endpoint);
+        if (!peer) return util::fail(util::make_error(p.name, "duplicate public key"));
+        for (const conf::Prefix& ip : p.allowed_ips)
+            if (!device.add_allowed_ip(*peer, ip.family, ip.addr.data(), ip.length))
+                return util::fail(util::make_error(p.name, "bad allowed IP " + ip.to_string()));
+    }
+    return {};
+}
+
+}  // namespace
+
+int check_command(const std::string& path) {
+    auto settings = load_settings(path);
+    if (!settings) {
+        std::fprintf(stderr, "%s\n", settings.error().to_string().c_str());
+        return 1;
+    }
+    std::printf("%s: OK (interface %s, %zu peer%s)\n", path.c_str(),
+                settings->interface_name.c_str(), settings->peers.size(),
+                settings->peers.size() == 1 ? "" : "s");
+    return 0;
+}
+
+int run_command(const std::string& path) {
+    auto settings = load_settings(path);
+    if (!settings) return report(settings.error());
+    auto features = ring::probe_features();
+    if (!features) return report(features.error());
+    ring::log_features(*features);
+    bool tun_blocking = false;
+    auto params = loop_params(settings->ring, settings->mtu, *features, tun_blocking);
+    if (!params) return report(params.error());
+
+    auto signals = util::SignalPipe::create();
+    if (!signals) return report(signals.error());
+    auto tun = open_tun(*settings, tun_blocking);
+    if (!tun) return report(tun.error());
+    if (auto r = configure_link(*tun, *settings); !r) return report(r.error());
+    auto udp = UdpSocket::open(settings->listen_port.value_or(0));
+    if (!udp) return report(udp.error());
+    std::optional<TcpListener> tcp_listener;
+    if (settings->listen_tcp_port) {
+        auto l = TcpListener::open(*settings->listen_tcp_port);
+        if (!l) return report(l.error());
+        tcp_listener = std::move(*l);
+    }
+    TcpSetup tcp;
+    tcp.listener = tcp_listener ? tcp_listener->fd.get() : -1;
+    for (const PeerSettings& p : settings->peers)
+        if (p.endpoint && p.endpoint->tcp) tcp.dial.push_back(*p.endpoint);
+    auto loop = Loop::create(*params, tun->fd(), *udp, **signals, std::move(tcp));
+    if (!loop) return report(loop.error());
+
+    crypto::SystemRng rng;
+    Device device(settings->private_key, settings->mtu, **loop, rng);
+    if (auto r = add_peers(device, *settings); !r) return report(r.error());
+    if (tcp_listener) RT_LOG_NOTICE("%s: TCP port %u", tun->name().c_str(), tcp_listener->port);
+    RT_LOG_NOTICE(
+        "%s: up, public key %s, UDP port %u, MTU %u, %zu peers, TUN %s", tun->name().c_str(),
+        crypto::key_to_base64(device.identity().public_key.span()).c_str(), udp->port,
+        settings->mtu, settings->peers.size(), tun_blocking ? "blocking" : "non-blocking");
+    notify_systemd("READY=1\nSTATUS=running");
+
+    auto cancelled = (*loop)->run(device);
+    notify_systemd("STOPPING=1");
+    if (!cancelled) return report(cancelled.error());
+    (*loop)->log_statistics();
+    log_device_statistics(device);
+    RT_LOG_NOTICE("%s: stopped, %u in-flight requests cancelled", tun->name().c_str(), *cancelled);
+    return 0;
+}
+
+}  // namespace ringtun::daemon

@@ -1,0 +1,51 @@
+// What the daemon runs from: the configuration with keys decoded (errors reported at the
+// key's file, line and column) and the [ring] tunables resolved for the running kernel.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "conf/config.hpp"
+#include "crypto/keys.hpp"
+#include "daemon/backend/uring/loop.hpp"
+#include "daemon/engine/endpoint.hpp"
+#include "ring/features.hpp"
+#include "util/result.hpp"
+
+namespace ringtun::daemon {
+
+struct PeerSettings {
+    std::string name;  // "peer[N]" as in the configuration
+    crypto::PublicKey public_key;
+    crypto::SymmetricKey preshared_key;
+    std::uint16_t persistent_keepalive = 0;
+    std::optional<Endpoint> endpoint;  // tcp set for transport = "tcp": we dial it
+    conf::Transport transport = conf::Transport::udp;
+    std::vector<conf::Prefix> allowed_ips;
+};
+
+struct Settings {
+    std::string interface_name;
+    crypto::PrivateKey private_key;
+    std::optional<std::uint16_t> listen_port;
+    std::optional<std::uint16_t> listen_tcp_port;
+    std::vector<conf::Prefix> addresses;
+    std::uint32_t mtu = 1420;
+    std::vector<PeerSettings> peers;
+    conf::RingTunables ring;
+};
+
+// Decodes keys and checks what conf cannot (duplicate keys after decoding, our own key as a
+// peer, features not available yet). The error text is "FILE:LINE:COLUMN: FIELD: MESSAGE".
+util::Result<Settings> decode(const conf::Config& config);
+
+// Loads and decodes a configuration file.
+util::Result<Settings> load_settings(const std::string& path);
+
+// The [ring] section with every absent key set for this kernel; an error if a requested mode
+// is unavailable here.
+util::Result<LoopParams> loop_params(const conf::RingTunables& ring, std::uint32_t mtu,
+                                     const ring::Features& features, bool& tun_blocking);
+
+}  // namespace ringtun::daemon

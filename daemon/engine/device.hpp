@@ -1,0 +1,158 @@
+// The WireGuard device: all peers of one interface and the protocol logic between the TUN
+// and the network, sans-IO. The loop owns the clock, the sockets and the buffers; it hands
+// packets in with the time, and gets back what to write where:
+//   - TUN → network (kernel send.c): on_tun_packet() seals the packet in the caller's buffer
+//     and names the peer to send it to.
+//   - network → TUN (kernel receive.c): on_network_packet() opens data in place and returns
+//     the inner packet to write to the TUN; handshakes and cookies are answered through the
+//     Transmitter.
+//   - timers (kernel timers.c): on_timers() acts on every expired peer timer.
+// Packets the device originates (handshakes, keepalives, cookie replies, staged data) are
+// built directly in buffers the Transmitter lends.
+//
+// Must run on the loop thread. Data-path functions neither allocate nor throw.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <unordered_map>
+#include <vector>
+
+#include "crypto/cookie.hpp"
+#include "crypto/noise.hpp"
+#include "crypto/rng.hpp"
+#include "daemon/engine/allowed_ips.hpp"
+#include "daemon/engine/drops.hpp"
+#include "daemon/engine/endpoint.hpp"
+#include "daemon/engine/peer.hpp"
+#include "daemon/engine/ratelimiter.hpp"
+
+namespace ringtun::daemon {
+
+struct Now {
+    crypto::Nanos mono = 0;     // CLOCK_MONOTONIC
+    std::uint64_t unix_ns = 0;  // CLOCK_REALTIME, for handshake timestamps and statistics
+};
+
+// The I/O seam for packets the device originates.
+class Transmitter {
+  public:
+    virtual ~Transmitter() = default;
+    // A buffer of at least `size` bytes to build one message in; empty when none is free
+    // (the device then drops the message and counts no_tx_buffer).
+    virtual std::span<std::uint8_t> acquire(std::size_t size) noexcept = 0;
+    // Sends the first `length` bytes of the buffer from the last acquire() to `to`.
+    virtual void transmit(const Endpoint& to, std::size_t length) noexcept = 0;
+};
+
+struct DeviceCounters {
+    std::uint64_t tun_rx_packets = 0, tun_rx_bytes = 0;  // read from the TUN
+    std::uint64_t tun_tx_packets = 0, tun_tx_bytes = 0;  // handed back for the TUN
+    std::uint64_t handshakes_initiated = 0, handshakes_completed = 0;
+    std::uint64_t cookie_replies_sent = 0, keepalives_sent = 0;
+    DropCounters drops;
+};
+
+class Device {
+  public:
+    // Buffers passed to on_tun_packet must hold data_header_len + mtu + data_tag_len bytes.
+    Device(const crypto::PrivateKey& private_key, std::size_t mtu, Transmitter& tx,
+           crypto::Rng& rng);
+    Device(const Device&) = delete;
+    Device& operator=(const Device&) = delete;
+
+    // Setup. Returns nullptr if a peer with this key exists or the key is our own.
+    Peer* add_peer(const crypto::PublicKey& key, const crypto::SymmetricKey& psk,
+                   std::uint16_t persistent_keepalive, std::optional<Endpoint> endpoint);
+    // Routes a prefix to `peer` (moving it from another peer that held it).
+    bool add_allowed_ip(Peer& peer, int family, const std::uint8_t* addr, std::uint8_t cidr);
+    // Starts what a configured peer does at once: a handshake if it has a persistent
+    // keepalive and an endpoint (so the tunnel comes up without traffic).
+    void start(const Now& now) noexcept;
+
+    const crypto::Identity& identity() const noexcept { return identity_; }
+    std::size_t mtu() const noexcept { return mtu_; }
+    std::span<const std::unique_ptr<Peer>> peers() const noexcept { return peers_; }
+    Peer* find_peer(const crypto::PublicKey& key) noexcept;
+    const DeviceCounters& counters() const noexcept { return counters_; }
+    // Test hook: the handshake count per second above which mac2 becomes mandatory.
+    void set_load_threshold(std::uint32_t t) noexcept { load_ = HandshakeLoad(t); }
+
+    struct Outbound {
+        Peer* peer = nullptr;    // null: nothing to send now (staged or dropped)
+        std::size_t length = 0;  // bytes of the caller's buffer to send to peer->endpoint
+    };
+    // TUN → network. `buffer` holds the packet at offset crypto::data_header_len.
+    Outbound on_tun_packet(std::span<std::uint8_t> buffer, std::size_t packet_len,
+                           const Now& now) noexcept;
+
+    // network → TUN. Returns the packet to write to the TUN (inside `message`), or empty.
+    std::span<std::uint8_t> on_network_packet(std::span<std::uint8_t> message, const Endpoint& from,
+                                              const Now& now) noexcept;
+    // The peer the last on_network_packet() message authenticated for (an accepted
+    // initiation or response, or data that opened), else null. A TCP connection is attached to
+    // a peer only on this evidence.
+    Peer* last_authenticated_peer() const noexcept { return last_authenticated_; }
+
+    // Acts on every expired timer.
+    void on_timers(const Now& now) noexcept;
+    // A TCP connection we dialed to `to` is up. The far side may have restarted and lost its
+    // sessions, so the peers reached there start a handshake at once instead of waiting for
+    // the 15 s timer.
+    void on_transport_connected(const Endpoint& to, const Now& now) noexcept;
+    // Earliest timer deadline of all peers (no_deadline if none). O(peers).
+    crypto::Nanos next_deadline() const noexcept;
+
+  private:
+    // device_send.cpp
+    // At most one initiation per REKEY_TIMEOUT, unless `fresh_connection`: a new TCP connection
+    // (whose dials are themselves limited by their backoff) gets one at once.
+    void send_initiation(Peer& peer, const Now& now, bool is_retry,
+                         bool fresh_connection = false) noexcept;
+    void send_keepalive(Peer& peer, const Now& now) noexcept;
+    void send_staged(Peer& peer, const Now& now) noexcept;
+    void stage(Peer& peer, std::span<const std::uint8_t> packet) noexcept;
+    bool send_sealed(Peer& peer, crypto::Session& session, std::span<const std::uint8_t> packet,
+                     const Now& now) noexcept;
+    void after_data_sent(Peer& peer, const crypto::Session& session, bool keepalive,
+                         const Now& now) noexcept;
+    Nanos jitter() noexcept;
+
+    // device_receive.cpp
+    void on_initiation(std::span<std::uint8_t> message, const Endpoint& from,
+                       const Now& now) noexcept;
+    void on_response(std::span<std::uint8_t> message, const Endpoint& from,
+                     const Now& now) noexcept;
+    void on_cookie_reply(std::span<std::uint8_t> message, const Now& now) noexcept;
+    std::span<std::uint8_t> on_data(std::span<std::uint8_t> message, const Endpoint& from,
+                                    const Now& now) noexcept;
+    bool handshake_admitted(std::span<std::uint8_t> message, const Endpoint& from,
+                            const Now& now) noexcept;
+    void send_response(Peer& peer, const Now& now) noexcept;
+    // Derives the session of a completed handshake and installs it; false (counted) if
+    // OpenSSL cannot key it.
+    bool begin_session(Peer& peer, const Now& now) noexcept;
+    void handshake_completed(Peer& peer, const Now& now, const char* role) noexcept;
+    void update_endpoint(Peer& peer, const Endpoint& from) noexcept;
+    void on_authenticated_receive(Peer& peer, const Now& now) noexcept;
+
+    // device.cpp
+    void on_peer_timers(Peer& peer, unsigned fired, const Now& now) noexcept;
+
+    crypto::Identity identity_;
+    std::size_t mtu_;
+    Transmitter& tx_;
+    crypto::Rng& rng_;
+    crypto::CookieChecker cookie_checker_;
+    HandshakeLoad load_;
+    SourceRateLimiter source_limiter_;
+    std::vector<std::unique_ptr<Peer>> peers_;
+    AllowedIps<Peer*> allowed_ips_;
+    PeerIndex index_;
+    DeviceCounters counters_;
+    Peer* last_authenticated_ = nullptr;
+};
+
+}  // namespace ringtun::daemon

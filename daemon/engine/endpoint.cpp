@@ -1,0 +1,57 @@
+#include "daemon/engine/endpoint.hpp"
+
+#include <arpa/inet.h>
+
+#include <cstring>
+
+namespace ringtun::daemon {
+
+bool Endpoint::same_address(const Endpoint& o) const noexcept {
+    if (family() != o.family()) return false;
+    if (family() == AF_INET)
+        return addr.in4.sin_port == o.addr.in4.sin_port &&
+               addr.in4.sin_addr.s_addr == o.addr.in4.sin_addr.s_addr;
+    if (family() == AF_INET6)
+        return addr.in6.sin6_port == o.addr.in6.sin6_port &&
+               std::memcmp(&addr.in6.sin6_addr, &o.addr.in6.sin6_addr, 16) == 0 &&
+               addr.in6.sin6_scope_id == o.addr.in6.sin6_scope_id;
+    return true;
+}
+
+std::string Endpoint::to_string() const {
+    char host[INET6_ADDRSTRLEN] = "?";
+    std::string s;
+    if (family() == AF_INET) {
+        inet_ntop(AF_INET, &addr.in4.sin_addr, host, sizeof host);
+        s = std::string(host) + ":" + std::to_string(ntohs(addr.in4.sin_port));
+    } else if (family() == AF_INET6) {
+        inet_ntop(AF_INET6, &addr.in6.sin6_addr, host, sizeof host);
+        s = "[" + std::string(host) + "]:" + std::to_string(ntohs(addr.in6.sin6_port));
+    } else {
+        s = "(none)";
+    }
+    if (tcp) s += "/tcp";
+    return s;
+}
+
+std::size_t Endpoint::source_bytes(std::span<std::uint8_t, 18> out) const noexcept {
+    if (family() == AF_INET) {
+        std::memcpy(out.data(), &addr.in4.sin_addr, 4);
+        std::memcpy(out.data() + 4, &addr.in4.sin_port, 2);
+        return 6;
+    }
+    std::memcpy(out.data(), &addr.in6.sin6_addr, 16);
+    std::memcpy(out.data() + 16, &addr.in6.sin6_port, 2);
+    return 18;
+}
+
+Endpoint Endpoint::from_sockaddr(const sockaddr* sa, socklen_t len) noexcept {
+    Endpoint e;
+    if (sa->sa_family == AF_INET && len >= sizeof(sockaddr_in))
+        std::memcpy(&e.addr.in4, sa, sizeof(sockaddr_in));
+    else if (sa->sa_family == AF_INET6 && len >= sizeof(sockaddr_in6))
+        std::memcpy(&e.addr.in6, sa, sizeof(sockaddr_in6));
+    return e;
+}
+
+}  // namespace ringtun::daemon

@@ -1,0 +1,175 @@
+// TUN → network: sealing data, staging while no session is usable, handshake initiations
+// and keepalives (kernel send.c).
+#include <cstring>
+
+#include "crypto/transport.hpp"
+#include "crypto/x25519.hpp"
+#include "daemon/engine/device.hpp"
+#include "util/log.hpp"
+
+namespace ringtun::daemon {
+
+namespace {
+
+// Destination address of an IP packet, or null if it is not IPv4/IPv6 of a sane length.
+const std::uint8_t* destination(std::span<const std::uint8_t> p, int& family) noexcept {
+    if (p.size() >= 20 && (p[0] >> 4) == 4) {
+        family = AF_INET;
+        return p.data() + 16;
+    }
+    if (p.size() >= 40 && (p[0] >> 4) == 6) {
+        family = AF_INET6;
+        return p.data() + 24;
+    }
+    return nullptr;
+}
+
+}  // namespace
+
+Nanos Device::jitter() noexcept {
+    std::uint32_t r = 0;
+    rng_.fill({reinterpret_cast<std::uint8_t*>(&r), sizeof r});
+    return r % rekey_timeout_jitter_max;
+}
+
+Device::Outbound Device::on_tun_packet(std::span<std::uint8_t> buffer, std::size_t packet_len,
+                                       const Now& now) noexcept {
+    ++counters_.tun_rx_packets;
+    counters_.tun_rx_bytes += packet_len;
+    if (packet_len > mtu_) {
+        counters_.drops.add(Drop::tun_malformed);
+        return {};
+    }
+    const auto packet = buffer.subspan(crypto::data_header_len, packet_len);
+    int family = 0;
+    const std::uint8_t* dst = destination(packet, family);
+    if (!dst) {
+        counters_.drops.add(Drop::tun_malformed);
+        return {};
+    }
+    Peer* peer = allowed_ips_.lookup(family, dst);
+    if (!peer) {
+        counters_.drops.add(Drop::no_route);
+        return {};
+    }
+    if (!peer->endpoint) {
+        counters_.drops.add(Drop::no_endpoint);
+        return {};
+    }
+    crypto::Session* session = peer->sending_session(now.mono);
+    if (!session || !peer->staged.empty()) {
+        // Keep order behind packets already waiting, and get a session.
+        stage(*peer, packet);
+        send_staged(*peer, now);
+        return {};
+    }
+    const crypto::SealResult sealed = crypto::seal_data(*session, buffer, packet_len, mtu_);
+    if (sealed.reject != crypto::Reject::none) {
+        counters_.drops.add(Drop::internal_error);
+        return {};
+    }
+    peer->tx_bytes += sealed.length;
+    after_data_sent(*peer, *session, false, now);
+    return {peer, sealed.length};
+}
+
+void Device::after_data_sent(Peer& peer, const crypto::Session& session, bool keepalive,
+                             const Now& now) noexcept {
+    peer.timers.on_authenticated_packet_traversal(now.mono);
+    peer.timers.on_authenticated_packet_sent();
+    // Draw jitter only when the timer is actually armed: not once per packet.
+    if (!keepalive && !peer.timers.armed(Timer::new_handshake))
+        peer.timers.on_data_sent(now.mono, jitter());
+    // Keep the key fresh: rekey after REKEY_AFTER_MESSAGES, or REKEY_AFTER_TIME if we
+    // initiated the session (the responder waits, so both sides do not rekey at once).
+    const bool old =
+        session.initiator() && now.mono - session.created() >= crypto::rekey_after_time;
+    if (session.send_counter() > crypto::rekey_after_messages || old)
+        send_initiation(peer, now, false);
+}
+
+void Device::stage(Peer& peer, std::span<const std::uint8_t> packet) noexcept {
+    bool dropped_oldest = false;
+    if (!peer.staged.push(packet, dropped_oldest))
+        counters_.drops.add(Drop::tun_malformed);
+    else if (dropped_oldest)
+        counters_.drops.add(Drop::staged_overflow);
+}
+
+bool Device::send_sealed(Peer& peer, crypto::Session& session, std::span<const std::uint8_t> packet,
+                         const Now& now) noexcept {
+    std::span<std::uint8_t> buf = tx_.acquire(crypto::sealed_length(packet.size(), mtu_));
+    if (buf.empty()) {
+        counters_.drops.add(Drop::no_tx_buffer);
+        return false;
+    }
+    if (!packet.empty())
+        std::memcpy(buf.data() + crypto::data_header_len, packet.data(), packet.size());
+    const crypto::SealResult sealed = crypto::seal_data(session, buf, packet.size(), mtu_);
+    if (sealed.reject != crypto::Reject::none) {
+        counters_.drops.add(Drop::internal_error);
+        return false;
+    }
+    tx_.transmit(*peer.endpoint, sealed.length);
+    peer.tx_bytes += sealed.length;
+    if (packet.empty()) ++counters_.keepalives_sent;
+    after_data_sent(peer, session, packet.empty(), now);
+    return true;
+}
+
+void Device::send_staged(Peer& peer, const Now& now) noexcept {
+    if (peer.staged.empty()) return;
+    crypto::Session* session = peer.sending_session(now.mono);
+    if (!session || !peer.endpoint) {
+        send_initiation(peer, now, false);
+        return;
+    }
+    while (!peer.staged.empty()) {
+        // A session replaced while flushing (rekey) is re-read each time.
+        session = peer.sending_session(now.mono);
+        if (!session) break;
+        send_sealed(peer, *session, peer.staged.front(), now);
+        peer.staged.pop();
+    }
+}
+
+void Device::send_keepalive(Peer& peer, const Now& now) noexcept {
+    if (peer.staged.empty()) stage(peer, {});
+    send_staged(peer, now);
+}
+
+void Device::send_initiation(Peer& peer, const Now& now, bool is_retry,
+                             bool fresh_connection) noexcept {
+    if (!is_retry) peer.timers.reset_handshake_attempts();
+    if (!fresh_connection && peer.last_initiation_sent &&
+        now.mono - *peer.last_initiation_sent < crypto::rekey_timeout)
+        return;
+    if (!peer.endpoint) return;
+    peer.last_initiation_sent = now.mono;
+    std::span<std::uint8_t> buf = tx_.acquire(sizeof(crypto::MessageInitiation));
+    if (buf.empty()) {
+        // Count it as sent for the timers, so the retransmit timer tries again.
+        counters_.drops.add(Drop::no_tx_buffer);
+        peer.timers.on_handshake_initiated(now.mono, jitter());
+        return;
+    }
+    crypto::MessageInitiation msg;
+    const crypto::PrivateKey ephemeral = crypto::generate_private_key(rng_);
+    const std::uint32_t index = peer.register_handshake_index(index_, rng_);
+    const crypto::Reject r = peer.handshake.create_initiation(
+        msg, ephemeral, index, crypto::tai64n_from_unix_ns(now.unix_ns));
+    if (r != crypto::Reject::none) {
+        counters_.drops.add(drop_from(r));
+        return;
+    }
+    peer.cookies.add_macs(crypto::message_bytes(msg), now.mono);
+    std::memcpy(buf.data(), &msg, sizeof msg);
+    peer.timers.on_authenticated_packet_traversal(now.mono);
+    peer.timers.on_authenticated_packet_sent();
+    tx_.transmit(*peer.endpoint, sizeof msg);
+    peer.timers.on_handshake_initiated(now.mono, jitter());
+    ++counters_.handshakes_initiated;
+    RT_LOG_DEBUG("%s: handshake initiation sent (index %u)", peer.label().c_str(), index);
+}
+
+}  // namespace ringtun::daemon

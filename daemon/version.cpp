@@ -1,7 +1,0 @@
-#include "daemon/version.hpp"
-
-namespace ringtun::daemon {
-const char* version() noexcept {
-    return RINGTUN_VERSION;
-}
-}  // namespace ringtun::daemon

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# The layout's arrows (README "Layout"): each folder includes only the folders it may use, and
+# the sans-IO rooms (daemon/engine, daemon/datapath, daemon/transport) neither touch io_uring
+# nor read a clock nor make a syscall: bytes and time in, effects out.
+#
+#   tests/lint/layout.sh [SOURCE_DIR]
+set -euo pipefail
+cd "${1:-$(dirname "$0")/../..}"
+
+# folder -> the project folders its #include "..." lines may name (besides itself)
+declare -A may_use=(
+  [util]=""
+  [crypto]=""
+  [conf]=""
+  [ring]="util"
+  [tun]="util"
+  [daemon/engine]="crypto util"
+  [daemon/datapath]="crypto util daemon/engine"
+  [daemon/transport]="crypto util daemon/engine daemon/datapath"
+  [daemon/service]="util"
+  [daemon/backend]="crypto util ring tun daemon/engine daemon/datapath daemon/transport"
+  [daemon/cli]="crypto conf util ring tun daemon/engine daemon/datapath daemon/transport daemon/service daemon/backend daemon/cli"
+)
+sans_io=(daemon/engine daemon/datapath daemon/transport)
+# What sans-IO code must not name: liburing, clocks, and the system calls that do I/O.
+forbidden='<liburing\.h>|clock_gettime|steady_clock|system_clock|std::time\(|gettimeofday|getrandom|\b(::)?(read|write|recv|recvmsg|recvfrom|send|sendmsg|sendto|ioctl|socket|connect|accept4?|bind|listen|open|close|epoll_wait|poll)\('
+
+fail=0
+folder_of() {
+  local f=$1 best="" k
+  for k in "${!may_use[@]}"; do
+    if [[ $f == "$k"/* ]] && [ ${#k} -gt ${#best} ]; then best=$k; fi
+  done
+  echo "$best"
+}
+
+checked=0
+while IFS= read -r f; do
+  folder=$(folder_of "$f")
+  [ -n "$folder" ] || continue
+  checked=$((checked + 1))
+  while IFS= read -r inc; do
+    ok=0
+    for allowed in "$folder" ${may_use[$folder]}; do
+      [[ $inc == "$allowed"/* ]] && ok=1
+    done
+    if [ $ok -eq 0 ]; then
+      echo "layout: $f includes \"$inc\" ($folder may use: ${may_use[$folder]:-nothing of ours})" >&2
+      fail=1
+    fi
+  done < <(sed -n 's/^#include "\([^"]*\)".*/\1/p' "$f")
+done < <(git ls-files '*.cpp' '*.hpp' 2>/dev/null || find . -name '*.[ch]pp' | sed 's|^\./||')
+
+for room in "${sans_io[@]}"; do
+  hits=$(grep -nE "$forbidden" -r "$room" --include='*.cpp' --include='*.hpp' | grep -vE '^\S+:[0-9]+:\s*//' || true)
+  if [ -n "$hits" ]; then
+    echo "layout: $room is sans-IO but names I/O or a clock:" >&2
+    echo "$hits" >&2
+    fail=1
+  fi
+done
+[ "$checked" -gt 0 ] || { echo "layout: no source files found" >&2; exit 1; }
+[ $fail -eq 0 ] && echo "layout: $checked files, every include points the allowed way; sans-IO rooms clean"
+exit $fail

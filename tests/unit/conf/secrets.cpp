@@ -1,0 +1,146 @@
+// Secrets in the config: SecretText, key files, and the rule that neither a key file nor a
+// config file holding an inline key may be accessible by group or others.
+#include <doctest/doctest.h>
+
+#include <ostream>
+#include <type_traits>
+
+#include "conf/load.hpp"
+#include "temp_dir.hpp"
+
+namespace ringtun::conf {
+namespace {
+
+static_assert(!std::is_copy_constructible_v<SecretText>);
+static_assert(!std::is_copy_assignable_v<SecretText>);
+static_assert(std::is_nothrow_move_constructible_v<SecretText>);
+template <typename T>
+concept Printable = requires(std::ostream& os, const T& t) {
+    os << t;
+};
+static_assert(!Printable<SecretText>, "secret text must not be printable");
+static_assert(!Printable<KeyText>);
+
+constexpr std::string_view key_a = "cHJpdmF0ZS1rZXktZm9yLXVuaXQtdGVzdHMtb25seSE=";
+
+std::string error_of(const std::string& path) {
+    auto result = load(path);
+    if (const auto* e = std::get_if<Error>(&result)) return e->to_string();
+    return "(loaded without error)";
+}
+
+TEST_CASE("conf: SecretText gives up its bytes on move and truncates") {
+    SecretText a("secret");
+    CHECK(a.view() == "secret");
+    SecretText b(std::move(a));
+    CHECK(b.view() == "secret");
+    CHECK(a.empty());  // NOLINT(bugprone-use-after-move): the moved-from state is the contract
+    CHECK(a.view().empty());
+    SecretText c("other");
+    c = std::move(b);
+    CHECK(c.view() == "secret");
+    CHECK(b.empty());  // NOLINT(bugprone-use-after-move)
+    c.truncate(3);
+    CHECK(c.view() == "sec");
+    c.truncate(10);  // never grows
+    CHECK(c.view() == "sec");
+    SecretText z = SecretText::zeroed(4);
+    CHECK(z.view() == std::string_view("\0\0\0\0", 4));
+}
+
+TEST_CASE("conf: a config with an inline key must be private to its owner") {
+    test::TempDir dir;
+    const std::string text = "[interface]\nprivate_key = \"" + std::string(key_a) + "\"\n";
+    for (mode_t mode : {0640, 0604, 0610, 0601, 0620}) {
+        CAPTURE(mode);
+        const std::string path = dir.write("rt.toml", text, mode);
+        char octal[8];
+        snprintf(octal, sizeof octal, "%04o", static_cast<unsigned>(mode));
+        CHECK(error_of(path) == path + ":2:15: interface.private_key: " + path +
+                                    " holds a secret key and is accessible by group or others "
+                                    "(mode " +
+                                    octal + "); run: chmod 600 " + path);
+    }
+    CHECK(error_of(dir.write("rt.toml", text, 0400)) == "(loaded without error)");
+
+    const std::string psk = dir.write("psk.toml",
+                                      "[interface]\nprivate_key_file = \"rt.key\"\n"
+                                      "[[peer]]\npublic_key = \"cHVi\"\npreshared_key = \"cHNr\"\n",
+                                      0644);
+    dir.write("rt.key", key_a, 0600);
+    CHECK(error_of(psk) == psk + ":5:17: peer[1].preshared_key: " + psk +
+                               " holds a secret key and is accessible by group or others (mode "
+                               "0644); run: chmod 600 " +
+                               psk);
+}
+
+TEST_CASE("conf: keys read from files") {
+    test::TempDir dir;
+    const std::string key_path = dir.write("rt0.key", "\n  " + std::string(key_a) + " \n", 0600);
+    const std::string psk_path = dir.write("peer.psk", "cHNr\n", 0400);
+    // Key files keep secrets out of the config, so the config itself may be world-readable.
+    const std::string path = dir.write("rt.toml",
+                                       "[interface]\nprivate_key_file = \"" + key_path +
+                                           "\"\n[[peer]]\npublic_key = \"cHVi\"\n"
+                                           "preshared_key_file = \"peer.psk\"\n",
+                                       0644);
+    auto result = load(path);
+    REQUIRE(std::holds_alternative<Config>(result));
+    const Config& c = std::get<Config>(result);
+    const KeyText& key = c.interface.private_key;
+    CHECK(key.base64.view() == key_a);  // surrounding whitespace trimmed
+    CHECK(key.source_file == key_path);
+    CHECK(key.field == "interface.private_key_file");
+    CHECK(key.where.file == path);
+    CHECK(key.where.line == 2);
+    CHECK(key.where.column == 20);
+    REQUIRE(c.peers.size() == 1);
+    REQUIRE(c.peers[0].preshared_key.has_value());
+    CHECK(c.peers[0].preshared_key->base64.view() == "cHNr");
+    CHECK(c.peers[0].preshared_key->source_file == psk_path);  // relative to the config's dir
+    CHECK(c.peers[0].preshared_key->field == "peer[1].preshared_key_file");
+}
+
+TEST_CASE("conf: key file problems") {
+    test::TempDir dir;
+    const auto config_naming = [&](const std::string& key_file) {
+        return dir.write("rt.toml", "[interface]\nprivate_key_file = \"" + key_file + "\"\n");
+    };
+    const std::string prefix_of_error = ":2:20: interface.private_key_file: ";
+
+    const std::string missing = dir.file("missing.key");
+    std::string path = config_naming(missing);
+    CHECK(error_of(path) ==
+          path + prefix_of_error + "cannot open " + missing + ": No such file or directory");
+
+    for (mode_t mode : {0640, 0604, 0660, 0644, 0610, 0601, 0602}) {
+        CAPTURE(mode);
+        const std::string key = dir.write("open.key", key_a, mode);
+        char octal[8];
+        snprintf(octal, sizeof octal, "%04o", static_cast<unsigned>(mode));
+        path = config_naming(key);
+        CHECK(error_of(path) == path + prefix_of_error + key +
+                                    " is accessible by group or others (mode " + octal +
+                                    "); run: chmod 600 " + key);
+    }
+
+    for (std::string_view contents : {"", " \n\t\n"}) {
+        const std::string empty = dir.write("empty.key", contents, 0600);
+        path = config_naming(empty);
+        CHECK(error_of(path) ==
+              path + prefix_of_error + empty + " is empty (expected a base64 key)");
+    }
+
+    const std::string big = dir.write("big.key", std::string(4097, 'A'), 0600);
+    path = config_naming(big);
+    CHECK(error_of(path) == path + prefix_of_error + big + " is larger than 4096 bytes");
+
+    path = config_naming(dir.path());
+    CHECK(error_of(path) == path + prefix_of_error + dir.path() + " is not a regular file");
+
+    path = config_naming("");
+    CHECK(error_of(path) == path + prefix_of_error + "the path is empty");
+}
+
+}  // namespace
+}  // namespace ringtun::conf
