@@ -16,11 +16,11 @@ std::uint64_t random_u64(crypto::Rng& rng) noexcept {
 
 }  // namespace
 
-Device::Device(const crypto::PrivateKey& private_key, std::size_t mtu, Transmitter& tx,
+Device::Device(const crypto::PrivateKey& private_key, std::size_t mtu, MessageSink& sink,
                crypto::Rng& rng)
     : identity_(crypto::Identity::create(private_key)),
       mtu_(mtu),
-      tx_(tx),
+      sink_(sink),
       rng_(rng),
       cookie_checker_(identity_),
       source_limiter_(random_u64(rng)),
@@ -69,8 +69,8 @@ void Device::on_transport_connected(const Endpoint& to, const Now& now) noexcept
 
 void Device::on_timers(const Now& now) noexcept {
     for (auto& p : peers_) {
-        if (p->timers.next_deadline() > now.mono) continue;
-        if (unsigned fired = p->timers.take_expired(now.mono)) on_peer_timers(*p, fired, now);
+        if (p->timers.next_deadline() > now.boot) continue;
+        if (unsigned fired = p->timers.take_expired(now.boot)) on_peer_timers(*p, fired, now);
     }
 }
 
@@ -83,7 +83,7 @@ void Device::on_peer_timers(Peer& peer, unsigned fired, const Now& now) noexcept
             peer.timers.stop_send_keepalive();
             for (std::size_t n = peer.staged.clear(); n > 0; --n)
                 counters_.drops.add(Drop::staged_given_up);
-            peer.timers.arm_zero_key_material_if_idle(now.mono);
+            peer.timers.arm_zero_key_material_if_idle(now.boot);
         } else {
             peer.timers.count_handshake_attempt();
             RT_LOG_DEBUG("%s: no handshake response, retry %u", peer.label().c_str(),
@@ -94,7 +94,7 @@ void Device::on_peer_timers(Peer& peer, unsigned fired, const Now& now) noexcept
     }
     if (has(Timer::send_keepalive)) {
         send_keepalive(peer, now);
-        if (peer.timers.take_need_another_keepalive()) peer.timers.rearm_send_keepalive(now.mono);
+        if (peer.timers.take_need_another_keepalive()) peer.timers.rearm_send_keepalive(now.boot);
     }
     if (has(Timer::new_handshake)) {
         RT_LOG_DEBUG(

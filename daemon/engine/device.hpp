@@ -1,14 +1,13 @@
 // The WireGuard device: all peers of one interface and the protocol logic between the TUN
-// and the network, sans-IO. The loop owns the clock, the sockets and the buffers; it hands
-// packets in with the time, and gets back what to write where:
+// and the network, sans-IO. The backend owns the clock, the sockets and the buffers; it hands
+// packets in with the time and gets back what to do:
 //   - TUN → network (kernel send.c): on_tun_packet() seals the packet in the caller's buffer
-//     and names the peer to send it to.
+//     and returns the peer to send it to.
 //   - network → TUN (kernel receive.c): on_network_packet() opens data in place and returns
-//     the inner packet to write to the TUN; handshakes and cookies are answered through the
-//     Transmitter.
+//     the inner packet to write to the TUN, with the peer the message authenticated for.
 //   - timers (kernel timers.c): on_timers() acts on every expired peer timer.
-// Packets the device originates (handshakes, keepalives, cookie replies, staged data) are
-// built directly in buffers the Transmitter lends.
+// Messages the device originates (handshakes, keepalives, cookie replies, staged data) are
+// built in buffers the MessageSink lends, each under an explicit handle.
 //
 // Must run on the loop thread. Data-path functions neither allocate nor throw.
 #pragma once
@@ -24,28 +23,14 @@
 #include "crypto/noise.hpp"
 #include "crypto/rng.hpp"
 #include "daemon/engine/allowed_ips.hpp"
+#include "daemon/engine/clock.hpp"
 #include "daemon/engine/drops.hpp"
 #include "daemon/engine/endpoint.hpp"
+#include "daemon/engine/message_sink.hpp"
 #include "daemon/engine/peer.hpp"
 #include "daemon/engine/ratelimiter.hpp"
 
 namespace ringtun::daemon {
-
-struct Now {
-    crypto::Nanos mono = 0;     // CLOCK_MONOTONIC
-    std::uint64_t unix_ns = 0;  // CLOCK_REALTIME, for handshake timestamps and statistics
-};
-
-// The I/O seam for packets the device originates.
-class Transmitter {
-  public:
-    virtual ~Transmitter() = default;
-    // A buffer of at least `size` bytes to build one message in; empty when none is free
-    // (the device then drops the message and counts no_tx_buffer).
-    virtual std::span<std::uint8_t> acquire(std::size_t size) noexcept = 0;
-    // Sends the first `length` bytes of the buffer from the last acquire() to `to`.
-    virtual void transmit(const Endpoint& to, std::size_t length) noexcept = 0;
-};
 
 struct DeviceCounters {
     std::uint64_t tun_rx_packets = 0, tun_rx_bytes = 0;  // read from the TUN
@@ -58,7 +43,7 @@ struct DeviceCounters {
 class Device {
   public:
     // Buffers passed to on_tun_packet must hold data_header_len + mtu + data_tag_len bytes.
-    Device(const crypto::PrivateKey& private_key, std::size_t mtu, Transmitter& tx,
+    Device(const crypto::PrivateKey& private_key, std::size_t mtu, MessageSink& sink,
            crypto::Rng& rng);
     Device(const Device&) = delete;
     Device& operator=(const Device&) = delete;
@@ -88,13 +73,15 @@ class Device {
     Outbound on_tun_packet(std::span<std::uint8_t> buffer, std::size_t packet_len,
                            const Now& now) noexcept;
 
-    // network → TUN. Returns the packet to write to the TUN (inside `message`), or empty.
-    std::span<std::uint8_t> on_network_packet(std::span<std::uint8_t> message, const Endpoint& from,
-                                              const Now& now) noexcept;
-    // The peer the last on_network_packet() message authenticated for (an accepted
-    // initiation or response, or data that opened), else null. A TCP connection is attached to
-    // a peer only on this evidence.
-    Peer* last_authenticated_peer() const noexcept { return last_authenticated_; }
+    struct Inbound {
+        std::span<std::uint8_t> packet;  // to write to the TUN (inside the message), or empty
+        // The peer the message authenticated for (an accepted initiation or response, or data
+        // that opened), else null. A TCP connection is attached to a peer only on this.
+        Peer* peer = nullptr;
+    };
+    // network → TUN.
+    Inbound on_network_packet(std::span<std::uint8_t> message, const Endpoint& from,
+                              const Now& now) noexcept;
 
     // Acts on every expired timer.
     void on_timers(const Now& now) noexcept;
@@ -121,13 +108,13 @@ class Device {
     Nanos jitter() noexcept;
 
     // device_receive.cpp
-    void on_initiation(std::span<std::uint8_t> message, const Endpoint& from,
-                       const Now& now) noexcept;
-    void on_response(std::span<std::uint8_t> message, const Endpoint& from,
-                     const Now& now) noexcept;
+    // Each returns the peer the message authenticated for, or null.
+    Peer* on_initiation(std::span<std::uint8_t> message, const Endpoint& from,
+                        const Now& now) noexcept;
+    Peer* on_response(std::span<std::uint8_t> message, const Endpoint& from,
+                      const Now& now) noexcept;
     void on_cookie_reply(std::span<std::uint8_t> message, const Now& now) noexcept;
-    std::span<std::uint8_t> on_data(std::span<std::uint8_t> message, const Endpoint& from,
-                                    const Now& now) noexcept;
+    Inbound on_data(std::span<std::uint8_t> message, const Endpoint& from, const Now& now) noexcept;
     bool handshake_admitted(std::span<std::uint8_t> message, const Endpoint& from,
                             const Now& now) noexcept;
     void send_response(Peer& peer, const Now& now) noexcept;
@@ -143,7 +130,7 @@ class Device {
 
     crypto::Identity identity_;
     std::size_t mtu_;
-    Transmitter& tx_;
+    MessageSink& sink_;
     crypto::Rng& rng_;
     crypto::CookieChecker cookie_checker_;
     HandshakeLoad load_;
@@ -152,7 +139,6 @@ class Device {
     AllowedIps<Peer*> allowed_ips_;
     PeerIndex index_;
     DeviceCounters counters_;
-    Peer* last_authenticated_ = nullptr;
 };
 
 }  // namespace ringtun::daemon

@@ -1,9 +1,8 @@
-// TUN → network: sealing data, staging while no session is usable, handshake initiations
-// and keepalives (kernel send.c).
+// TUN → network: sealing data, staging while no session is usable, and keepalives
+// (kernel send.c).
 #include <cstring>
 
 #include "crypto/transport.hpp"
-#include "crypto/x25519.hpp"
 #include "daemon/engine/device.hpp"
 #include "util/log.hpp"
 
@@ -56,7 +55,7 @@ Device::Outbound Device::on_tun_packet(std::span<std::uint8_t> buffer, std::size
         counters_.drops.add(Drop::no_endpoint);
         return {};
     }
-    crypto::Session* session = peer->sending_session(now.mono);
+    crypto::Session* session = peer->sending_session(now.boot);
     if (!session || !peer->staged.empty()) {
         // Keep order behind packets already waiting, and get a session.
         stage(*peer, packet);
@@ -75,15 +74,15 @@ Device::Outbound Device::on_tun_packet(std::span<std::uint8_t> buffer, std::size
 
 void Device::after_data_sent(Peer& peer, const crypto::Session& session, bool keepalive,
                              const Now& now) noexcept {
-    peer.timers.on_authenticated_packet_traversal(now.mono);
+    peer.timers.on_authenticated_packet_traversal(now.boot);
     peer.timers.on_authenticated_packet_sent();
     // Draw jitter only when the timer is actually armed: not once per packet.
     if (!keepalive && !peer.timers.armed(Timer::new_handshake))
-        peer.timers.on_data_sent(now.mono, jitter());
+        peer.timers.on_data_sent(now.boot, jitter());
     // Keep the key fresh: rekey after REKEY_AFTER_MESSAGES, or REKEY_AFTER_TIME if we
     // initiated the session (the responder waits, so both sides do not rekey at once).
     const bool old =
-        session.initiator() && now.mono - session.created() >= crypto::rekey_after_time;
+        session.initiator() && now.boot - session.created() >= crypto::rekey_after_time;
     if (session.send_counter() > crypto::rekey_after_messages || old)
         send_initiation(peer, now, false);
 }
@@ -98,19 +97,21 @@ void Device::stage(Peer& peer, std::span<const std::uint8_t> packet) noexcept {
 
 bool Device::send_sealed(Peer& peer, crypto::Session& session, std::span<const std::uint8_t> packet,
                          const Now& now) noexcept {
-    std::span<std::uint8_t> buf = tx_.acquire(crypto::sealed_length(packet.size(), mtu_));
-    if (buf.empty()) {
+    SinkLease out(sink_, crypto::sealed_length(packet.size(), mtu_),
+                  packet.empty() ? TxClass::control : TxClass::data);
+    if (!out) {
         counters_.drops.add(Drop::no_tx_buffer);
         return false;
     }
     if (!packet.empty())
-        std::memcpy(buf.data() + crypto::data_header_len, packet.data(), packet.size());
-    const crypto::SealResult sealed = crypto::seal_data(session, buf, packet.size(), mtu_);
+        std::memcpy(out.message().data() + crypto::data_header_len, packet.data(), packet.size());
+    const crypto::SealResult sealed =
+        crypto::seal_data(session, out.message(), packet.size(), mtu_);
     if (sealed.reject != crypto::Reject::none) {
         counters_.drops.add(Drop::internal_error);
         return false;
     }
-    tx_.transmit(*peer.endpoint, sealed.length);
+    out.commit(*peer.endpoint, sealed.length);
     peer.tx_bytes += sealed.length;
     if (packet.empty()) ++counters_.keepalives_sent;
     after_data_sent(peer, session, packet.empty(), now);
@@ -119,14 +120,14 @@ bool Device::send_sealed(Peer& peer, crypto::Session& session, std::span<const s
 
 void Device::send_staged(Peer& peer, const Now& now) noexcept {
     if (peer.staged.empty()) return;
-    crypto::Session* session = peer.sending_session(now.mono);
+    crypto::Session* session = peer.sending_session(now.boot);
     if (!session || !peer.endpoint) {
         send_initiation(peer, now, false);
         return;
     }
     while (!peer.staged.empty()) {
         // A session replaced while flushing (rekey) is re-read each time.
-        session = peer.sending_session(now.mono);
+        session = peer.sending_session(now.boot);
         if (!session) break;
         send_sealed(peer, *session, peer.staged.front(), now);
         peer.staged.pop();
@@ -136,40 +137,6 @@ void Device::send_staged(Peer& peer, const Now& now) noexcept {
 void Device::send_keepalive(Peer& peer, const Now& now) noexcept {
     if (peer.staged.empty()) stage(peer, {});
     send_staged(peer, now);
-}
-
-void Device::send_initiation(Peer& peer, const Now& now, bool is_retry,
-                             bool fresh_connection) noexcept {
-    if (!is_retry) peer.timers.reset_handshake_attempts();
-    if (!fresh_connection && peer.last_initiation_sent &&
-        now.mono - *peer.last_initiation_sent < crypto::rekey_timeout)
-        return;
-    if (!peer.endpoint) return;
-    peer.last_initiation_sent = now.mono;
-    std::span<std::uint8_t> buf = tx_.acquire(sizeof(crypto::MessageInitiation));
-    if (buf.empty()) {
-        // Count it as sent for the timers, so the retransmit timer tries again.
-        counters_.drops.add(Drop::no_tx_buffer);
-        peer.timers.on_handshake_initiated(now.mono, jitter());
-        return;
-    }
-    crypto::MessageInitiation msg;
-    const crypto::PrivateKey ephemeral = crypto::generate_private_key(rng_);
-    const std::uint32_t index = peer.register_handshake_index(index_, rng_);
-    const crypto::Reject r = peer.handshake.create_initiation(
-        msg, ephemeral, index, crypto::tai64n_from_unix_ns(now.unix_ns));
-    if (r != crypto::Reject::none) {
-        counters_.drops.add(drop_from(r));
-        return;
-    }
-    peer.cookies.add_macs(crypto::message_bytes(msg), now.mono);
-    std::memcpy(buf.data(), &msg, sizeof msg);
-    peer.timers.on_authenticated_packet_traversal(now.mono);
-    peer.timers.on_authenticated_packet_sent();
-    tx_.transmit(*peer.endpoint, sizeof msg);
-    peer.timers.on_handshake_initiated(now.mono, jitter());
-    ++counters_.handshakes_initiated;
-    RT_LOG_DEBUG("%s: handshake initiation sent (index %u)", peer.label().c_str(), index);
 }
 
 }  // namespace ringtun::daemon

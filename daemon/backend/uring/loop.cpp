@@ -9,6 +9,7 @@
 #include <cstring>
 #include <string>
 
+#include "daemon/backend/clock.hpp"
 #include "daemon/backend/uring/loop_internal.hpp"
 #include "daemon/backend/uring/tcp_io.hpp"
 #include "ring/compat.hpp"
@@ -126,13 +127,7 @@ util::Result<void> Loop::setup(int tun_fd, const UdpSocket& udp, util::SignalPip
 }
 
 void Loop::refresh_now() noexcept {
-    timespec mono{}, real{};
-    clock_gettime(CLOCK_MONOTONIC, &mono);
-    clock_gettime(CLOCK_REALTIME, &real);
-    now_.mono =
-        static_cast<Nanos>(mono.tv_sec) * 1'000'000'000ULL + static_cast<Nanos>(mono.tv_nsec);
-    now_.unix_ns = static_cast<std::uint64_t>(real.tv_sec) * 1'000'000'000ULL +
-                   static_cast<std::uint64_t>(real.tv_nsec);
+    now_ = read_clock();
 }
 
 util::Result<unsigned> Loop::run(Device& device) {
@@ -147,11 +142,11 @@ util::Result<unsigned> Loop::run(Device& device) {
             arm_udp_recv();
         if (tun_reads_in_flight_ == 0 && tun_buffers_->lent() >= rearm_watermark(*tun_buffers_))
             arm_tun_reads();
-        if (tcp_) tcp_->arm(now_.mono);
+        if (tcp_) tcp_->arm(now_.boot);
         Nanos deadline = device.next_deadline();
         if (tcp_) deadline = std::min(deadline, tcp_->next_deadline());
         const Nanos wait =
-            deadline <= now_.mono ? 0 : std::min<Nanos>(deadline - now_.mono, max_wait);
+            deadline <= now_.boot ? 0 : std::min<Nanos>(deadline - now_.boot, max_wait);
         flush_udp();
         const int r = ring_->submit_and_wait(wait == 0 ? 0 : 1, std::chrono::nanoseconds(wait));
         if (r < 0 && r != -EINTR && r != -EBUSY && r != -ETIME) {
@@ -164,8 +159,8 @@ util::Result<unsigned> Loop::run(Device& device) {
         ring_->reap([this](const io_uring_cqe& cqe) { dispatch(cqe); });
         tun_buffers_->commit();
         udp_buffers_->commit();
-        if (device.next_deadline() <= now_.mono) device.on_timers(now_);
-        if (tcp_) tcp_->sweep(now_.mono);
+        if (device.next_deadline() <= now_.boot) device.on_timers(now_);
+        if (tcp_) tcp_->sweep(now_.boot);
     }
     unsigned cancelled = 0;
     shutdown_and_drain(cancelled);

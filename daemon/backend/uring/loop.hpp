@@ -63,7 +63,7 @@ struct LoopCounters {
 
 class TcpIo;
 
-class Loop final : public Transmitter {
+class Loop final : public MessageSink {
   public:
     // Checks the slot counts against the ring size, creates the ring, buffer rings and slots,
     // and registers the files. The fds stay owned by the caller and must outlive the Loop.
@@ -80,9 +80,11 @@ class Loop final : public Transmitter {
     const TcpIo* tcp() const noexcept { return tcp_.get(); }
     void log_statistics() const;
 
-    // Transmitter (used by the device while it handles a packet or a timer).
-    std::span<std::uint8_t> acquire(std::size_t size) noexcept override;
-    void transmit(const Endpoint& to, std::size_t length) noexcept override;
+    // MessageSink (used by the device while it handles a packet or a timer). The handle is the
+    // transmit slot.
+    TxBuffer acquire(std::size_t size, TxClass c) noexcept override;
+    void commit(const TxBuffer& b, const Endpoint& to, std::size_t length) noexcept override;
+    void cancel(const TxBuffer& b) noexcept override;
 
   private:
     friend class TcpIo;
@@ -133,7 +135,6 @@ class Loop final : public Transmitter {
     std::vector<TxSlot> tx_;
     std::unique_ptr<util::SlotPool> tx_pool_;
     std::unique_ptr<TcpIo> tcp_;
-    std::int64_t pending_tx_ = -1;  // slot lent by acquire(), awaiting transmit()
     struct UdpBatch {
         std::int32_t head = -1, tail = -1;
         unsigned count = 0;

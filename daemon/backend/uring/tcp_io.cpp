@@ -104,14 +104,14 @@ void TcpIo::on_accept(const io_uring_cqe& cqe) noexcept {
     if (cqe.res < 0) {
         if (cqe.res == -ECANCELED) return;
         // EMFILE, ENFILE, ENOMEM persist: re-arming at once would spin. Try again later.
-        accept_retry_at_ = loop_.now_.mono + crypto::millis_ns(100);
-        if (tcp_log_limit.allow(loop_.now_.mono))
+        accept_retry_at_ = loop_.now_.boot + crypto::millis_ns(100);
+        if (tcp_log_limit.allow(loop_.now_.boot))
             RT_LOG_WARN("tcp: accept failed: %s", std::strerror(-cqe.res));
         return;
     }
     util::UniqueFd fd(cqe.res);
     if (loop_.stopping_) return;
-    const auto slot = open_slot(loop_.now_.mono, Direction::inbound);
+    const auto slot = open_slot(loop_.now_.boot, Direction::inbound);
     if (!slot || !buffers(*slot)) {
         if (slot) table_.release(*slot, [this](std::uint32_t tx) { loop_.release_tx(tx); });
         return;
@@ -160,13 +160,13 @@ void TcpIo::on_connect(const io_uring_cqe& cqe) noexcept {
     if (!table_.is_current(h)) return;
     if (cqe.res < 0) {
         ++counters_.connect_failures;
-        if (tcp_log_limit.allow(loop_.now_.mono))
+        if (tcp_log_limit.allow(loop_.now_.boot))
             RT_LOG_INFO("tcp: connect to %s failed: %s", conns_[ud.slot].remote.to_string().c_str(),
                         std::strerror(-cqe.res));
         close(ud.slot, Close::error);
         return;
     }
-    table_.mark_open(ud.slot, loop_.now_.mono);
+    table_.mark_open(ud.slot, loop_.now_.boot);
     RT_LOG_INFO("tcp: connected to %s", conns_[ud.slot].remote.to_string().c_str());
     arm_recv(ud.slot);
     if (!table_.queue(ud.slot).empty()) start_send(ud.slot, std::nullopt);
@@ -209,7 +209,7 @@ void TcpIo::on_recv(const io_uring_cqe& cqe) noexcept {
     }
     counters_.rx_bytes += static_cast<std::uint64_t>(cqe.res);
     auto bytes = ring->buffer(*bid).first(static_cast<std::size_t>(cqe.res));
-    const FrameError e = table_.feed(ud.slot, loop_.now_.mono,
+    const FrameError e = table_.feed(ud.slot, loop_.now_.boot,
                                      {reinterpret_cast<std::uint8_t*>(bytes.data()), bytes.size()},
                                      [this, slot = ud.slot](std::span<std::uint8_t> payload, bool) {
                                          return on_frame(slot, payload);
@@ -228,14 +228,14 @@ bool TcpIo::on_frame(std::uint32_t slot, std::span<std::uint8_t> payload) noexce
         return false;
     }
     ++counters_.rx_frames;
-    Device& device = *loop_.device_;
-    const auto packet = device.on_network_packet(payload, conns_[slot].remote, loop_.now_);
-    if (Peer* peer = device.last_authenticated_peer()) {
-        if (table_.peer(slot) != peer) table_.attach(slot, peer);
+    const Device::Inbound in =
+        loop_.device_->on_network_packet(payload, conns_[slot].remote, loop_.now_);
+    if (in.peer) {
+        if (table_.peer(slot) != in.peer) table_.attach(slot, in.peer);
         if (conns_[slot].dialer >= 0)
             dialers_[static_cast<std::size_t>(conns_[slot].dialer)].backoff.reset();
     }
-    if (!packet.empty()) loop_.write_copy_to_tun(packet);
+    if (!in.packet.empty()) loop_.write_copy_to_tun(in.packet);
     return true;
 }
 

@@ -16,25 +16,23 @@ namespace ringtun::daemon {
 
 using namespace loop_detail;
 
-std::span<std::uint8_t> Loop::acquire(std::size_t size) noexcept {
+TxBuffer Loop::acquire(std::size_t size, TxClass) noexcept {
     if (size > layout::message_capacity(params_.mtu) || stopping_) return {};
-    if (pending_tx_ < 0) {
-        const auto slot = tx_pool_->acquire();
-        if (!slot) {
-            ++counters_.tx_slot_exhausted;
-            return {};
-        }
-        pending_tx_ = slot->index;
-        tx_[slot->index].generation = slot->generation;
+    const auto slot = tx_pool_->acquire();
+    if (!slot) {
+        ++counters_.tx_slot_exhausted;
+        return {};
     }
-    return {tx_[static_cast<std::size_t>(pending_tx_)].own.get() + layout::prefix, size};
+    tx_[slot->index].generation = slot->generation;
+    return {slot->index, {tx_[slot->index].own.get() + layout::prefix, size}};
 }
 
-void Loop::transmit(const Endpoint& to, std::size_t length) noexcept {
-    if (pending_tx_ < 0) return;
-    const auto slot = static_cast<std::uint32_t>(pending_tx_);
-    pending_tx_ = -1;
-    dispatch_send(slot, to, tx_[slot].own.get() + layout::prefix, length, -1);
+void Loop::commit(const TxBuffer& b, const Endpoint& to, std::size_t length) noexcept {
+    dispatch_send(b.handle, to, tx_[b.handle].own.get() + layout::prefix, length, -1);
+}
+
+void Loop::cancel(const TxBuffer& b) noexcept {
+    release_tx(b.handle);
 }
 
 void Loop::dispatch_send(std::uint32_t slot, const Endpoint& to, std::uint8_t* message,
@@ -83,7 +81,7 @@ void Loop::count_io(const io_uring_cqe& cqe, std::uint64_t& packets, std::uint64
     }
     if (cqe.res == -ECANCELED) return;
     ++errors;
-    if (error_log_limit_.allow(now_.mono))
+    if (error_log_limit_.allow(now_.boot))
         RT_LOG_WARN("%s failed: %s", what, std::strerror(-cqe.res));
 }
 

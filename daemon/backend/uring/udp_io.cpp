@@ -62,12 +62,12 @@ void Loop::on_udp_recv(const io_uring_cqe& cqe) noexcept {
     const auto len = io_uring_recvmsg_payload_length(out, cqe.res, &udp_recv_msg_);
     ++counters_.udp_rx_packets;
     counters_.udp_rx_bytes += len;
-    const auto packet = device_->on_network_packet({payload, len}, from, now_);
-    if (packet.empty()) {
+    const Device::Inbound in = device_->on_network_packet({payload, len}, from, now_);
+    if (in.packet.empty()) {
         (void)udp_buffers_->recycle(*bid);
         return;
     }
-    write_to_tun(packet, *bid);
+    write_to_tun(in.packet, *bid);
 }
 
 void Loop::queue_udp(std::uint32_t slot, const Endpoint& to) noexcept {

@@ -133,17 +133,17 @@ TEST_CASE("garbage: handshake messages with a valid mac1 but nothing behind it")
     crypto::CookieMaker to_a(p.a.dev().identity().public_key);
 
     Bytes init = random_message(rng, 1, 148);
-    to_b.add_macs(init, p.now.mono);
+    to_b.add_macs(init, p.now.boot);
     expect_drop(p, p.b, init, Drop::decrypt_failed);
 
     Bytes response = random_message(rng, 2, 92);
     set_u32(response, 8, 0x0badf00d);
-    to_a.add_macs(response, p.now.mono);
+    to_a.add_macs(response, p.now.boot);
     expect_drop(p, p.a, response, Drop::unknown_index);
     // Addressed to a live session's index: no handshake is waiting for a response.
     Bytes stray = random_message(rng, 2, 92);
     set_u32(stray, 8, p.a.peer->current->local_index());
-    to_a.add_macs(stray, p.now.mono);
+    to_a.add_macs(stray, p.now.boot);
     expect_drop(p, p.a, stray, Drop::unexpected_message);
 
     // A well-formed initiation from a key B does not know.
@@ -155,7 +155,7 @@ TEST_CASE("garbage: handshake messages with a valid mac1 but nothing behind it")
     REQUIRE(hs.create_initiation(m, crypto::generate_private_key(key_rng), 5,
                                  crypto::tai64n_from_unix_ns(p.now.unix_ns)) ==
             crypto::Reject::none);
-    to_b.add_macs(crypto::message_bytes(m), p.now.mono);
+    to_b.add_macs(crypto::message_bytes(m), p.now.boot);
     const auto mb = crypto::message_bytes(m);
     expect_drop(p, p.b, Bytes(mb.begin(), mb.end()), Drop::unknown_peer);
 

@@ -27,7 +27,7 @@ TEST_CASE("device: the first packet starts a handshake and then arrives intact")
     REQUIRE(p.b.peer->next.has_value());
     CHECK_FALSE(p.b.peer->current.has_value());
     CHECK_FALSE(p.b.peer->next->initiator());
-    CHECK(p.b.peer->sending_session(p.now.mono) == nullptr);
+    CHECK(p.b.peer->sending_session(p.now.boot) == nullptr);
     CHECK(p.b.counters().handshakes_completed == 0);
 
     REQUIRE(p.deliver_one(p.b));  // response → A

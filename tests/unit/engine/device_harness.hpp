@@ -1,5 +1,5 @@
 // Test layer (b): two daemon::Device instances in one process, joined by an in-memory network,
-// on a clock the test moves. Each side's FakeTransmitter records every message its device
+// on a clock the test moves. Each side's FakeSink records every message its device
 // originates; deliver_*() carries queued messages to the other side, routed by destination
 // endpoint, so a message sent to a stale endpoint shows up as lost rather than delivered.
 //
@@ -88,6 +88,7 @@ struct Datagram {
     Endpoint to;
     Bytes bytes;
     Nanos sent_at = 0;
+    daemon::TxClass cls = daemon::TxClass::data;  // as the device asked for its buffer
 
     std::uint8_t type() const { return bytes.empty() ? 0 : bytes[0]; }
     bool is_keepalive() const { return type() == 4 && bytes.size() == crypto::keepalive_len; }
@@ -110,39 +111,65 @@ inline std::vector<Nanos> times_of_type(const std::vector<Datagram>& log, std::u
 }
 
 // Records what the device transmits; acquire() can be told to fail (no_tx_buffer). Lent
-// buffers are poisoned so that a byte the device forgets to write shows up on the wire.
-class FakeTransmitter final : public daemon::Transmitter {
+// buffers are poisoned so that a byte the device forgets to write shows up on the wire. Every
+// handle must be spent exactly once (commit or cancel); outstanding() counts those that are not.
+class FakeSink final : public daemon::MessageSink {
   public:
-    explicit FakeTransmitter(const daemon::Now& clock) : clock_(clock), buffer_(65536) {}
+    explicit FakeSink(const daemon::Now& clock) : clock_(clock) {}
 
-    std::span<std::uint8_t> acquire(std::size_t size) noexcept override {
+    daemon::TxBuffer acquire(std::size_t size, daemon::TxClass c) noexcept override {
         if (fail_next > 0) {
             --fail_next;
             return {};
         }
-        if (size > buffer_.size()) return {};
-        std::fill_n(buffer_.begin(), size, std::uint8_t{0xa5});
-        lent_ = size;
-        return {buffer_.data(), size};
+        if (size > kBufferSize) return {};
+        std::uint32_t h = 0;
+        while (h < lent_.size() && lent_[h].size != 0)
+            ++h;
+        if (h == lent_.size()) lent_.push_back({});
+        lent_[h] = Lent{size, c, Bytes(kBufferSize, 0xa5)};
+        return {h, {lent_[h].bytes.data(), size}};
     }
 
-    void transmit(const Endpoint& to, std::size_t length) noexcept override {
-        CHECK(length <= lent_);
-        Datagram d{to, Bytes(buffer_.begin(), buffer_.begin() + static_cast<long>(length)),
-                   clock_.mono};
+    void commit(const daemon::TxBuffer& b, const Endpoint& to,
+                std::size_t length) noexcept override {
+        REQUIRE(b.handle < lent_.size());
+        Lent& l = lent_[b.handle];
+        CHECK(l.size != 0);
+        CHECK(length <= l.size);
+        Datagram d{to, Bytes(l.bytes.begin(), l.bytes.begin() + static_cast<long>(length)),
+                   clock_.boot, l.cls};
         queue.push_back(d);
         log.push_back(std::move(d));
-        lent_ = 0;
+        l.size = 0;
+    }
+
+    void cancel(const daemon::TxBuffer& b) noexcept override {
+        REQUIRE(b.handle < lent_.size());
+        CHECK(lent_[b.handle].size != 0);
+        lent_[b.handle].size = 0;
+        ++cancelled;
+    }
+
+    std::size_t outstanding() const {
+        return static_cast<std::size_t>(
+            std::count_if(lent_.begin(), lent_.end(), [](const Lent& l) { return l.size != 0; }));
     }
 
     int fail_next = 0;           // acquire() calls still to fail
+    std::size_t cancelled = 0;   // handles given back unsent
     std::deque<Datagram> queue;  // sent, not yet delivered
     std::vector<Datagram> log;   // everything ever sent (including sealed TUN packets)
 
   private:
+    static constexpr std::size_t kBufferSize = 65536;
+    struct Lent {
+        std::size_t size = 0;  // 0: free
+        daemon::TxClass cls = daemon::TxClass::data;
+        Bytes bytes;
+    };
     const daemon::Now& clock_;
-    Bytes buffer_;
-    std::size_t lent_ = 0;
+    std::vector<Lent> lent_;
 };
 
 // One device and everything the test observes about it.
@@ -161,12 +188,13 @@ struct Side {
     Endpoint addr;  // where this side sends from and listens
     TestRng rng;
     crypto::PrivateKey key;
-    FakeTransmitter tx;
+    FakeSink tx;
     std::unique_ptr<daemon::Device> device;
-    daemon::Peer* peer = nullptr;  // its view of the other side
-    std::vector<Bytes> tun;        // packets the device handed back for its TUN
-    std::vector<Datagram> lost;    // sent to an address where the other side is not
-    bool absent = false;           // everything this side sends is lost on delivery
+    daemon::Peer* peer = nullptr;              // its view of the other side
+    std::vector<Bytes> tun;                    // packets the device handed back for its TUN
+    std::vector<daemon::Peer*> authenticated;  // per message received: the peer it authenticated
+    std::vector<Datagram> lost;                // sent to an address where the other side is not
+    bool absent = false;                       // everything this side sends is lost on delivery
 };
 
 // IPv4 packet of `total` bytes (>= 24) from `src` to `dst`; `id` is stored after the header.
@@ -290,11 +318,13 @@ class DevicePair {
     // Hands `message` to s.on_network_packet as if from `from`; records TUN output. Returns
     // whether a packet went to the TUN.
     bool inject(Side& to, Bytes message, const Endpoint& from) {
-        const auto out = to.dev().on_network_packet(message, from, now);
-        if (out.empty()) return false;
-        CHECK(out.data() >= message.data());
-        CHECK(out.data() + out.size() <= message.data() + message.size());
-        to.tun.emplace_back(out.begin(), out.end());
+        const daemon::Device::Inbound in = to.dev().on_network_packet(message, from, now);
+        to.authenticated.push_back(in.peer);
+        if (in.packet.empty()) return false;
+        CHECK(in.peer != nullptr);
+        CHECK(in.packet.data() >= message.data());
+        CHECK(in.packet.data() + in.packet.size() <= message.data() + message.size());
+        to.tun.emplace_back(in.packet.begin(), in.packet.end());
         return true;
     }
 
@@ -330,7 +360,7 @@ class DevicePair {
     // Moves the clock to `t`, stopping at every deadline on the way (in order) to run both
     // devices' timers and, when auto_deliver, to deliver what they send.
     void advance_to(Nanos t) {
-        REQUIRE(t >= now.mono);
+        REQUIRE(t >= now.boot);
         for (std::size_t step = 0; step < max_steps; ++step) {
             const Nanos next = std::min(a.dev().next_deadline(), b.dev().next_deadline());
             if (next > t) {
@@ -338,12 +368,12 @@ class DevicePair {
                 run_timers();
                 return;
             }
-            if (next > now.mono) set_clock(next);
+            if (next > now.boot) set_clock(next);
             run_timers();
         }
         FAIL("advance_to: timers keep firing at the same instant");
     }
-    void advance(Nanos d) { advance_to(now.mono + d); }
+    void advance(Nanos d) { advance_to(now.boot + d); }
 
     // The first full handshake, started by an A→B packet; everything delivered. Leaves the
     // TUN records and transmit logs empty.
@@ -358,7 +388,9 @@ class DevicePair {
 
     void clear_records() {
         for (Side* s : {&a, &b}) {
+            CHECK(s->tx.outstanding() == 0);
             s->tun.clear();
+            s->authenticated.clear();
             s->tx.log.clear();
             s->lost.clear();
         }
@@ -388,12 +420,12 @@ class DevicePair {
         REQUIRE(out.peer->endpoint.has_value());
         REQUIRE(out.length <= buf.size());
         buf.resize(out.length);
-        return Datagram{*out.peer->endpoint, std::move(buf), now.mono};
+        return Datagram{*out.peer->endpoint, std::move(buf), now.boot};
     }
 
     void set_clock(Nanos t) {
-        now.unix_ns += t - now.mono;
-        now.mono = t;
+        now.unix_ns += t - now.boot;
+        now.boot = t;
     }
 
     void run_timers() {

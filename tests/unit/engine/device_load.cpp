@@ -26,7 +26,7 @@ class Stranger {
         REQUIRE(hs.create_initiation(m, crypto::generate_private_key(rng_), ++index_,
                                      crypto::tai64n_from_unix_ns(now.unix_ns)) ==
                 crypto::Reject::none);
-        maker.add_macs(crypto::message_bytes(m), now.mono);
+        maker.add_macs(crypto::message_bytes(m), now.boot);
         const auto bytes = crypto::message_bytes(m);
         return {bytes.begin(), bytes.end()};
     }
@@ -60,7 +60,7 @@ TEST_CASE("load: under load B answers with a cookie, and A's next initiation car
     CHECK(p.b.tx.log[0].to.same_address(p.a.addr));
     CHECK_FALSE(p.b.peer->next.has_value());
     CHECK(p.a.total_drops() == 0);  // the cookie reply was accepted
-    CHECK(p.a.peer->cookies.has_fresh_cookie(p.now.mono));
+    CHECK(p.a.peer->cookies.has_fresh_cookie(p.now.boot));
     CHECK_FALSE(p.a.peer->current.has_value());
 
     p.advance(seconds_ns(6));  // the retry, with mac2
@@ -99,7 +99,7 @@ TEST_CASE("load: more handshakes than the threshold in a second turn on cookies"
     p.send_tun(p.a, a_to_b(1));
     p.deliver_all();
     CHECK(p.b.drops(Drop::under_load_cookie) == 3);
-    CHECK(p.a.peer->cookies.has_fresh_cookie(p.now.mono));
+    CHECK(p.a.peer->cookies.has_fresh_cookie(p.now.boot));
 
     // Still under load when A retries: the mac2 gets A through.
     p.auto_deliver = false;

@@ -23,7 +23,7 @@ Bytes initiation_from_b(DevicePair& p, std::uint32_t index) {
     REQUIRE(hs.create_initiation(m, crypto::generate_private_key(rng), index,
                                  crypto::tai64n_from_unix_ns(p.now.unix_ns)) ==
             crypto::Reject::none);
-    maker.add_macs(crypto::message_bytes(m), p.now.mono);
+    maker.add_macs(crypto::message_bytes(m), p.now.boot);
     const auto bytes = crypto::message_bytes(m);
     return {bytes.begin(), bytes.end()};
 }
@@ -97,7 +97,7 @@ TEST_CASE("roaming: nothing unauthenticated moves the endpoint") {
     std::uint8_t src[18];
     const std::size_t src_len = p.a.addr.source_bytes(src);
     TestRng cookie_rng(5);
-    checker.create_reply(reply, first_initiation, {src, src_len}, p.now.mono, cookie_rng);
+    checker.create_reply(reply, first_initiation, {src, src_len}, p.now.boot, cookie_rng);
     const auto reply_span = crypto::message_bytes(reply);
     const Bytes cookie_reply(reply_span.begin(), reply_span.end());
 
@@ -121,7 +121,7 @@ TEST_CASE("roaming: nothing unauthenticated moves the endpoint") {
     const auto drops_before = p.a.total_drops();
     CHECK_FALSE(p.inject(p.a, cookie_reply, attacker));
     CHECK(p.a.total_drops() == drops_before);
-    CHECK(p.a.peer->cookies.has_fresh_cookie(p.now.mono));
+    CHECK(p.a.peer->cookies.has_fresh_cookie(p.now.boot));
     unchanged();
 
     Bytes bad_tag = p.seal_now(p.b, b_to_a(3)).bytes;

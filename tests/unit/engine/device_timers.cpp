@@ -27,7 +27,7 @@ void discard_queued(Side& s, std::uint8_t type) {
 TEST_CASE("timers: an unanswered initiation is retried 18 times, then the peer gives up") {
     DevicePair p(PairOptions().rng_fixed(0xff));
     p.a.absent = true;
-    const Nanos t0 = p.now.mono;
+    const Nanos t0 = p.now.boot;
     for (std::uint32_t id = 0; id < 3; ++id)
         p.send_tun(p.a, a_to_b(id));
     p.advance(seconds_ns(200));
@@ -73,7 +73,7 @@ TEST_CASE("timers: retries come every 5 s plus 0..333 ms of jitter") {
 
 TEST_CASE("timers: a lost response is recovered by the retry") {
     DevicePair p;
-    const Nanos t0 = p.now.mono;
+    const Nanos t0 = p.now.boot;
     p.send_tun(p.a, a_to_b(1));
     p.deliver_one(p.a);
     p.b.tx.queue.clear();  // the response is lost
@@ -113,7 +113,7 @@ TEST_CASE("timers: at most one initiation per 5 s per peer") {
 TEST_CASE("timers: data received and not answered gets a keepalive after 10 s") {
     DevicePair p;
     p.establish();  // B received A's packet just now
-    const Nanos t0 = p.now.mono;
+    const Nanos t0 = p.now.boot;
     p.advance_to(t0 + crypto::keepalive_timeout - 1);
     CHECK(p.b.tx.log.empty());
     p.advance(1);
@@ -136,7 +136,7 @@ TEST_CASE("timers: more data during the wait owes a second keepalive") {
     p.establish();
     p.advance(seconds_ns(11));
     p.clear_records();
-    const Nanos t = p.now.mono;
+    const Nanos t = p.now.boot;
     p.send_tun(p.a, a_to_b(1));
     p.deliver_all();
     p.advance(seconds_ns(5));
@@ -170,7 +170,7 @@ TEST_CASE("timers: data sent and nothing heard for 15 s + jitter starts a new ha
     p.advance(seconds_ns(11));
     p.clear_records();
     p.b.absent = true;  // B receives but its answers are lost
-    const Nanos t = p.now.mono;
+    const Nanos t = p.now.boot;
     CHECK(p.send_tun(p.a, a_to_b(1)));
     p.deliver_all();
     const Nanos due = t + daemon::new_handshake_timeout + jitter_all_ff;
@@ -198,7 +198,7 @@ TEST_CASE("timers: a keepalive heard back cancels the new-handshake timer") {
 TEST_CASE(
     "timers: staged packets flushed when the handshake completes arm the new-handshake timer") {
     DevicePair p(PairOptions().rng_fixed(0xff));
-    const Nanos t = p.now.mono;
+    const Nanos t = p.now.boot;
     p.send_tun(p.a, a_to_b(1));
     p.deliver_all();  // handshake; the staged packet goes out at t
     REQUIRE(p.b.tun.size() == 1);
@@ -214,7 +214,7 @@ TEST_CASE(
 
 TEST_CASE("timers: persistent keepalive every N s of silence, restarted by any traffic") {
     DevicePair p(PairOptions().a_keeps_alive(25));
-    const Nanos t0 = p.now.mono;
+    const Nanos t0 = p.now.boot;
     p.a.dev().start(p.now);
     p.deliver_all();
     REQUIRE(p.a.peer->current.has_value());
@@ -255,7 +255,7 @@ TEST_CASE("timers: the initiator rekeys when it sends after 120 s") {
     CHECK(count_type(p.a.tx.log, 1) == 1);
     p.deliver_all();
     REQUIRE(p.a.peer->current.has_value());
-    CHECK(p.a.peer->current->created() == p.now.mono);
+    CHECK(p.a.peer->current->created() == p.now.boot);
     REQUIRE(p.a.peer->previous.has_value());
     CHECK(p.a.peer->previous->local_index() == old_index);
     REQUIRE(p.b.tun.size() == 2);
@@ -311,7 +311,7 @@ TEST_CASE("timers: the initiator rekeys on receive at 165 s, once") {
     CHECK(count_type(p.a.tx.log, 1) == 1);
     CHECK(p.a.peer->sent_lastminute_handshake);
     p.deliver_all();
-    CHECK(p.a.peer->current->created() == p.now.mono);
+    CHECK(p.a.peer->current->created() == p.now.boot);
     CHECK_FALSE(p.a.peer->sent_lastminute_handshake);
     CHECK(p.b.counters().handshakes_initiated == 0);
 }
@@ -324,10 +324,10 @@ TEST_CASE("timers: a session 180 s old neither sends nor receives") {
     p.advance_to(created + crypto::reject_after_time - millis_ns(1));
     p.clear_records();
     const Datagram late = p.seal_now(p.b, b_to_a(1));
-    CHECK(p.a.peer->sending_session(p.now.mono) != nullptr);
+    CHECK(p.a.peer->sending_session(p.now.boot) != nullptr);
 
     p.advance_to(created + crypto::reject_after_time);
-    CHECK(p.a.peer->sending_session(p.now.mono) == nullptr);
+    CHECK(p.a.peer->sending_session(p.now.boot) == nullptr);
     CHECK_FALSE(p.inject(p.a, late.bytes, p.b.addr));
     CHECK(p.a.drops(Drop::session_expired) == 1);
     CHECK(p.a.tun.empty());
@@ -338,7 +338,7 @@ TEST_CASE("timers: a session 180 s old neither sends nor receives") {
     p.deliver_all();
     REQUIRE(p.b.tun.size() == 1);
     CHECK(packet_id(p.b.tun[0]) == 2);
-    CHECK(p.a.peer->current->created() == p.now.mono);
+    CHECK(p.a.peer->current->created() == p.now.boot);
 }
 
 TEST_CASE("timers: 540 s after the last session all keys are wiped") {
