@@ -16,7 +16,7 @@ std::uint64_t read_ns(clockid_t id) noexcept {
 }  // namespace
 
 Now read_clock() noexcept {
-    return {.boot = read_ns(CLOCK_MONOTONIC), .unix_ns = read_ns(CLOCK_REALTIME)};
+    return {.boot = read_ns(CLOCK_BOOTTIME), .unix_ns = read_ns(CLOCK_REALTIME)};
 }
 
 }  // namespace ringtun::daemon
