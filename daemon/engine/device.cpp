@@ -1,6 +1,7 @@
 #include "daemon/engine/device.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 #include "util/log.hpp"
 
@@ -65,6 +66,16 @@ void Device::on_transport_connected(const Endpoint& to, const Now& now) noexcept
     for (auto& p : peers_)
         if (p->endpoint && p->endpoint->tcp && p->endpoint->same_address(to))
             send_initiation(*p, now, false, true);
+}
+
+void Device::on_source_unusable(const Endpoint& to) noexcept {
+    if (!to.has_local) return;
+    // O(peers), but only on a failed send, and the first one clears what caused it.
+    for (auto& p : peers_) {
+        Endpoint* e = p->endpoint ? &*p->endpoint : nullptr;
+        if (e && e->has_local && std::memcmp(&e->local, &to.local, sizeof to.local) == 0)
+            e->has_local = false;
+    }
 }
 
 void Device::on_timers(const Now& now) noexcept {

@@ -89,6 +89,10 @@ class Device {
     // sessions, so the peers reached there start a handshake at once instead of waiting for
     // the 15 s timer.
     void on_transport_connected(const Endpoint& to, const Now& now) noexcept;
+    // A send to `to` from its sticky source address failed because that address is gone
+    // (DHCP renew, roaming, an expired temporary address): every peer whose endpoint uses that
+    // source sends without one until an authenticated packet tells it the new one.
+    void on_source_unusable(const Endpoint& to) noexcept;
     // Earliest timer deadline of all peers (no_deadline if none). O(peers).
     crypto::Nanos next_deadline() const noexcept;
 

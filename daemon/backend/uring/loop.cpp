@@ -110,10 +110,8 @@ util::Result<void> Loop::setup(int tun_fd, const UdpSocket& udp, util::SignalPip
     if (!udpb) return util::fail(udpb.error());
     udp_buffers_ = std::move(*udpb);
 
-    tx_.resize(tx_slot_count(params_));
-    for (auto& s : tx_)
-        s.own = std::make_unique<std::uint8_t[]>(layout::frame_size(params_.mtu));
-    tx_pool_ = std::make_unique<util::SlotPool>(tx_slot_count(params_));
+    tx_ = std::make_unique<TxSlots>(TxSlots::Params{
+        .data = params_.tx_slots, .control_reserve = control_tx_reserve, .mtu = params_.mtu});
 
     udp_recv_msg_.msg_namelen = udp_name_room;
     udp_recv_msg_.msg_controllen = udp_control_space;
@@ -188,7 +186,7 @@ void Loop::shutdown_and_drain(unsigned& cancelled) noexcept {
         "shutdown: %u requests in flight, %u cancelled, %u left; %u TUN and %u UDP "
         "buffers held, %u tx slots in use",
         before, cancelled, ring_->in_flight(), tun_buffers_->held(), udp_buffers_->held(),
-        tx_pool_->in_use());
+        tx_->in_use());
 }
 
 void Loop::dispatch(const io_uring_cqe& cqe) noexcept {

@@ -22,13 +22,14 @@
 #include <vector>
 
 #include "daemon/backend/udp_socket.hpp"
+#include "daemon/datapath/tx_slots.hpp"
+#include "daemon/datapath/udp_batch.hpp"
 #include "daemon/engine/device.hpp"
 #include "ring/buffer_ring.hpp"
 #include "ring/ring.hpp"
 #include "util/log.hpp"
 #include "util/result.hpp"
 #include "util/signal_pipe.hpp"
-#include "util/slot_pool.hpp"
 
 namespace ringtun::daemon {
 
@@ -59,6 +60,8 @@ struct LoopCounters {
     std::uint64_t rearm_eagain = 0, rearm_enobufs = 0, rearm_other = 0;
     std::uint64_t send_errors = 0, tun_write_errors = 0, udp_recv_errors = 0;
     std::uint64_t tx_slot_exhausted = 0, truncated = 0, stale_completions = 0;
+    std::uint64_t tcp_to_tun_no_slot = 0;  // a packet received over TCP found no slot to copy to
+    std::uint64_t udp_source_retries = 0;  // sends repeated without a vanished sticky source
 };
 
 class TcpIo;
@@ -88,7 +91,6 @@ class Loop final : public MessageSink {
 
   private:
     friend class TcpIo;
-    struct TxSlot;
     Loop(const LoopParams& params, int udp_family);
     util::Result<void> setup(int tun_fd, const UdpSocket& udp, util::SignalPipe& signals,
                              TcpSetup tcp);
@@ -111,14 +113,16 @@ class Loop final : public MessageSink {
     void on_tun_written_tx(const io_uring_cqe& cqe) noexcept;
     // Frees a transmit slot and the TUN buffer it was sending, if any.
     void release_tx(std::uint32_t slot) noexcept;
+    // The same for every slot of a send batch.
+    void release_tx_chain(std::uint32_t head) noexcept;
     // Hands the framed message in tx slot `slot` (prefix + `length` bytes) to its transport.
     void dispatch_send(std::uint32_t slot, const Endpoint& to, std::uint8_t* message,
                        std::size_t length, std::int32_t tun_bid) noexcept;
-    // UDP sends go through a batch: consecutive messages to the same endpoint whose sizes
-    // allow it leave in one sendmsg with UDP_SEGMENT (GSO), in order. flush_udp() submits it;
-    // the loop flushes before every wait.
-    void queue_udp(std::uint32_t slot, const Endpoint& to) noexcept;
+    // UDP sends go through the batch (datapath/udp_batch.hpp); flush_udp() submits the open
+    // one, and the loop flushes before every wait. `alone`: never joined with others.
+    void queue_udp(std::uint32_t slot, const Endpoint& to, bool alone = false) noexcept;
     void flush_udp() noexcept;
+    void submit_udp(const UdpSend& send) noexcept;
     // Frees the transmit slot a completion names; false if the completion is stale.
     bool release_completed_tx(const io_uring_cqe& cqe) noexcept;
     // Counts a finished write or send: a packet and its bytes, or an error (logged, limited).
@@ -132,16 +136,9 @@ class Loop final : public MessageSink {
     std::unique_ptr<ring::Ring> ring_;
     std::unique_ptr<ring::BufferRing> tun_buffers_;
     std::unique_ptr<ring::BufferRing> udp_buffers_;
-    std::vector<TxSlot> tx_;
-    std::unique_ptr<util::SlotPool> tx_pool_;
+    std::unique_ptr<TxSlots> tx_;
     std::unique_ptr<TcpIo> tcp_;
-    struct UdpBatch {
-        std::int32_t head = -1, tail = -1;
-        unsigned count = 0;
-        std::size_t segment = 0, bytes = 0;
-        Endpoint to;
-    } udp_batch_;
-    bool udp_gso_ = true;    // off after the egress device refused GSO (-EIO)
+    UdpBatch udp_batch_;
     msghdr udp_recv_msg_{};  // template of the multishot recvmsg: name and control sizes
     char signal_byte_ = 0;
     unsigned tun_reads_in_flight_ = 0;

@@ -39,8 +39,8 @@ inline constexpr std::uint16_t tun_group = 1;
 inline constexpr std::uint16_t udp_group = 2;
 inline constexpr unsigned file_tun = 0, file_udp = 1, file_signal = 2;
 inline constexpr Nanos max_wait = crypto::seconds_ns(1);
-// Send slots beyond tx_slots for messages the device builds (handshakes, keepalives, cookie
-// replies, a peer's staged packets), so a data burst cannot starve them.
+// Send slots beyond tx_slots that only control messages may take (handshakes, keepalives,
+// cookie replies), so a data burst cannot starve them.
 inline constexpr unsigned control_tx_reserve = 144;
 
 inline constexpr std::uint32_t tcp_buffer_size = 8192;
@@ -50,11 +50,6 @@ inline constexpr std::uint32_t tcp_buffer_size = 8192;
 inline constexpr socklen_t udp_name_room =
     (sizeof(sockaddr_in6) + alignof(cmsghdr) - 1) / alignof(cmsghdr) * alignof(cmsghdr);
 static_assert(sizeof(io_uring_recvmsg_out) % alignof(cmsghdr) == 0);
-// UDP GSO: at most this many datagrams, and this many payload bytes, in one sendmsg
-// (UDP_MAX_SEGMENTS is 64; an IP packet carries under 64 KiB).
-inline constexpr unsigned max_gso_segments = 64;
-inline constexpr std::size_t max_gso_bytes = 65000;
-
 inline std::uint64_t tag(Kind k, std::uint16_t generation = 0, std::uint32_t slot = 0,
                          std::uint16_t bid = 0) noexcept {
     return ring::encode({.kind = static_cast<std::uint8_t>(k),
@@ -72,19 +67,5 @@ inline std::span<std::uint8_t> as_bytes(std::span<std::byte> s) noexcept {
 unsigned tun_buffer_count(const LoopParams& p) noexcept;
 unsigned tx_slot_count(const LoopParams& p) noexcept;
 std::size_t udp_buffer_size(const LoopParams& p) noexcept;
-
-// Per-send state that must live until the send completes.
-struct Loop::TxSlot {
-    msghdr msg{};
-    iovec iov{};
-    sockaddr_in6 addr{};
-    alignas(cmsghdr) std::uint8_t control[udp_control_space]{};
-    std::int32_t tun_bid = -1;     // TUN buffer being sent, or -1: the slot's own buffer
-    std::uint16_t generation = 0;  // of the SlotPool slot, echoed in user_data
-    std::int32_t next = -1;        // next slot of a send batch (UDP GSO or TCP)
-    std::array<iovec, loop_detail::max_gso_segments> batch_iov{};  // used by a batch's head
-    Endpoint batch_to;  // the head's destination, to resend the batch one by one
-    std::unique_ptr<std::uint8_t[]> own;
-};
 
 }  // namespace ringtun::daemon

@@ -280,13 +280,14 @@ void TcpIo::start_send(std::uint32_t slot, std::optional<std::uint32_t> first) n
     std::int32_t head = -1, tail = -1;
     unsigned n = 0;
     auto link = [&](std::uint32_t tx) {
-        loop_.tx_[tx].next = -1;
+        TxSlots& slots = *loop_.tx_;
+        slots[tx].next = no_slot;
         if (tail >= 0)
-            loop_.tx_[static_cast<std::size_t>(tail)].next = static_cast<std::int32_t>(tx);
+            slots[static_cast<std::uint32_t>(tail)].next = static_cast<std::int32_t>(tx);
         else
             head = static_cast<std::int32_t>(tx);
         tail = static_cast<std::int32_t>(tx);
-        c.iov[n++] = loop_.tx_[tx].iov;
+        c.iov[n++] = slots[tx].iov;
     };
     if (first) link(*first);
     while (n < max_batch) {
@@ -310,11 +311,7 @@ void TcpIo::start_send(std::uint32_t slot, std::optional<std::uint32_t> first) n
 
 void TcpIo::on_sent(const io_uring_cqe& cqe) noexcept {
     const ring::UserData ud = ring::decode(cqe.user_data);
-    for (std::int32_t tx = ud.buffer_id; tx >= 0;) {
-        const std::int32_t next = loop_.tx_[static_cast<std::size_t>(tx)].next;
-        loop_.release_tx(static_cast<std::uint32_t>(tx));
-        tx = next;
-    }
+    loop_.release_tx_chain(ud.buffer_id);
     if (!table_.is_current(encode_connection({ud.slot, ud.generation}))) return;
     conns_[ud.slot].sending = false;
     if (cqe.res < 0) {

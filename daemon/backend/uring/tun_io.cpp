@@ -60,7 +60,7 @@ void Loop::on_tun_read(const io_uring_cqe& cqe) noexcept {
     }
     // The frame is [prefix | header | packet | pad + tag]; the device sees it from the header.
     // Take the send slot first: once the device seals, a nonce is spent and timers moved.
-    const auto slot = tx_pool_->acquire();
+    const auto slot = tx_->acquire(TxClass::data);
     if (!slot) {
         ++counters_.tx_slot_exhausted;
         (void)tun_buffers_->recycle(*bid);
@@ -70,13 +70,11 @@ void Loop::on_tun_read(const io_uring_cqe& cqe) noexcept {
     const Device::Outbound out = device_->on_tun_packet(frame.subspan(layout::prefix),
                                                         static_cast<std::size_t>(cqe.res), now_);
     if (!out.peer) {
-        (void)tx_pool_->release(slot->index);
+        release_tx(*slot);
         (void)tun_buffers_->recycle(*bid);
         return;
     }
-    tx_[slot->index].generation = slot->generation;
-    dispatch_send(slot->index, *out.peer->endpoint, frame.data() + layout::prefix, out.length,
-                  *bid);
+    dispatch_send(*slot, *out.peer->endpoint, frame.data() + layout::prefix, out.length, *bid);
 }
 
 void Loop::write_to_tun(std::span<std::uint8_t> packet, std::uint16_t udp_bid) noexcept {
@@ -93,19 +91,18 @@ void Loop::on_tun_written(const io_uring_cqe& cqe) noexcept {
 }
 
 void Loop::write_copy_to_tun(std::span<const std::uint8_t> packet) noexcept {
-    const auto slot = tx_pool_->acquire();
-    if (!slot || packet.size() > layout::frame_size(params_.mtu)) {
-        if (slot) (void)tx_pool_->release(slot->index);
-        ++counters_.tx_slot_exhausted;
+    const auto slot = tx_->acquire(TxClass::data);
+    const std::span<std::uint8_t> room = slot ? tx_->own_frame(*slot) : std::span<std::uint8_t>{};
+    if (!slot || packet.size() > room.size()) {
+        if (slot) release_tx(*slot);
+        ++counters_.tcp_to_tun_no_slot;
         return;
     }
-    TxSlot& s = tx_[slot->index];
-    s.generation = slot->generation;
-    std::memcpy(s.own.get(), packet.data(), packet.size());
+    std::memcpy(room.data(), packet.data(), packet.size());
     io_uring_sqe* sqe = ring_->get_sqe();
-    io_uring_prep_write(sqe, file_tun, s.own.get(), static_cast<unsigned>(packet.size()), 0);
+    io_uring_prep_write(sqe, file_tun, room.data(), static_cast<unsigned>(packet.size()), 0);
     sqe->flags |= IOSQE_FIXED_FILE;
-    sqe->user_data = tag(Kind::tun_write_tx, s.generation, slot->index);
+    sqe->user_data = tag(Kind::tun_write_tx, (*tx_)[*slot].generation, *slot);
 }
 
 void Loop::on_tun_written_tx(const io_uring_cqe& cqe) noexcept {

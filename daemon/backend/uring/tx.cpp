@@ -16,19 +16,18 @@ namespace ringtun::daemon {
 
 using namespace loop_detail;
 
-TxBuffer Loop::acquire(std::size_t size, TxClass) noexcept {
-    if (size > layout::message_capacity(params_.mtu) || stopping_) return {};
-    const auto slot = tx_pool_->acquire();
+TxBuffer Loop::acquire(std::size_t size, TxClass c) noexcept {
+    if (size > tx_->message_capacity() || stopping_) return {};
+    const auto slot = tx_->acquire(c);
     if (!slot) {
         ++counters_.tx_slot_exhausted;
         return {};
     }
-    tx_[slot->index].generation = slot->generation;
-    return {slot->index, {tx_[slot->index].own.get() + layout::prefix, size}};
+    return {*slot, tx_->own_message(*slot).first(size)};
 }
 
 void Loop::commit(const TxBuffer& b, const Endpoint& to, std::size_t length) noexcept {
-    dispatch_send(b.handle, to, tx_[b.handle].own.get() + layout::prefix, length, -1);
+    dispatch_send(b.handle, to, tx_->own_message(b.handle).data(), length, -1);
 }
 
 void Loop::cancel(const TxBuffer& b) noexcept {
@@ -37,17 +36,21 @@ void Loop::cancel(const TxBuffer& b) noexcept {
 
 void Loop::dispatch_send(std::uint32_t slot, const Endpoint& to, std::uint8_t* message,
                          std::size_t length, std::int32_t tun_bid) noexcept {
-    TxSlot& s = tx_[slot];
+    TxSlot& s = (*tx_)[slot];
     s.tun_bid = tun_bid;
-    s.next = -1;
+    s.next = no_slot;
     if (!to.tcp) {
         s.iov = {message, length};
         queue_udp(slot, to);
         return;
     }
-    // TCP frame: the 2-byte big-endian length goes into the prefix room before the message.
-    message[-2] = static_cast<std::uint8_t>(length >> 8);
-    message[-1] = static_cast<std::uint8_t>(length);
+    // Every message fits the 2-byte length: conf bounds the MTU, the layout the rest.
+    if (length > layout::max_framed_message) {
+        ++counters_.tx_slot_exhausted;
+        release_tx(slot);
+        return;
+    }
+    layout::write_prefix(message, length);
     s.iov = {message - layout::prefix, length + layout::prefix};
     if (tcp_)
         tcp_->send(to, slot);
@@ -56,15 +59,17 @@ void Loop::dispatch_send(std::uint32_t slot, const Endpoint& to, std::uint8_t* m
 }
 
 void Loop::release_tx(std::uint32_t slot) noexcept {
-    TxSlot& s = tx_[slot];
-    if (s.tun_bid >= 0) (void)tun_buffers_->recycle(static_cast<std::uint16_t>(s.tun_bid));
-    s.tun_bid = -1;
-    (void)tx_pool_->release(slot);
+    if (const std::int32_t bid = tx_->release(slot); bid >= 0)
+        (void)tun_buffers_->recycle(static_cast<std::uint16_t>(bid));
+}
+
+void Loop::release_tx_chain(std::uint32_t head) noexcept {
+    tx_->release_chain(head, [this](std::uint16_t bid) { (void)tun_buffers_->recycle(bid); });
 }
 
 bool Loop::release_completed_tx(const io_uring_cqe& cqe) noexcept {
     const ring::UserData ud = ring::decode(cqe.user_data);
-    if (ud.slot >= tx_.size() || !tx_pool_->is_current(ud.slot, ud.generation)) {
+    if (!tx_->is_current(ud.slot, ud.generation)) {
         ++counters_.stale_completions;
         return false;
     }

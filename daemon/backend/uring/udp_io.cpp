@@ -16,15 +16,6 @@ namespace ringtun::daemon {
 
 using namespace loop_detail;
 
-namespace {
-
-bool same_route(const Endpoint& a, const Endpoint& b) noexcept {
-    return a.same_address(b) && a.has_local == b.has_local &&
-           std::memcmp(&a.local, &b.local, sizeof a.local) == 0;
-}
-
-}  // namespace
-
 void Loop::arm_udp_recv() noexcept {
     io_uring_sqe* sqe = ring_->get_sqe();
     io_uring_prep_recvmsg_multishot(sqe, file_udp, &udp_recv_msg_, 0);
@@ -70,85 +61,77 @@ void Loop::on_udp_recv(const io_uring_cqe& cqe) noexcept {
     write_to_tun(in.packet, *bid);
 }
 
-void Loop::queue_udp(std::uint32_t slot, const Endpoint& to) noexcept {
-    UdpBatch& b = udp_batch_;
-    const std::size_t length = tx_[slot].iov.iov_len;
-    // GSO cuts the payload into equal segments, only the last may be shorter: a message joins
-    // the batch if it is no longer than the segment, and a shorter one closes it.
-    const bool joins = b.count > 0 && udp_gso_ && b.count < max_gso_segments &&
-                       length <= b.segment && b.bytes + length <= max_gso_bytes &&
-                       same_route(b.to, to);
-    if (!joins) {
-        flush_udp();
-        b.head = static_cast<std::int32_t>(slot);
-        b.segment = length;
-        b.to = to;
-    } else {
-        tx_[static_cast<std::size_t>(b.tail)].next = static_cast<std::int32_t>(slot);
-    }
-    b.tail = static_cast<std::int32_t>(slot);
-    ++b.count;
-    b.bytes += length;
-    if (length < b.segment || !udp_gso_) flush_udp();
+void Loop::queue_udp(std::uint32_t slot, const Endpoint& to, bool alone) noexcept {
+    udp_batch_.add(*tx_, slot, to, alone, [this](const UdpSend& send) { submit_udp(send); });
 }
 
 void Loop::flush_udp() noexcept {
-    UdpBatch& b = udp_batch_;
-    if (b.count == 0) return;
-    TxSlot& head = tx_[static_cast<std::size_t>(b.head)];
-    head.batch_to = b.to;
+    udp_batch_.flush(*tx_, [this](const UdpSend& send) { submit_udp(send); });
+}
+
+void Loop::submit_udp(const UdpSend& send) noexcept {
+    TxSlot& head = (*tx_)[send.head];
     unsigned n = 0;
-    for (std::int32_t i = b.head; i >= 0; i = tx_[static_cast<std::size_t>(i)].next)
-        head.batch_iov[n++] = tx_[static_cast<std::size_t>(i)].iov;
+    for (std::int32_t i = static_cast<std::int32_t>(send.head); i != no_slot && n < send.count;
+         i = (*tx_)[static_cast<std::uint32_t>(i)].next)
+        head.batch_iov[n++] = (*tx_)[static_cast<std::uint32_t>(i)].iov;
     head.msg = msghdr{};
     head.msg.msg_iov = head.batch_iov.data();
     head.msg.msg_iovlen = n;
     head.msg.msg_name = &head.addr;
-    head.msg.msg_namelen = to_socket_address(b.to, udp_family_, head.addr);
-    const auto segment = static_cast<std::uint16_t>(n > 1 ? b.segment : 0);
-    if (const std::size_t len = write_send_control(b.to, segment, head.control); len > 0) {
+    head.msg.msg_namelen = to_socket_address(head.batch_to, udp_family_, head.addr);
+    const auto segment = static_cast<std::uint16_t>(send.segment);
+    if (const std::size_t len = write_send_control(head.batch_to, segment, head.control); len > 0) {
         head.msg.msg_control = head.control;
         head.msg.msg_controllen = len;
     }
     io_uring_sqe* sqe = ring_->get_sqe();
     io_uring_prep_sendmsg(sqe, file_udp, &head.msg, 0);
     sqe->flags |= IOSQE_FIXED_FILE;
-    sqe->user_data = tag(Kind::udp_send, head.generation, static_cast<std::uint32_t>(b.head),
-                         static_cast<std::uint16_t>(n));
-    b = UdpBatch{};
+    sqe->user_data = tag(Kind::udp_send, head.generation, send.head, static_cast<std::uint16_t>(n));
 }
 
 void Loop::on_udp_sent(const io_uring_cqe& cqe) noexcept {
     const ring::UserData ud = ring::decode(cqe.user_data);
-    if (ud.slot >= tx_.size() || !tx_pool_->is_current(ud.slot, ud.generation)) {
+    if (!tx_->is_current(ud.slot, ud.generation)) {
         ++counters_.stale_completions;
         return;
     }
-    const bool gso_refused =
-        ud.buffer_id > 1 && (cqe.res == -EIO || cqe.res == -EMSGSIZE || cqe.res == -EINVAL);
-    if (gso_refused && !stopping_) {
-        // The device cannot segment (EIO), or a segment plus headers exceeds the route's MTU
-        // (EMSGSIZE): stop batching and resend this batch's datagrams one by one.
-        if (udp_gso_) {
-            udp_gso_ = false;
-            RT_LOG_WARN("UDP GSO refused (%s); sending datagrams one by one",
-                        std::strerror(-cqe.res));
-        }
-        const Endpoint to = tx_[ud.slot].batch_to;
-        for (std::int32_t i = static_cast<std::int32_t>(ud.slot); i >= 0;) {
-            const std::int32_t next = tx_[static_cast<std::size_t>(i)].next;
-            tx_[static_cast<std::size_t>(i)].next = -1;
-            queue_udp(static_cast<std::uint32_t>(i), to);
+    TxSlot& head = (*tx_)[ud.slot];
+    const unsigned count = ud.buffer_id;
+    const UdpVerdict v =
+        stopping_ ? UdpVerdict{}
+                  : udp_send_verdict(cqe.res, count, head.batch_to.has_local, head.retries);
+    if (v.stop_gso && udp_batch_.gso()) {
+        udp_batch_.stop_gso();
+        RT_LOG_WARN("UDP GSO refused (%s); sending datagrams one by one", std::strerror(-cqe.res));
+    }
+    if (v.retry == UdpRetry::without_source) {
+        // The sticky source is gone: the device forgets it for every peer that used it, and
+        // this batch goes again as it was, minus the source.
+        ++counters_.udp_source_retries;
+        device_->on_source_unusable(head.batch_to);
+        Endpoint to = head.batch_to;
+        to.has_local = false;
+        head.retries = 1;
+        flush_udp();
+        head.batch_to = to;
+        submit_udp({ud.slot, count, count > 1 ? head.iov.iov_len : 0});
+        return;
+    }
+    if (v.retry == UdpRetry::one_by_one) {
+        const Endpoint to = head.batch_to;
+        for (std::int32_t i = static_cast<std::int32_t>(ud.slot); i != no_slot;) {
+            TxSlot& s = (*tx_)[static_cast<std::uint32_t>(i)];
+            const std::int32_t next = s.next;
+            s.retries = 2;
+            queue_udp(static_cast<std::uint32_t>(i), to, true);
             i = next;
         }
         return;
     }
-    for (std::int32_t i = static_cast<std::int32_t>(ud.slot); i >= 0;) {
-        const std::int32_t next = tx_[static_cast<std::size_t>(i)].next;
-        release_tx(static_cast<std::uint32_t>(i));
-        i = next;
-    }
-    if (cqe.res >= 0) counters_.udp_tx_packets += ud.buffer_id - 1u;
+    release_tx_chain(ud.slot);
+    if (cqe.res >= 0) counters_.udp_tx_packets += count - 1u;
     count_io(cqe, counters_.udp_tx_packets, counters_.udp_tx_bytes, counters_.send_errors,
              "UDP send");
 }

@@ -172,3 +172,32 @@ TEST_CASE("source check: inner source outside the peer's allowed IPs is dropped"
     CHECK(packet_id(p.a.tun[1]) == 5);
     CHECK(p.a.total_drops() == 3);
 }
+
+TEST_CASE("device: a vanished sticky source is forgotten until the peer is heard from again") {
+    DevicePair p;
+    p.establish();
+    // B's view of A carries the local address A's packets arrived at.
+    Endpoint from_a = p.a.addr;
+    from_a.has_local = true;
+    inet_pton(AF_INET6, "::ffff:10.99.0.2", &from_a.local);
+    REQUIRE(p.send_tun(p.a, a_to_b(1)));
+    Datagram d = p.a.tx.queue.back();
+    p.a.tx.queue.pop_back();
+    p.inject(p.b, d.bytes, from_a);
+    REQUIRE(p.b.peer->endpoint->has_local);
+
+    // The backend's send from that source failed: B forgets it and sends without one.
+    p.b.dev().on_source_unusable(*p.b.peer->endpoint);
+    CHECK_FALSE(p.b.peer->endpoint->has_local);
+    CHECK(p.b.peer->endpoint->same_address(p.a.addr));
+    REQUIRE(p.send_tun(p.b, b_to_a(2)));
+    CHECK_FALSE(p.b.tx.queue.back().to.has_local);
+
+    // An endpoint with another source is left alone.
+    Endpoint other = from_a;
+    inet_pton(AF_INET6, "::ffff:10.99.0.9", &other.local);
+    p.inject(p.b, p.seal_now(p.a, a_to_b(3)).bytes, from_a);
+    REQUIRE(p.b.peer->endpoint->has_local);
+    p.b.dev().on_source_unusable(other);
+    CHECK(p.b.peer->endpoint->has_local);
+}
