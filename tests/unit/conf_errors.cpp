@@ -100,8 +100,12 @@ const Case cases[] = {
     {66, "[interface]\nprivate_key = \"\"\n", "CONF:2:15: interface.private_key: the key is empty"},
     // Names, prefixes and addresses.
     {70, IFACE "name = \"abcdefghijklmnop\"\n",
-     "CONF:3:8: interface.name: \"abcdefghijklmnop\" is not a valid interface name (1..15 "
-     "characters; no '/', ':' or whitespace; not \".\" or \"..\")"},
+     "CONF:3:8: interface.name: \"abcdefghijklmnop\" is not a valid interface name: 16 bytes "
+     "long; at most 15 fit"},
+    {69, IFACE "name = \"rt%d\"\n",
+     "CONF:3:8: interface.name: \"rt%d\" is not a valid interface name: '%' is not allowed (the "
+     "kernel would read the name as a template, as \"rt%d\" for the first free rt0, rt1, ...; "
+     "write the exact name)"},
     {71, IFACE "address = [\"10.0.0/24\"]\n",
      "CONF:3:12: interface.address[0]: \"10.0.0\" is not an IPv4 or IPv6 address"},
     {72, IFACE "address = [\"10.0.0.1/33\"]\n",
