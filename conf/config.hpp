@@ -21,6 +21,20 @@ namespace ringtun::conf {
 inline constexpr std::string_view default_interface_name = "rt0";
 inline constexpr std::uint32_t default_mtu = 1420;
 
+// The largest MTU whose largest data message still fits one datagram on every transport.
+// A data message is 32 bytes (16 header, 16 tag) around the packet padded to a multiple of 16;
+// crypto/ caps the padding at the MTU, but receive buffers are sized with the full 16 of
+// tailroom, so the bound takes the uncapped 32 + round_up16(mtu). The tightest container is
+// an IPv4 UDP payload, 65535 - 20 (IP) - 8 (UDP) = 65507 bytes; an IPv6 UDP payload (65527)
+// and a TCP frame with its 2-byte length (65535) are larger. 32 + round_up16(65472) = 65504
+// fits; 65473 rounds up to 65488 and makes 65520, which does not.
+inline constexpr std::uint32_t min_mtu = 576;  // RFC 791: every IPv4 host takes 576 bytes
+inline constexpr std::uint32_t max_mtu = 65472;
+inline constexpr std::uint32_t max_udp4_payload = 65535 - 20 - 8;
+inline constexpr std::uint32_t data_message_overhead = 32;
+static_assert(data_message_overhead + (max_mtu + 15) / 16 * 16 <= max_udp4_payload);
+static_assert(data_message_overhead + (max_mtu + 1 + 15) / 16 * 16 > max_udp4_payload);
+
 // An IPv4 or IPv6 prefix. AF_INET uses addr[0..3]; the remaining bytes are zero.
 struct Prefix {
     int family = AF_INET;

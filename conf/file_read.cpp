@@ -32,12 +32,19 @@ FileFailure failure(FileFailure::Kind kind, int err = 0, std::size_t max_bytes =
 
 std::variant<FileText, FileFailure> read_whole_file(const std::string& path,
                                                     std::size_t max_bytes) {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    // O_NONBLOCK: open() of a FIFO without a writer (or of some devices) would otherwise
+    // block before fstat could tell that it is not a regular file.
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd < 0) return failure(FileFailure::Kind::open, errno);
     FdCloser closer(fd);
     struct stat st {};
     if (fstat(fd, &st) != 0) return failure(FileFailure::Kind::read, errno);
     if (!S_ISREG(st.st_mode)) return failure(FileFailure::Kind::not_regular);
+    // A regular file ignores O_NONBLOCK, but some network filesystems do not; read plainly.
+    const int flags = ::fcntl(fd, F_GETFL);
+    if (flags < 0 || ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0) {
+        return failure(FileFailure::Kind::read, errno);
+    }
     if (static_cast<std::size_t>(st.st_size) > max_bytes) {
         return failure(FileFailure::Kind::too_large, 0, max_bytes);
     }

@@ -26,6 +26,7 @@ struct FileFailure {
 
 // Reads the regular file at `path`, which must be at most `max_bytes` long. The mode comes
 // from the same open file description as the bytes, so a swap between check and read is moot.
+// Never blocks in open(): a FIFO, socket or device is refused as not_regular.
 std::variant<FileText, FileFailure> read_whole_file(const std::string& path, std::size_t max_bytes);
 
 // "cannot open SUBJECT: No such file or directory", "SUBJECT is not a regular file", ...;

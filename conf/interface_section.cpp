@@ -41,7 +41,7 @@ MaybeError read_addresses(const TableReader& r, Interface& out) {
 
 MaybeError read_mtu(const TableReader& r, Interface& out) {
     std::optional<Item<std::int64_t>> mtu;
-    if (auto e = r.integer("mtu", 576, 65535, mtu)) return e;
+    if (auto e = r.integer("mtu", min_mtu, max_mtu, mtu)) return e;
     if (!mtu) return std::nullopt;
     out.mtu = static_cast<std::uint32_t>(mtu->value);
     const auto v6 = std::find_if(out.addresses.begin(), out.addresses.end(),

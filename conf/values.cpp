@@ -104,6 +104,29 @@ Parsed<Endpoint> resolve(const std::string& host, std::uint16_t port, bool numer
     return e;
 }
 
+// Why the kernel would refuse `name` (dev_valid_name), or pick another one for it; empty if
+// it would not.
+std::string interface_name_problem(std::string_view name) {
+    if (name.empty()) return "it is empty";
+    if (name.size() >= IFNAMSIZ) {
+        return std::to_string(name.size()) + " bytes long; at most " +
+               std::to_string(IFNAMSIZ - 1) + " fit";
+    }
+    if (name == "." || name == "..") return "\".\" and \"..\" are reserved";
+    for (char c : name) {
+        const auto u = static_cast<unsigned char>(c);
+        if (c == '/') return "'/' is not allowed (the name is a path under /sys/class/net)";
+        if (c == ':') return "':' is not allowed (it marks an alias label, as in eth0:1)";
+        if (c == '%') {
+            return "'%' is not allowed (the kernel would read the name as a template, as "
+                   "\"rt%d\" for the first free rt0, rt1, ...; write the exact name)";
+        }
+        if (std::isspace(u)) return "whitespace is not allowed";
+        if (std::iscntrl(u)) return "control characters are not allowed";
+    }
+    return {};
+}
+
 struct HostPort {
     std::string_view host;
     std::string_view port;
@@ -180,15 +203,9 @@ Parsed<Endpoint> parse_endpoint(std::string_view text) {
 }
 
 std::string check_interface_name(std::string_view name) {
-    bool ok = !name.empty() && name.size() < IFNAMSIZ && name != "." && name != "..";
-    for (char c : name) {
-        const auto u = static_cast<unsigned char>(c);
-        if (c == '/' || c == ':' || std::isspace(u) || std::iscntrl(u)) ok = false;
-    }
-    if (ok) return {};
-    return quoted(name) +
-           " is not a valid interface name (1..15 characters; no '/', ':' or whitespace; "
-           "not \".\" or \"..\")";
+    const std::string problem = interface_name_problem(name);
+    if (problem.empty()) return {};
+    return quoted(name) + " is not a valid interface name: " + problem;
 }
 
 std::string Prefix::to_string() const {

@@ -24,7 +24,9 @@ Parsed<Prefix> parse_prefix(std::string_view text, HostBits bits);
 Parsed<Endpoint> parse_endpoint(std::string_view text);
 
 // Empty when `name` is a valid Linux interface name (the kernel's dev_valid_name rules:
-// 1..15 bytes, not "." or "..", no '/', ':', whitespace or control characters).
+// 1..15 bytes, not "." or "..", no '/', ':', whitespace or control characters) that TUNSETIFF
+// would use as given: no '%', which makes the kernel pick a name from a template. Otherwise
+// '"NAME" is not a valid interface name: REASON'. The single check for both `check` and `run`.
 std::string check_interface_name(std::string_view name);
 
 }  // namespace ringtun::conf

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Configures and builds ringtun. Usage: scripts/build.sh [--sanitize] [TARGET...]
+# Configures and builds ringtun with warnings as errors (RINGTUN_WERROR; a plain cmake build
+# leaves it off). Usage: scripts/build.sh [--sanitize] [TARGET...]
 #   default      -> build/        (RelWithDebInfo)
 #   --sanitize   -> build-asan/   (ASan + UBSan)
 #   TARGET...    -> only these targets (default: everything, tests included)
@@ -8,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 dir=build
-flags=()
+flags=(-DRINGTUN_WERROR=ON)
 if [ "${1:-}" = "--sanitize" ]; then
   dir=build-asan
   flags+=(-DRINGTUN_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug)

@@ -4,6 +4,10 @@
 // Errors and warnings always print; debug prints only when enabled at runtime. Anything a
 // remote packet can trigger must go through a RateLimit so a flood cannot flood the log.
 // Never pass secret material to these functions.
+//
+// Writing never blocks and never raises SIGPIPE, since the loop thread logs: a line the sink
+// cannot take at once (a full pipe, a stalled or vanished reader) is dropped and counted in
+// dropped(). How each kind of standard error is written is explained in log.cpp.
 #pragma once
 
 #include <chrono>
@@ -17,6 +21,15 @@ void set_debug(bool on) noexcept;
 bool debug_enabled() noexcept;
 // Messages less severe than `level` are not written (default: everything but debug).
 void set_min_level(Level level) noexcept;
+
+// Chooses how to write to `fd` (standard error by default) without blocking, and makes it the
+// log's destination. The first write() does this for standard error when nobody has; call it
+// again after redirecting the fd. Must not run while another thread logs (call it at start-up).
+void open_sink(int fd = 2) noexcept;
+
+// How many lines were lost because the sink could not take them at once, or failed. Never
+// fatal; for the statistics.
+std::uint64_t dropped() noexcept;
 
 // printf-style; one line per call (a trailing newline is added).
 void write(Level level, const char* fmt, ...) noexcept __attribute__((format(printf, 2, 3)));

@@ -14,6 +14,7 @@
 #include "tun/netlink.hpp"
 #include "tun/tun_device.hpp"
 #include "util/log.hpp"
+#include "util/process_setup.hpp"
 #include "util/signal_pipe.hpp"
 
 namespace ringtun::daemon {
@@ -72,6 +73,7 @@ int check_command(const std::string& path) {
 }
 
 int run_command(const std::string& path) {
+    if (auto r = util::setup_daemon_process(); !r) return report(r.error());
     auto settings = load_settings(path);
     if (!settings) return report(settings.error());
     auto features = ring::probe_features();

@@ -61,8 +61,8 @@ const Case cases[] = {
     {30, IFACE "private_key_file = 5\n",
      "CONF:3:20: interface.private_key_file: expected a string"},
     // Out of range.
-    {40, IFACE "mtu = 575\n", "CONF:3:7: interface.mtu: 575 is out of range (576..65535)"},
-    {41, IFACE "mtu = 65536\n", "CONF:3:7: interface.mtu: 65536 is out of range (576..65535)"},
+    {40, IFACE "mtu = 575\n", "CONF:3:7: interface.mtu: 575 is out of range (576..65472)"},
+    {41, IFACE "mtu = 65536\n", "CONF:3:7: interface.mtu: 65536 is out of range (576..65472)"},
     {42, IFACE "listen_port = 0\n",
      "CONF:3:15: interface.listen_port: 0 is out of range (1..65535)"},
     {43, IFACE "listen_tcp_port = 65536\n",
@@ -100,8 +100,12 @@ const Case cases[] = {
     {66, "[interface]\nprivate_key = \"\"\n", "CONF:2:15: interface.private_key: the key is empty"},
     // Names, prefixes and addresses.
     {70, IFACE "name = \"abcdefghijklmnop\"\n",
-     "CONF:3:8: interface.name: \"abcdefghijklmnop\" is not a valid interface name (1..15 "
-     "characters; no '/', ':' or whitespace; not \".\" or \"..\")"},
+     "CONF:3:8: interface.name: \"abcdefghijklmnop\" is not a valid interface name: 16 bytes "
+     "long; at most 15 fit"},
+    {69, IFACE "name = \"rt%d\"\n",
+     "CONF:3:8: interface.name: \"rt%d\" is not a valid interface name: '%' is not allowed (the "
+     "kernel would read the name as a template, as \"rt%d\" for the first free rt0, rt1, ...; "
+     "write the exact name)"},
     {71, IFACE "address = [\"10.0.0/24\"]\n",
      "CONF:3:12: interface.address[0]: \"10.0.0\" is not an IPv4 or IPv6 address"},
     {72, IFACE "address = [\"10.0.0.1/33\"]\n",
@@ -167,6 +171,17 @@ TEST_CASE("conf: each problem has its exact message") {
         const std::string path = dir.write("rt" + std::to_string(c.id) + ".toml", c.toml);
         CHECK(error_of(path) == replace_all(std::string(c.expected), "CONF", path));
     }
+}
+
+// The largest data message, 32 bytes of header and tag around the MTU rounded up to 16, must
+// fit one IPv4 UDP datagram (65507 bytes) and so also a TCP frame's 2-byte length.
+TEST_CASE("conf: mtu is at most 65472, so a full-size data message fits a UDP datagram") {
+    test::TempDir dir;
+    const std::string iface = "[interface]\nprivate_key = \"a2V5\"\n";
+    const std::string ok = dir.write("max.toml", iface + "mtu = 65472\n");
+    CHECK(error_of(ok) == "(loaded without error)");
+    const std::string over = dir.write("over.toml", iface + "mtu = 65473\n");
+    CHECK(error_of(over) == over + ":3:7: interface.mtu: 65473 is out of range (576..65472)");
 }
 
 TEST_CASE("conf: a config file that cannot be read") {

@@ -50,8 +50,10 @@ Config load_ok(const std::string& path) {
 
 std::string prefixes(const std::vector<Prefix>& list) {
     std::string out;
-    for (const auto& p : list)
-        out += (out.empty() ? "" : " ") + p.to_string();
+    for (const auto& p : list) {
+        if (!out.empty()) out += ' ';
+        out += p.to_string();
+    }
     return out;
 }
 
@@ -169,8 +171,11 @@ TEST_CASE("conf: format_error leaves out what is unknown") {
     CHECK(format_error({"a.toml", 3, 0}, "x", "bad") == "a.toml:3: x: bad");
     CHECK(format_error({"a.toml"}, "", "cannot open: No such file or directory") ==
           "a.toml: cannot open: No such file or directory");
-    CHECK(Error{{"k.toml", 1, 2}, "peer[1].public_key", "required"}.to_string() ==
-          "k.toml:1:2: peer[1].public_key: required");
+    Error error;
+    error.where = Location{"k.toml", 1, 2};
+    error.field = "peer[1].public_key";
+    error.message = "required";
+    CHECK(error.to_string() == "k.toml:1:2: peer[1].public_key: required");
 }
 
 }  // namespace

@@ -1,7 +1,12 @@
 // Secrets in the config: SecretText, key files, and the rule that neither a key file nor a
 // config file holding an inline key may be accessible by group or others.
 #include <doctest/doctest.h>
+#include <sys/stat.h>
 
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <future>
 #include <ostream>
 #include <type_traits>
 
@@ -27,6 +32,19 @@ std::string error_of(const std::string& path) {
     auto result = load(path);
     if (const auto* e = std::get_if<Error>(&result)) return e->to_string();
     return "(loaded without error)";
+}
+
+// error_of(), but a load that blocks (e.g. in open() of a FIFO nobody writes) ends the whole
+// test program with a message after 5 s instead of hanging it: the stuck thread cannot be
+// joined, and the future's destructor would wait for it.
+std::string error_of_within_5s(const std::string& path) {
+    auto pending = std::async(std::launch::async, [path] { return error_of(path); });
+    if (pending.wait_for(std::chrono::seconds(5)) == std::future_status::ready) {
+        return pending.get();
+    }
+    std::fprintf(stderr, "FAIL: conf::load(\"%s\") still blocked after 5 s\n", path.c_str());
+    std::fflush(stderr);
+    std::_Exit(1);
 }
 
 TEST_CASE("conf: SecretText gives up its bytes on move and truncates") {
@@ -140,6 +158,26 @@ TEST_CASE("conf: key file problems") {
 
     path = config_naming("");
     CHECK(error_of(path) == path + prefix_of_error + "the path is empty");
+}
+
+// open() of a FIFO without a writer blocks; a key file or config that is one must be refused
+// at once, as any other file that is not a regular file.
+TEST_CASE("conf: a FIFO as key file, preshared key file or config is refused without blocking") {
+    test::TempDir dir;
+    const std::string fifo = dir.file("fifo");
+    REQUIRE(mkfifo(fifo.c_str(), 0600) == 0);
+
+    std::string path = dir.write("key.toml", "[interface]\nprivate_key_file = \"fifo\"\n");
+    CHECK(error_of_within_5s(path) ==
+          path + ":2:20: interface.private_key_file: " + fifo + " is not a regular file");
+
+    path = dir.write("psk.toml", "[interface]\nprivate_key = \"" + std::string(key_a) +
+                                     "\"\n[[peer]]\npublic_key = \"cHVi\"\n"
+                                     "preshared_key_file = \"fifo\"\n");
+    CHECK(error_of_within_5s(path) ==
+          path + ":5:22: peer[1].preshared_key_file: " + fifo + " is not a regular file");
+
+    CHECK(error_of_within_5s(fifo) == fifo + ": not a regular file");
 }
 
 }  // namespace

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# `ringtun check` refuses what `ringtun run` would refuse, with the same located message:
+# an interface name the kernel would not take as given ("rt%d" is a name template).
+set -euo pipefail
+: "${RINGTUN:?path to the ringtun binary}"
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+key=$("$RINGTUN" genkey)
+
+conf="$dir/rt.toml"
+printf '[interface]\nprivate_key = "%s"\nname = "rt%%d"\n' "$key" >"$conf"
+chmod 600 "$conf"
+expected="$conf:3:8: interface.name: \"rt%d\" is not a valid interface name: '%' is not allowed"
+
+set +e
+out=$("$RINGTUN" check "$conf" 2>&1)
+rc=$?
+set -e
+[ $rc -eq 1 ] || fail "check exit code $rc for name = \"rt%d\" (output: $out)"
+grep -qF "$expected" <<<"$out" || fail "check did not print the located message: $out"
+
+# run stops at the same point, before any TUN or socket. An unusable RINGTUN_TUN_FD makes a
+# run that got past the configuration fail at once instead of creating an interface.
+set +e
+out=$(RINGTUN_TUN_FD=none timeout 10 "$RINGTUN" run "$conf" 2>&1)
+rc=$?
+set -e
+[ $rc -eq 1 ] || fail "run exit code $rc for name = \"rt%d\" (output: $out)"
+grep -qF "$expected" <<<"$out" || fail "run did not print the located message: $out"
+
+# The same file with a valid name passes.
+printf '[interface]\nprivate_key = "%s"\nname = "rt7"\n' "$key" >"$conf"
+out=$("$RINGTUN" check "$conf") || fail "check refused a valid config: $out"
+grep -qF "OK (interface rt7, 0 peers)" <<<"$out" || fail "unexpected check output: $out"
+echo "ok"
