@@ -37,7 +37,7 @@ big_pings() {
   local transport=$1 rc=0 out="$NETNS_TMP/big-ping-$1.out" block
   netns_run_bounded 15 ip netns exec "$NS_A" python3 "$NETNS_LIB_DIR/icmp_ping.py" "$TUN_B4" \
     --count $PINGS --max-sent $PINGS --interval 0.2 --deadline 5 --size $PAYLOAD \
-    --pmtudisc do >"$out" 2>&1 || rc=$?
+    --pmtudisc "do" >"$out" 2>&1 || rc=$?
   block=$(ringtun_stats "$RINGTUN_PID_B" "$NETNS_TMP/ringtun-b.log") ||
     netns_fail "no statistics from B"
   echo "$transport: $PINGS echo requests of $MTU_A bytes A (mtu $MTU_A) -> B (mtu $MTU_B):" \

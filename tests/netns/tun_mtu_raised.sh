@@ -32,7 +32,7 @@ b_before=$(stats_drop malformed_inner <<<"$block")
 rc=0
 netns_run_bounded 15 ip netns exec "$NS_A" python3 "$NETNS_LIB_DIR/icmp_ping.py" "$TUN_B4" \
   --count 1 --max-sent $BIG_PINGS --all-sent --interval 0.1 --deadline 5 --size $BIG_PAYLOAD \
-  --pmtudisc do >"$NETNS_TMP/big-ping.out" 2>&1 || rc=$?
+  --pmtudisc "do" >"$NETNS_TMP/big-ping.out" 2>&1 || rc=$?
 [ $rc -le 1 ] || netns_fail "icmp_ping failed: $(cat "$NETNS_TMP/big-ping.out")"
 grep -q "^sent=$BIG_PINGS " "$NETNS_TMP/big-ping.out" ||
   netns_fail "could not send $BIG_PINGS big echo requests: $(cat "$NETNS_TMP/big-ping.out")"
