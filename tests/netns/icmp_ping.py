@@ -5,11 +5,14 @@ iputils-ping is not among the packages scripts/install-deps.sh installs, so lib.
 with this instead. Needs CAP_NET_RAW (the tests run as root). IPv4 and IPv6.
 
   icmp_ping.py ADDR [--count N] [--interval S] [--deadline S] [--max-sent N] [--all-sent]
+               [--size BYTES] [--pmtudisc do|dont]
 
 Sends echo requests every --interval seconds until --count replies arrived, --max-sent
 requests went out (default: --count), or --deadline seconds passed. With --all-sent it does
 not stop at --count replies but sends all --max-sent and waits for their replies (for RTT
-statistics over a fixed sample). Prints one summary line:
+statistics over a fixed sample). --size is the ICMP payload (default 56, like ping -s), so
+an IPv4 echo request is BYTES + 28 bytes long; --pmtudisc do sets DF (never fragmented
+locally, like ping -M do), dont lets the kernel fragment. Prints one summary line:
   sent=N received=M loss=P% rtt_min=… rtt_avg=… rtt_max=… (ms)
 Exit status 0 when --count replies arrived, 1 otherwise, 2 on a usage or socket error.
 """
@@ -36,8 +39,13 @@ def checksum(data: bytes) -> int:
     return ~total & 0xFFFF
 
 
-def echo_request(v6: bool, ident: int, seq: int) -> bytes:
-    payload = struct.pack("!d", time.monotonic()) + bytes(range(48))
+IP_MTU_DISCOVER, IPV6_MTU_DISCOVER = 10, 23  # <linux/in.h>, <linux/in6.h>
+PMTUDISC = {"dont": 0, "do": 2}  # IP_PMTUDISC_*, IPV6_PMTUDISC_* (same values)
+
+
+def echo_request(v6: bool, ident: int, seq: int, size: int = 56) -> bytes:
+    payload = struct.pack("!d", time.monotonic())
+    payload += bytes(i & 0xFF for i in range(max(0, size - len(payload))))
     kind = ICMP6_ECHO_REQUEST if v6 else ICMP_ECHO_REQUEST
     header = struct.pack("!BBHHH", kind, 0, 0, ident, seq)
     if v6:
@@ -67,9 +75,12 @@ def main() -> int:
     ap.add_argument("--deadline", type=float, default=10.0)
     ap.add_argument("--max-sent", type=int, default=0, help="default: --count")
     ap.add_argument("--all-sent", action="store_true")
+    ap.add_argument("--size", type=int, default=56, help="ICMP payload bytes (>= 8)")
+    ap.add_argument("--pmtudisc", choices=sorted(PMTUDISC))
     args = ap.parse_args()
     max_sent = args.max_sent or args.count
-    if args.count < 1 or max_sent < args.count or args.interval < 0.01 or args.deadline <= 0:
+    if (args.count < 1 or max_sent < args.count or args.interval < 0.01 or args.deadline <= 0
+            or not 8 <= args.size <= 65000):
         print("icmp_ping: bad arguments", file=sys.stderr)
         return 2
 
@@ -78,6 +89,10 @@ def main() -> int:
         v6 = info[0] == socket.AF_INET6
         proto = socket.IPPROTO_ICMPV6 if v6 else socket.IPPROTO_ICMP
         sock = socket.socket(info[0], socket.SOCK_RAW, proto)
+        if args.pmtudisc:
+            level, opt = ((socket.IPPROTO_IPV6, IPV6_MTU_DISCOVER) if v6 else
+                          (socket.IPPROTO_IP, IP_MTU_DISCOVER))
+            sock.setsockopt(level, opt, PMTUDISC[args.pmtudisc])
     except OSError as e:
         print(f"icmp_ping: {args.addr}: {e}", file=sys.stderr)
         return 2
@@ -98,7 +113,7 @@ def main() -> int:
             sent_at[seq] = now
             last_sent = now
             try:
-                sock.sendto(echo_request(v6, ident, seq), dest)
+                sock.sendto(echo_request(v6, ident, seq, args.size), dest)
             except OSError:
                 pass  # no route yet, or the tunnel dropped it: counts as lost
             next_send = now + args.interval

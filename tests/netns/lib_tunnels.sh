@@ -151,7 +151,8 @@ wggo_pair() {
 # Writes $NETNS_TMP/ringtun-SIDE.toml for side a or b of a pair; TRANSPORT udp or tcp (for
 # tcp, A's peer entry says transport = "tcp" and B listens on TCP; B has no endpoint for A);
 # the endpoint is the other side's outer address of FAMILY 4 or 6 ("[fd99::2]:51820").
-# EXTRA ringtun_config arguments (e.g. ring.tcp_max_connections=64) are added as they are.
+# EXTRA ringtun_config arguments (e.g. ring.tcp_max_connections=64) are added as they are;
+# an EXTRA mtu=N replaces the default TUN_MTU.
 #   ringtun_side_config SIDE [TRANSPORT (udp) [FAMILY (4) [EXTRA...]]]
 ringtun_side_config() {
   local side=$1 transport=${2:-udp} family=${3:-4} other ip4 ip6 peer4 peer6 outer
@@ -166,8 +167,9 @@ ringtun_side_config() {
   outer=${!outer}
   [ "$family" = 4 ] || outer="[$outer]"
   local args=(name="$RT_IF" private_key_file="$NETNS_TMP/rt$side.key" listen_port="$TUN_PORT"
-    address="$ip4/24,$ip6/64" mtu="$TUN_MTU" public_key="$(cat "$NETNS_TMP/rt$other.pub")"
+    address="$ip4/24,$ip6/64" public_key="$(cat "$NETNS_TMP/rt$other.pub")"
     allowed_ips="$peer4/32,$peer6/128")
+  [[ " $* " == *" mtu="* ]] || args+=(mtu="$TUN_MTU")
   if [ "$transport" = tcp ]; then
     if [ "$side" = a ]; then
       args+=(endpoint="$outer:$TUN_PORT" transport=tcp)

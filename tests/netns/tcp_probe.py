@@ -8,7 +8,8 @@
         NAME open
       Exit 0 when every connection was made and its bytes sent, 1 otherwise.
   tcp_probe.py flood ADDR PORT [--garbage N] [--idle N] [--stall N] [--rate CONN_PER_S]
-                     [--progress FILE] [--stop FILE] [--timeout S] [--seed N]
+                     [--progress FILE] [--stop FILE] [--timeout S] [--seed N] [--source ADDR]
+                     [--burst N]
       Opens N garbage connections (each sends 64-511 random bytes at once, behind a length
       prefix no WireGuard message has: 0 or above LARGEST_MESSAGE), N idle ones
       (send nothing) and N stalled ones (the length prefix and half of an initiation),
@@ -16,7 +17,11 @@
       server closes it or the file --stop exists (or --timeout), then closes the rest.
       Rewrites --progress (atomically, at most every 0.1 s) and finally prints:
         opened=N failed=N open=N closed_by_peer=N
-      Exit 0 unless a socket call other than connect fails.
+      Exit 0 unless a socket call other than connect fails. --source binds every
+      connection to that local address (one of the namespace's own). --burst caps the
+      connections started between two looks at the open ones (default: all that are due),
+      so that a --rate above what the prober can open still reads and closes what the server
+      closed, and still sees --stop: connections then go out back to back at its top speed.
 
 Cases and their reference time (what the server must do, for ringtun with MTU 1420):
   zero_length         a length prefix of 0                        close at once
@@ -210,6 +215,8 @@ class Flood:
     def start(self, kind: str) -> None:
         s = socket.socket(socket.AF_INET6 if ":" in self.args.addr else socket.AF_INET,
                           socket.SOCK_STREAM)
+        if self.args.source:
+            s.bind((self.args.source, 0))
         s.setblocking(False)
         err = s.connect_ex((self.args.addr, self.args.port))
         if err not in (0, errno.EINPROGRESS):
@@ -266,6 +273,8 @@ class Flood:
             if self.args.stop and os.path.exists(self.args.stop):
                 break
             due = min(len(kinds), int((time.monotonic() - start) * self.args.rate) + 1)
+            if self.args.burst:
+                due = min(due, started + self.args.burst)
             while started < due:
                 self.start(kinds[started])
                 started += 1
@@ -294,6 +303,8 @@ def main() -> int:
     ap.add_argument("--stop")
     ap.add_argument("--timeout", type=float, default=30.0)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--source")
+    ap.add_argument("--burst", type=int, default=0)
     args = ap.parse_args()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     want = args.garbage + args.idle + args.stall + 64
