@@ -70,7 +70,7 @@ CookieMaker::CookieMaker(const PublicKey& remote) noexcept
       cookie_decryption_key_(hash({text("cookie--"), remote.span()})) {}
 
 bool CookieMaker::has_fresh_cookie(Nanos now) const noexcept {
-    return cookie_born_ && now - *cookie_born_ < cookie_secret_max_age;
+    return cookie_born_ && now - *cookie_born_ < cookie_secret_max_age - cookie_secret_latency;
 }
 
 void CookieMaker::add_macs(std::span<std::uint8_t> message, Nanos now) noexcept {

@@ -31,6 +31,9 @@ inline constexpr Nanos rekey_attempt_time = seconds_ns(90);
 inline constexpr Nanos rekey_timeout = seconds_ns(5);
 inline constexpr Nanos keepalive_timeout = seconds_ns(10);
 inline constexpr Nanos cookie_secret_max_age = seconds_ns(120);
+// A cookie is used this much less than the secret lives, so the responder never meets a
+// mac2 made under a secret it rotated meanwhile (kernel COOKIE_SECRET_LATENCY).
+inline constexpr Nanos cookie_secret_latency = seconds_ns(5);
 inline constexpr Nanos initiation_flood_interval = millis_ns(20);
 
 enum class MessageType : std::uint8_t { initiation = 1, response = 2, cookie_reply = 3, data = 4 };

@@ -335,9 +335,27 @@ TEST_CASE("the cookie secret rotates every 120 s, invalidating old cookies") {
     MessageCookieReply reply;
     p.b.checker.create_reply(reply, message_bytes(m), src, p.now, p.rng);
     REQUIRE(p.a.maker.consume_reply(reply, p.now) == Reject::none);
-    p.advance(cookie_secret_max_age - millis_ns(1));
-    MessageInitiation fresh = p.initiation(p.a);
+    p.advance(cookie_secret_max_age - cookie_secret_latency - millis_ns(1));
+    MessageInitiation fresh = p.initiation(p.a);  // the cookie's last moment of use
+    CHECK(p.b.checker.mac2_valid(message_bytes(fresh), src, p.now, p.rng));
+    p.now += cookie_secret_latency - millis_ns(1);  // still within the secret's life
     CHECK(p.b.checker.mac2_valid(message_bytes(fresh), src, p.now, p.rng));
     p.now += millis_ns(2);  // past the secret's life on the responder
     CHECK_FALSE(p.b.checker.mac2_valid(message_bytes(fresh), src, p.now, p.rng));
+}
+
+TEST_CASE("a received cookie is used for 120 - 5 s (COOKIE_SECRET_LATENCY), then no more") {
+    // The responder's secret may be up to 5 s older than our cookie: a mac2 made in the last
+    // 5 s of a cookie's life would meet a rotated secret and stall the handshake (kernel
+    // cookie.c, wg_cookie_add_mac_to_packet).
+    PeerPair p;
+    const std::uint8_t src[] = {127, 0, 0, 1, 0x12, 0x34};
+    MessageInitiation m = p.initiation(p.a);
+    MessageCookieReply reply;
+    p.b.checker.create_reply(reply, message_bytes(m), src, p.now, p.rng);
+    REQUIRE(p.a.maker.consume_reply(reply, p.now) == Reject::none);
+    const Nanos born = p.now;
+    CHECK(p.a.maker.has_fresh_cookie(born + seconds_ns(115) - 1));
+    CHECK_FALSE(p.a.maker.has_fresh_cookie(born + seconds_ns(115)));
+    CHECK_FALSE(p.a.maker.has_fresh_cookie(born + seconds_ns(119)));
 }
