@@ -38,6 +38,8 @@ const char* to_string(Drop d) noexcept {
             return "rate_limited";
         case Drop::tun_malformed:
             return "tun_malformed";
+        case Drop::tun_oversized:
+            return "tun_oversized";
         case Drop::no_route:
             return "no_route";
         case Drop::no_endpoint:

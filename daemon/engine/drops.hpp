@@ -29,6 +29,7 @@ enum class Drop : std::uint8_t {
     rate_limited,       // handshake over the per-source limit under load
     // From the TUN.
     tun_malformed,    // not an IPv4/IPv6 packet
+    tun_oversized,    // read cut short: the IP header claims more (the TUN's MTU exceeds ours)
     no_route,         // destination matches no peer's allowed IPs
     no_endpoint,      // the peer has no known endpoint yet
     staged_overflow,  // oldest staged packet dropped for a newer one

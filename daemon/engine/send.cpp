@@ -23,6 +23,12 @@ const std::uint8_t* destination(std::span<const std::uint8_t> p, int& family) no
     return nullptr;
 }
 
+// The length the IP header of a packet of `family` claims.
+std::size_t claimed_length(std::span<const std::uint8_t> p, int family) noexcept {
+    if (family == AF_INET) return std::size_t{p[2]} << 8 | p[3];
+    return 40 + (std::size_t{p[4]} << 8 | p[5]);
+}
+
 }  // namespace
 
 Nanos Device::jitter() noexcept {
@@ -44,6 +50,10 @@ Device::Outbound Device::on_tun_packet(std::span<std::uint8_t> buffer, std::size
     const std::uint8_t* dst = destination(packet, family);
     if (!dst) {
         counters_.drops.add(Drop::tun_malformed);
+        return {};
+    }
+    if (claimed_length(packet, family) > packet_len) {
+        counters_.drops.add(Drop::tun_oversized);  // the read stopped at our buffer's end
         return {};
     }
     Peer* peer = allowed_ips_.lookup(family, dst);

@@ -197,3 +197,23 @@ TEST_CASE("garbage: random TUN packets are sent or counted, one each") {
     p.a.tx.queue.clear();
     check_tunnel(p, 5);
 }
+
+TEST_CASE("garbage: a TUN read cut short (the TUN's MTU raised above ours) is dropped and counted") {
+    // Raising the TUN's MTU with `ip link` above the configured one makes reads of longer
+    // packets stop at our buffer's end: the IP header then claims more than was read. Sealing
+    // the stump would have the receiver drop it as malformed_inner, and count nothing here.
+    DevicePair p;
+    p.establish();
+    Bytes cut = a_to_b(1, 3000);
+    cut.resize(p.opts.mtu);  // what the read returned
+    const std::size_t sent_before = p.a.tx.log.size();
+    CHECK_FALSE(p.send_tun(p.a, cut));
+    CHECK(p.a.drops(Drop::tun_oversized) == 1);
+    CHECK(p.a.tx.log.size() == sent_before);
+    Bytes cut6 = ipv6("fd00::1", "fd00::2", 2, 2000);
+    cut6.resize(p.opts.mtu);
+    CHECK_FALSE(p.send_tun(p.a, cut6));
+    CHECK(p.a.drops(Drop::tun_oversized) == 2);
+    // A whole packet still goes.
+    CHECK(p.send_tun(p.a, a_to_b(3, p.opts.mtu)));
+}
