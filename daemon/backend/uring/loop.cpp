@@ -128,6 +128,20 @@ void Loop::refresh_now() noexcept {
     now_ = read_clock();
 }
 
+void Loop::fail(const char* why) noexcept {
+    if (!failure_) RT_LOG_ERROR("stopping: %s", why);
+    failure_ = why;
+    stopping_ = true;
+}
+
+void Loop::back_off(Backoff& b, Nanos& rearm_at, const char* path, int error) noexcept {
+    const Nanos delay = b.next_delay(0);
+    rearm_at = now_.boot + delay;
+    if (error_log_limit_.allow(now_.boot))
+        RT_LOG_WARN("%s failed: %s; re-armed in %llu ms", path, std::strerror(-error),
+                    static_cast<unsigned long long>(delay / crypto::millis_ns(1)));
+}
+
 util::Result<unsigned> Loop::run(Device& device) {
     device_ = &device;
     refresh_now();
@@ -136,12 +150,18 @@ util::Result<unsigned> Loop::run(Device& device) {
     bool failed = false;
     while (!stopping_) {
         // After -ENOBUFS, re-arm once a share of the buffers is back, not at the first one.
-        if (!udp_recv_armed_ && udp_buffers_->lent() >= rearm_watermark(*udp_buffers_))
+        if (!udp_recv_armed_ && udp_buffers_->lent() >= rearm_watermark(*udp_buffers_) &&
+            now_.boot >= udp_rearm_at_)
             arm_udp_recv();
-        if (tun_reads_in_flight_ == 0 && tun_buffers_->lent() >= rearm_watermark(*tun_buffers_))
+        if (tun_reads_in_flight_ == 0 && tun_buffers_->lent() >= rearm_watermark(*tun_buffers_) &&
+            now_.boot >= tun_rearm_at_)
             arm_tun_reads();
         if (tcp_) tcp_->arm(now_.boot);
         Nanos deadline = device.next_deadline();
+        if (!udp_recv_armed_ && udp_rearm_at_ > now_.boot)
+            deadline = std::min(deadline, udp_rearm_at_);
+        if (tun_reads_in_flight_ == 0 && tun_rearm_at_ > now_.boot)
+            deadline = std::min(deadline, tun_rearm_at_);
         if (tcp_) deadline = std::min(deadline, tcp_->next_deadline());
         const Nanos wait =
             deadline <= now_.boot ? 0 : std::min<Nanos>(deadline - now_.boot, max_wait);
@@ -164,6 +184,7 @@ util::Result<unsigned> Loop::run(Device& device) {
     shutdown_and_drain(cancelled);
     device_ = nullptr;
     if (failed) return util::fail(util::make_error("io_uring", "the loop failed; see above"));
+    if (failure_) return util::fail(util::make_error("loop", failure_));
     return cancelled;
 }
 

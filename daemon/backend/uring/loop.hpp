@@ -25,6 +25,7 @@
 #include "daemon/datapath/tx_slots.hpp"
 #include "daemon/datapath/udp_batch.hpp"
 #include "daemon/engine/device.hpp"
+#include "daemon/transport/backoff.hpp"
 #include "ring/buffer_ring.hpp"
 #include "ring/ring.hpp"
 #include "util/log.hpp"
@@ -129,6 +130,11 @@ class Loop final : public MessageSink {
     void count_io(const io_uring_cqe& cqe, std::uint64_t& packets, std::uint64_t& bytes,
                   std::uint64_t& errors, const char* what) noexcept;
     void refresh_now() noexcept;
+    // Stops the loop for a reason of its own (the TUN is gone): logged, drained, and run()
+    // returns an error so the process exits non-zero and its supervisor restarts it.
+    void fail(const char* why) noexcept;
+    // An unknown error ended a read path: it is re-armed after a growing delay, not at once.
+    void back_off(Backoff& b, Nanos& rearm_at, const char* path, int error) noexcept;
     void shutdown_and_drain(unsigned& cancelled) noexcept;
 
     LoopParams params_;
@@ -147,6 +153,11 @@ class Loop final : public MessageSink {
     Device* device_ = nullptr;
     Now now_{};
     util::log::RateLimit error_log_limit_{1, 5};  // errors the kernel can repeat per packet
+    const char* failure_ = nullptr;               // why the loop stopped on its own, if it did
+    static constexpr BackoffParams rearm_backoff{
+        .base = crypto::millis_ns(10), .cap = crypto::seconds_ns(1), .jitter_percent = 0};
+    Backoff tun_rearm_backoff_{rearm_backoff}, udp_rearm_backoff_{rearm_backoff};
+    Nanos tun_rearm_at_ = 0, udp_rearm_at_ = 0;
     LoopCounters counters_;
 };
 

@@ -16,6 +16,15 @@ namespace ringtun::daemon {
 
 using namespace loop_detail;
 
+namespace {
+
+// What the TUN's reads and writes fail with once its interface is deleted (tun.c: the file
+// has no device any more). Nothing brings it back: the daemon exits, its supervisor restarts it.
+constexpr const char* tun_gone =
+    "the TUN device is gone (EBADFD: its interface was deleted); exiting";
+
+}  // namespace
+
 void Loop::arm_tun_reads() noexcept {
     if (params_.tun_read_multishot) {
         io_uring_sqe* sqe = ring_->get_sqe();
@@ -46,14 +55,19 @@ void Loop::on_tun_read(const io_uring_cqe& cqe) noexcept {
     const auto bid = tun_buffers_->take(cqe);
     if (cqe.res <= 0 || !bid) {
         if (bid) (void)tun_buffers_->recycle(*bid);
-        if (cqe.res == -ENOBUFS)
+        if (cqe.res == -ENOBUFS) {
             ++counters_.rearm_enobufs;
-        else if (cqe.res == -EAGAIN)
+        } else if (cqe.res == -EAGAIN) {
             ++counters_.rearm_eagain;
-        else if (cqe.res != -ECANCELED)
+        } else if (cqe.res == -EBADFD) {
+            fail(tun_gone);
+        } else if (cqe.res != -ECANCELED) {
             ++counters_.rearm_other;
+            back_off(tun_rearm_backoff_, tun_rearm_at_, "TUN read", cqe.res);
+        }
         return;  // the run loop re-arms while not stopping
     }
+    if (tun_rearm_backoff_.failures() != 0) tun_rearm_backoff_.reset();
     if (stopping_) {
         (void)tun_buffers_->recycle(*bid);
         return;
@@ -85,6 +99,7 @@ void Loop::write_to_tun(std::span<std::uint8_t> packet, std::uint16_t udp_bid) n
 }
 
 void Loop::on_tun_written(const io_uring_cqe& cqe) noexcept {
+    if (cqe.res == -EBADFD) fail(tun_gone);
     (void)udp_buffers_->recycle(ring::decode(cqe.user_data).buffer_id);
     count_io(cqe, counters_.tun_write_packets, counters_.tun_write_bytes,
              counters_.tun_write_errors, "TUN write");
@@ -106,6 +121,7 @@ void Loop::write_copy_to_tun(std::span<const std::uint8_t> packet) noexcept {
 }
 
 void Loop::on_tun_written_tx(const io_uring_cqe& cqe) noexcept {
+    if (cqe.res == -EBADFD) fail(tun_gone);
     if (release_completed_tx(cqe))
         count_io(cqe, counters_.tun_write_packets, counters_.tun_write_bytes,
                  counters_.tun_write_errors, "TUN write");

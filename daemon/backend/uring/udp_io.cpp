@@ -30,12 +30,16 @@ void Loop::on_udp_recv(const io_uring_cqe& cqe) noexcept {
     const auto bid = udp_buffers_->take(cqe);
     if (cqe.res <= 0 || !bid) {
         if (bid) (void)udp_buffers_->recycle(*bid);
-        if (cqe.res == -ENOBUFS)
+        if (cqe.res == -ENOBUFS) {
             ++counters_.rearm_enobufs;
-        else if (cqe.res != -ECANCELED)
+        } else if (cqe.res != -ECANCELED) {
             ++counters_.udp_recv_errors;
+            if (!udp_recv_armed_)
+                back_off(udp_rearm_backoff_, udp_rearm_at_, "UDP receive", cqe.res);
+        }
         return;
     }
+    if (udp_rearm_backoff_.failures() != 0) udp_rearm_backoff_.reset();
     const auto buf = udp_buffers_->buffer(*bid);
     auto* out = io_uring_recvmsg_validate(buf.data(), cqe.res, &udp_recv_msg_);
     if (stopping_ || !out || (out->flags & MSG_TRUNC) || out->namelen > udp_recv_msg_.msg_namelen) {
