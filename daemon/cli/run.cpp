@@ -113,8 +113,8 @@ int run_command(const std::string& path) {
         settings->mtu, settings->peers.size(), tun_blocking ? "blocking" : "non-blocking");
     notify_systemd("READY=1\nSTATUS=running");
 
-    auto cancelled = (*loop)->run(device);
-    notify_systemd("STOPPING=1");
+    // STOPPING=1 as soon as shutdown begins, so systemd shows "deactivating" during the drain.
+    auto cancelled = (*loop)->run(device, [] { notify_systemd("STOPPING=1"); });
     if (!cancelled) return report(cancelled.error());
     (*loop)->log_statistics();
     log_device_statistics(device);

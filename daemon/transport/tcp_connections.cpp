@@ -1,6 +1,8 @@
 #include "daemon/transport/tcp_connections.hpp"
 
 #include <algorithm>
+#include <functional>
+#include <string_view>
 
 namespace ringtun::daemon {
 
@@ -24,8 +26,22 @@ const char* to_string(Expiry e) noexcept {
     return "unknown";
 }
 
+SourceKey source_key_v4(std::uint8_t a, std::uint8_t b, std::uint8_t c, std::uint8_t d) noexcept {
+    return SourceKey{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, a, b, c, d};
+}
+
+SourceKey source_key_v6(const std::array<std::uint8_t, 16>& address) noexcept {
+    SourceKey k{};
+    std::copy_n(address.begin(), 8, k.begin());
+    return k;
+}
+
 ConnectionSlots::ConnectionSlots(const ConnectionParams& params)
-    : pool_(std::min(params.capacity, kMaxSlot + 1)) {
+    : pool_(std::min(params.capacity, kMaxSlot + 1)),
+      per_source_(params.max_unauthenticated_per_source != 0
+                      ? params.max_unauthenticated_per_source
+                      : std::max<std::uint32_t>(2, params.capacity / 8)),
+      tally_(2 * static_cast<std::size_t>(capacity())) {
     const std::size_t max_payload = std::clamp<std::size_t>(params.max_payload, 1, max_frame_len);
     // Not zeroed: pages of buffers that are never used are never touched.
     frame_storage_ = std::make_unique_for_overwrite<std::uint8_t[]>(capacity() * max_payload);
@@ -38,10 +54,14 @@ ConnectionSlots::ConnectionSlots(const ConnectionParams& params)
     }
 }
 
-Acquire ConnectionSlots::acquire(crypto::Nanos now, Direction direction) noexcept {
-    const std::optional<util::SlotPool::Slot> s = pool_.acquire();
+Acquire ConnectionSlots::acquire(crypto::Nanos now, Direction direction,
+                                 const SourceKey& source) noexcept {
+    std::optional<std::uint32_t> victim;
+    if (direction == Direction::inbound && unauthenticated_from(source) >= per_source_)
+        victim = eviction_victim(&source);
+    const std::optional<util::SlotPool::Slot> s = victim ? std::nullopt : pool_.acquire();
     if (!s) {
-        const std::optional<std::uint32_t> victim = eviction_victim();
+        if (!victim) victim = eviction_victim();
         if (!victim) return Acquire{AcquireStatus::refused};
         return Acquire{AcquireStatus::evict_first, *victim, handle(*victim)};
     }
@@ -53,19 +73,46 @@ Acquire ConnectionSlots::acquire(crypto::Nanos now, Direction direction) noexcep
     c.state = direction == Direction::inbound ? ConnectionState::open : ConnectionState::connecting;
     c.direction = direction;
     c.authenticated = false;
+    c.source = source;
     c.generation = s->generation;
     return Acquire{AcquireStatus::acquired, s->index,
                    encode_connection({.slot = s->index, .generation = s->generation})};
 }
 
-std::optional<std::uint32_t> ConnectionSlots::eviction_victim() const noexcept {
+std::uint32_t ConnectionSlots::unauthenticated_from(const SourceKey& source) const noexcept {
+    std::uint32_t n = 0;
+    for (const Connection& c : conns_)
+        if (evictable(c) && c.source == source) ++n;
+    return n;
+}
+
+std::optional<std::uint32_t> ConnectionSlots::eviction_victim(
+    const SourceKey* only) const noexcept {
+    // Tally unauthenticated inbound connections per source in an open-addressed scratch table
+    // (twice the capacity, allocated once), then take the oldest of the source holding the
+    // most. O(capacity).
+    std::fill(tally_.begin(), tally_.end(), Tally{});
+    auto count_of = [this](const SourceKey& k) -> std::uint32_t& {
+        std::size_t i = std::hash<std::string_view>{}(
+                            std::string_view(reinterpret_cast<const char*>(k.data()), k.size())) %
+                        tally_.size();
+        while (tally_[i].count != 0 && tally_[i].source != k)
+            i = (i + 1) % tally_.size();
+        tally_[i].source = k;
+        return tally_[i].count;
+    };
+    for (const Connection& c : conns_)
+        if (evictable(c) && (!only || c.source == *only)) ++count_of(c.source);
     std::optional<std::uint32_t> victim;
+    std::uint32_t most = 0;
     for (std::uint32_t slot = 0; slot < capacity(); ++slot) {
         const Connection& c = conns_[slot];
-        if (c.state == ConnectionState::free || c.authenticated ||
-            c.direction != Direction::inbound)
-            continue;
-        if (!victim || c.opened_at < conns_[*victim].opened_at) victim = slot;
+        if (!evictable(c) || (only && c.source != *only)) continue;
+        const std::uint32_t n = count_of(c.source);
+        if (!victim || n > most || (n == most && c.opened_at < conns_[*victim].opened_at)) {
+            victim = slot;
+            most = n;
+        }
     }
     return victim;
 }

@@ -9,17 +9,20 @@
 // attached peer's endpoint when it closes a connection rather than leave it to go stale.
 //
 // A connection is authenticated once a peer is attached to it (after an authenticated
-// handshake or data packet arrived on it). When the table is full, the oldest unauthenticated
-// inbound connection makes room; authenticated ones, and our own outbound dials, are never
-// evicted, so a flood of accepted connections can neither push out working peers nor cancel
-// our dials. A periodic sweep closes connections that hold a partial frame too long (a
-// stalled or slow-loris sender) and unauthenticated ones that stay idle (including dials that
-// never connect).
+// handshake or data packet arrived on it). Unauthenticated inbound connections are capped per
+// source (an IPv4 address, an IPv6 /64): past the cap, the source's own oldest one makes room.
+// When the table is full, the oldest unauthenticated inbound connection of the source holding
+// the most makes room. So a flood of connects from one place recycles its own slots and
+// cannot push out a client from elsewhere before its handshake completes; authenticated
+// connections, and our own outbound dials, are never evicted. A periodic sweep closes connections
+// that hold a partial frame too long (a stalled or slow-loris sender) and unauthenticated ones that
+// stay idle (including dials that never connect).
 //
 // Time is a parameter; nothing allocates after construction. Not thread-safe: one table per
 // loop thread.
 #pragma once
 
+#include <array>
 #include <concepts>
 #include <cstdint>
 #include <memory>
@@ -88,7 +91,15 @@ struct ConnectionParams {
     std::uint32_t capacity = 256;  // [ring] tcp_max_connections; <= kMaxSlot + 1
     std::size_t max_payload = 0;   // largest message accepted (see FrameAssembler)
     std::uint32_t send_queue_capacity = 64;
+    // Unauthenticated inbound connections one source may hold; 0: capacity / 8, at least 2.
+    std::uint32_t max_unauthenticated_per_source = 0;
 };
+
+// Where an inbound connection comes from, as far as limits go: the IPv4 address (v4-mapped),
+// or the /64 of an IPv6 address (the rest zero), since one IPv6 host has a /64 to pick from.
+using SourceKey = std::array<std::uint8_t, 16>;
+SourceKey source_key_v4(std::uint8_t a, std::uint8_t b, std::uint8_t c, std::uint8_t d) noexcept;
+SourceKey source_key_v6(const std::array<std::uint8_t, 16>& address) noexcept;
 
 struct ExpiryParams {
     crypto::Nanos stall_timeout = 0;                 // for a partial frame
@@ -121,9 +132,13 @@ class ConnectionSlots {
     // victim — the caller closes it through its usual path, which release()s it (its socket,
     // queued items and in-flight requests are the caller's to undo), counts the eviction and
     // calls acquire() again, which then succeeds — or refused.
-    [[nodiscard]] Acquire acquire(crypto::Nanos now, Direction direction) noexcept;
-    // The oldest (by opened_at, then lowest slot) unauthenticated inbound connection. O(capacity).
-    std::optional<std::uint32_t> eviction_victim() const noexcept;
+    // An inbound connection from `source` whose source is at its cap also gets evict_first,
+    // naming that source's oldest unauthenticated connection. O(capacity).
+    [[nodiscard]] Acquire acquire(crypto::Nanos now, Direction direction,
+                                  const SourceKey& source = {}) noexcept;
+    // The oldest (by opened_at, then lowest slot) unauthenticated inbound connection of the
+    // source holding the most of them; with `only`, of that source. O(capacity).
+    std::optional<std::uint32_t> eviction_victim(const SourceKey* only = nullptr) const noexcept;
 
     // An outbound connection's connect completed.
     void mark_open(std::uint32_t slot, crypto::Nanos now) noexcept;
@@ -185,11 +200,25 @@ class ConnectionSlots {
         ConnectionState state = ConnectionState::free;
         Direction direction = Direction::inbound;
         bool authenticated = false;
+        SourceKey source{};
     };
+
+    bool evictable(const Connection& c) const noexcept {
+        return c.state != ConnectionState::free && !c.authenticated &&
+               c.direction == Direction::inbound;
+    }
+    std::uint32_t unauthenticated_from(const SourceKey& source) const noexcept;
 
     void note_received(std::uint32_t slot, crypto::Nanos now, bool frame_completed) noexcept;
 
+    struct Tally {
+        SourceKey source{};
+        std::uint32_t count = 0;
+    };
+
     util::SlotPool pool_;
+    std::uint32_t per_source_;
+    mutable std::vector<Tally> tally_;               // eviction_victim()'s scratch
     std::unique_ptr<std::uint8_t[]> frame_storage_;  // every slot's reassembly buffer
     std::vector<Connection> conns_;
 };

@@ -142,13 +142,14 @@ void Loop::back_off(Backoff& b, Nanos& rearm_at, const char* path, int error) no
                     static_cast<unsigned long long>(delay / crypto::millis_ns(1)));
 }
 
-util::Result<unsigned> Loop::run(Device& device) {
+util::Result<unsigned> Loop::run(Device& device, std::function<void()> on_stopping) {
     device_ = &device;
+    if (tcp_) tcp_->transport().bind(device);
     refresh_now();
-    arm_signal_read();
     device.start(now_);
     bool failed = false;
     while (!stopping_) {
+        if (!signal_armed_) arm_signal_read();
         // After -ENOBUFS, re-arm once a share of the buffers is back, not at the first one.
         if (!udp_recv_armed_ && udp_buffers_->lent() >= rearm_watermark(*udp_buffers_) &&
             now_.boot >= udp_rearm_at_)
@@ -156,13 +157,13 @@ util::Result<unsigned> Loop::run(Device& device) {
         if (tun_reads_in_flight_ == 0 && tun_buffers_->lent() >= rearm_watermark(*tun_buffers_) &&
             now_.boot >= tun_rearm_at_)
             arm_tun_reads();
-        if (tcp_) tcp_->arm(now_.boot);
+        if (tcp_) tcp_->transport().arm(now_.boot);
         Nanos deadline = device.next_deadline();
         if (!udp_recv_armed_ && udp_rearm_at_ > now_.boot)
             deadline = std::min(deadline, udp_rearm_at_);
         if (tun_reads_in_flight_ == 0 && tun_rearm_at_ > now_.boot)
             deadline = std::min(deadline, tun_rearm_at_);
-        if (tcp_) deadline = std::min(deadline, tcp_->next_deadline());
+        if (tcp_) deadline = std::min(deadline, tcp_->transport().next_deadline());
         const Nanos wait =
             deadline <= now_.boot ? 0 : std::min<Nanos>(deadline - now_.boot, max_wait);
         flush_udp();
@@ -178,8 +179,9 @@ util::Result<unsigned> Loop::run(Device& device) {
         tun_buffers_->commit();
         udp_buffers_->commit();
         if (device.next_deadline() <= now_.boot) device.on_timers(now_);
-        if (tcp_) tcp_->sweep(now_.boot);
+        if (tcp_) tcp_->transport().sweep(now_.boot);
     }
+    if (on_stopping) on_stopping();
     unsigned cancelled = 0;
     shutdown_and_drain(cancelled);
     device_ = nullptr;
@@ -197,6 +199,16 @@ void Loop::shutdown_and_drain(unsigned& cancelled) noexcept {
                              std::chrono::milliseconds(800));
     tun_buffers_->commit();
     udp_buffers_->commit();
+    if (const unsigned left = ring_->in_flight(); left != 0) {
+        // The kernel may still write into what those requests point at: keep every buffer
+        // for the life of the process rather than free it under them.
+        RT_LOG_ERROR("shutdown: %u requests did not complete; keeping their buffers", left);
+        (void)tun_buffers_.release();
+        (void)udp_buffers_.release();
+        (void)tx_.release();
+        (void)tcp_.release();
+        return;
+    }
     if (tcp_) tcp_->close_all();
     // The registered-file table holds the TUN and the sockets; the ring's own teardown is
     // asynchronous and would keep them (and the interface) alive after we exit, so a quick
@@ -205,9 +217,9 @@ void Loop::shutdown_and_drain(unsigned& cancelled) noexcept {
         RT_LOG_WARN("shutdown: %s", r.error().to_string().c_str());
     RT_LOG_NOTICE(
         "shutdown: %u requests in flight, %u cancelled, %u left; %u TUN and %u UDP "
-        "buffers held, %u tx slots in use",
+        "buffers held, %u tx slots in use, %llu requests refused while stopping",
         before, cancelled, ring_->in_flight(), tun_buffers_->held(), udp_buffers_->held(),
-        tx_->in_use());
+        tx_->in_use(), static_cast<unsigned long long>(counters_.refused_while_stopping));
 }
 
 void Loop::dispatch(const io_uring_cqe& cqe) noexcept {

@@ -18,6 +18,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -63,6 +64,7 @@ struct LoopCounters {
     std::uint64_t tx_slot_exhausted = 0, truncated = 0, stale_completions = 0;
     std::uint64_t tcp_to_tun_no_slot = 0;  // a packet received over TCP found no slot to copy to
     std::uint64_t udp_source_retries = 0;  // sends repeated without a vanished sticky source
+    std::uint64_t refused_while_stopping = 0, no_sqe = 0;  // new_request() said no
 };
 
 class TcpIo;
@@ -76,13 +78,31 @@ class Loop final : public MessageSink {
                                                       util::SignalPipe& signals, TcpSetup tcp = {});
     ~Loop() override;
 
-    // Runs until SIGTERM/SIGINT; returns the number of requests cancelled at shutdown.
-    util::Result<unsigned> run(Device& device);
+    // Runs until SIGTERM/SIGINT (or a fatal loss such as the TUN's); returns the number of
+    // requests cancelled at shutdown. `on_stopping` runs once, when shutdown begins.
+    util::Result<unsigned> run(Device& device, std::function<void()> on_stopping = {});
 
     const LoopCounters& counters() const noexcept { return counters_; }
     // Null when the TCP transport is not configured.
     const TcpIo* tcp() const noexcept { return tcp_.get(); }
     void log_statistics() const;
+
+    // For the loop's own parts (TcpIo): what they share with it.
+    const LoopParams& params() const noexcept { return params_; }
+    ring::Ring& ring() noexcept { return *ring_; }
+    TxSlots& tx_slots() noexcept { return *tx_; }
+    const Now& now() const noexcept { return now_; }
+    bool stopping() const noexcept { return stopping_; }
+    // A submission entry for new work, or null: none while stopping (nothing may be armed
+    // after the cancel-all the drain waits for), or none free. Counted either way; the caller
+    // undoes what it prepared.
+    io_uring_sqe* new_request() noexcept;
+    // Frees a transmit slot and the TUN buffer it was sending, if any.
+    void release_tx(std::uint32_t slot) noexcept;
+    // The same for every slot of a send batch.
+    void release_tx_chain(std::uint32_t head) noexcept;
+    // Copies `packet` into a transmit slot and writes it to the TUN from there.
+    void write_copy_to_tun(std::span<const std::uint8_t> packet) noexcept;
 
     // MessageSink (used by the device while it handles a packet or a timer). The handle is the
     // transmit slot.
@@ -91,7 +111,6 @@ class Loop final : public MessageSink {
     void cancel(const TxBuffer& b) noexcept override;
 
   private:
-    friend class TcpIo;
     Loop(const LoopParams& params, int udp_family);
     util::Result<void> setup(int tun_fd, const UdpSocket& udp, util::SignalPipe& signals,
                              TcpSetup tcp);
@@ -109,13 +128,7 @@ class Loop final : public MessageSink {
     void on_tun_written(const io_uring_cqe& cqe) noexcept;
     void on_signal(const io_uring_cqe& cqe) noexcept;
     void write_to_tun(std::span<std::uint8_t> packet, std::uint16_t udp_bid) noexcept;
-    // Copies `packet` into a transmit slot and writes it to the TUN from there.
-    void write_copy_to_tun(std::span<const std::uint8_t> packet) noexcept;
     void on_tun_written_tx(const io_uring_cqe& cqe) noexcept;
-    // Frees a transmit slot and the TUN buffer it was sending, if any.
-    void release_tx(std::uint32_t slot) noexcept;
-    // The same for every slot of a send batch.
-    void release_tx_chain(std::uint32_t head) noexcept;
     // Hands the framed message in tx slot `slot` (prefix + `length` bytes) to its transport.
     void dispatch_send(std::uint32_t slot, const Endpoint& to, std::uint8_t* message,
                        std::size_t length, std::int32_t tun_bid) noexcept;
@@ -147,6 +160,7 @@ class Loop final : public MessageSink {
     UdpBatch udp_batch_;
     msghdr udp_recv_msg_{};  // template of the multishot recvmsg: name and control sizes
     char signal_byte_ = 0;
+    bool signal_armed_ = false;
     unsigned tun_reads_in_flight_ = 0;
     bool udp_recv_armed_ = false;
     bool stopping_ = false;

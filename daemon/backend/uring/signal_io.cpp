@@ -16,19 +16,22 @@ namespace ringtun::daemon {
 using namespace loop_detail;
 
 void Loop::arm_signal_read() noexcept {
-    io_uring_sqe* sqe = ring_->get_sqe();
+    io_uring_sqe* sqe = new_request();
+    if (!sqe) return;  // tried again next turn
+    signal_armed_ = true;
     io_uring_prep_read(sqe, file_signal, &signal_byte_, 1, 0);
     sqe->flags |= IOSQE_FIXED_FILE;
     sqe->user_data = tag(Kind::signal);
 }
 
 void Loop::on_signal(const io_uring_cqe& cqe) noexcept {
+    signal_armed_ = false;
     if (cqe.res == 1 && signal_byte_ == 'U') log_statistics();
     if ((cqe.res == 1 && signal_byte_ == 'T') || cqe.res == 0) {
         if (!stopping_) RT_LOG_NOTICE("stopping on signal");
         stopping_ = true;
     }
-    if (!stopping_) arm_signal_read();
+    if (!stopping_ && cqe.res != -ECANCELED) arm_signal_read();
 }
 
 void Loop::log_statistics() const {
@@ -48,20 +51,27 @@ void Loop::log_statistics() const {
         (unsigned long long)c.tun_write_errors, (unsigned long long)c.udp_recv_errors,
         (unsigned long long)c.tx_slot_exhausted, (unsigned long long)c.truncated,
         (unsigned long long)c.stale_completions, ring_->cq_overflow());
+    RT_LOG_NOTICE(
+        "stats: tcp_to_tun_no_slot %llu udp_source_retries %llu refused_while_stopping %llu "
+        "no_sqe %llu log_dropped %llu",
+        (unsigned long long)c.tcp_to_tun_no_slot, (unsigned long long)c.udp_source_retries,
+        (unsigned long long)c.refused_while_stopping, (unsigned long long)c.no_sqe,
+        (unsigned long long)util::log::dropped());
     if (tcp_) {
-        const TcpCounters& t = tcp_->counters();
+        const TcpCounters& t = tcp_->transport().counters();
         RT_LOG_NOTICE(
             "stats: tcp connections %u; accepted %llu dialed %llu refused %llu evicted %llu "
             "connect_failures %llu; closed eof %llu error %llu stalled %llu idle %llu; "
             "protocol zero_length %llu oversized %llu malformed %llu; queue_drops %llu "
-            "no_connection %llu; rx %llu B %llu frames, tx %llu B",
-            tcp_->connections(), (unsigned long long)t.accepted, (unsigned long long)t.dialed,
-            (unsigned long long)t.refused, (unsigned long long)t.evicted,
-            (unsigned long long)t.connect_failures, (unsigned long long)t.closed_eof,
-            (unsigned long long)t.closed_error, (unsigned long long)t.stalled,
-            (unsigned long long)t.idle_closed, (unsigned long long)t.zero_length,
-            (unsigned long long)t.oversized, (unsigned long long)t.malformed,
-            (unsigned long long)t.queue_drops, (unsigned long long)t.no_connection,
+            "no_connection %llu not_started %llu; rx %llu B %llu frames, tx %llu B",
+            tcp_->transport().connections(), (unsigned long long)t.accepted,
+            (unsigned long long)t.dialed, (unsigned long long)t.refused,
+            (unsigned long long)t.evicted, (unsigned long long)t.connect_failures,
+            (unsigned long long)t.closed_eof, (unsigned long long)t.closed_error,
+            (unsigned long long)t.stalled, (unsigned long long)t.idle_closed,
+            (unsigned long long)t.zero_length, (unsigned long long)t.oversized,
+            (unsigned long long)t.malformed, (unsigned long long)t.queue_drops,
+            (unsigned long long)t.no_connection, (unsigned long long)t.not_started,
             (unsigned long long)t.rx_bytes, (unsigned long long)t.rx_frames,
             (unsigned long long)t.tx_bytes);
     }

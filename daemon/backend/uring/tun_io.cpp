@@ -27,7 +27,8 @@ constexpr const char* tun_gone =
 
 void Loop::arm_tun_reads() noexcept {
     if (params_.tun_read_multishot) {
-        io_uring_sqe* sqe = ring_->get_sqe();
+        io_uring_sqe* sqe = new_request();
+        if (!sqe) return;  // tried again next turn
         ring::prep_read_multishot(sqe, file_tun, tun_group);
         sqe->flags |= IOSQE_FIXED_FILE;
         sqe->user_data = tag(Kind::tun_read);
@@ -37,8 +38,18 @@ void Loop::arm_tun_reads() noexcept {
     const unsigned n = std::min(params_.tun_rx_slots, tun_buffers_->lent());
     // A link cannot span two submissions: make room so get_sqe() does not submit mid-chain.
     if (io_uring_sq_space_left(&ring_->native()) < n) (void)ring_->submit();
+    io_uring_sqe* previous = nullptr;
+    unsigned armed = 0;
     for (unsigned i = 0; i < n; ++i) {
-        io_uring_sqe* sqe = ring_->get_sqe();
+        io_uring_sqe* sqe = new_request();
+        if (!sqe) {
+            // The chain ends here: a link flag on its last entry would tie it to whatever
+            // is submitted next.
+            if (previous) previous->flags &= static_cast<std::uint8_t>(~IOSQE_IO_HARDLINK);
+            break;
+        }
+        previous = sqe;
+        ++armed;
         io_uring_prep_read(sqe, file_tun, nullptr, tun_buffers_->buffer_size(), 0);
         // HARDLINK, not LINK: a packet shorter than the buffer is a "short read", which would
         // cut a plain link.
@@ -46,7 +57,7 @@ void Loop::arm_tun_reads() noexcept {
         sqe->buf_group = tun_group;
         sqe->user_data = tag(Kind::tun_read);
     }
-    tun_reads_in_flight_ = n;
+    tun_reads_in_flight_ = armed;
 }
 
 void Loop::on_tun_read(const io_uring_cqe& cqe) noexcept {
@@ -92,7 +103,11 @@ void Loop::on_tun_read(const io_uring_cqe& cqe) noexcept {
 }
 
 void Loop::write_to_tun(std::span<std::uint8_t> packet, std::uint16_t udp_bid) noexcept {
-    io_uring_sqe* sqe = ring_->get_sqe();
+    io_uring_sqe* sqe = new_request();
+    if (!sqe) {
+        (void)udp_buffers_->recycle(udp_bid);
+        return;
+    }
     io_uring_prep_write(sqe, file_tun, packet.data(), static_cast<unsigned>(packet.size()), 0);
     sqe->flags |= IOSQE_FIXED_FILE;
     sqe->user_data = tag(Kind::tun_write, 0, 0, udp_bid);
@@ -113,8 +128,12 @@ void Loop::write_copy_to_tun(std::span<const std::uint8_t> packet) noexcept {
         ++counters_.tcp_to_tun_no_slot;
         return;
     }
+    io_uring_sqe* sqe = new_request();
+    if (!sqe) {
+        release_tx(*slot);
+        return;
+    }
     std::memcpy(room.data(), packet.data(), packet.size());
-    io_uring_sqe* sqe = ring_->get_sqe();
     io_uring_prep_write(sqe, file_tun, room.data(), static_cast<unsigned>(packet.size()), 0);
     sqe->flags |= IOSQE_FIXED_FILE;
     sqe->user_data = tag(Kind::tun_write_tx, (*tx_)[*slot].generation, *slot);

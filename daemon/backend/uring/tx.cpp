@@ -53,7 +53,7 @@ void Loop::dispatch_send(std::uint32_t slot, const Endpoint& to, std::uint8_t* m
     layout::write_prefix(message, length);
     s.iov = {message - layout::prefix, length + layout::prefix};
     if (tcp_)
-        tcp_->send(to, slot);
+        tcp_->transport().send(to, slot);
     else
         release_tx(slot);
 }
@@ -65,6 +65,16 @@ void Loop::release_tx(std::uint32_t slot) noexcept {
 
 void Loop::release_tx_chain(std::uint32_t head) noexcept {
     tx_->release_chain(head, [this](std::uint16_t bid) { (void)tun_buffers_->recycle(bid); });
+}
+
+io_uring_sqe* Loop::new_request() noexcept {
+    if (stopping_) {
+        ++counters_.refused_while_stopping;
+        return nullptr;
+    }
+    io_uring_sqe* sqe = ring_->get_sqe();
+    if (!sqe) ++counters_.no_sqe;
+    return sqe;
 }
 
 bool Loop::release_completed_tx(const io_uring_cqe& cqe) noexcept {

@@ -17,7 +17,8 @@ namespace ringtun::daemon {
 using namespace loop_detail;
 
 void Loop::arm_udp_recv() noexcept {
-    io_uring_sqe* sqe = ring_->get_sqe();
+    io_uring_sqe* sqe = new_request();
+    if (!sqe) return;  // tried again next turn
     io_uring_prep_recvmsg_multishot(sqe, file_udp, &udp_recv_msg_, 0);
     sqe->flags |= IOSQE_FIXED_FILE | IOSQE_BUFFER_SELECT;
     sqe->buf_group = udp_group;
@@ -74,6 +75,11 @@ void Loop::flush_udp() noexcept {
 }
 
 void Loop::submit_udp(const UdpSend& send) noexcept {
+    io_uring_sqe* sqe = new_request();
+    if (!sqe) {
+        release_tx_chain(send.head);
+        return;
+    }
     TxSlot& head = (*tx_)[send.head];
     unsigned n = 0;
     for (std::int32_t i = static_cast<std::int32_t>(send.head); i != no_slot && n < send.count;
@@ -89,7 +95,6 @@ void Loop::submit_udp(const UdpSend& send) noexcept {
         head.msg.msg_control = head.control;
         head.msg.msg_controllen = len;
     }
-    io_uring_sqe* sqe = ring_->get_sqe();
     io_uring_prep_sendmsg(sqe, file_udp, &head.msg, 0);
     sqe->flags |= IOSQE_FIXED_FILE;
     sqe->user_data = tag(Kind::udp_send, head.generation, send.head, static_cast<std::uint16_t>(n));

@@ -198,7 +198,8 @@ TEST_CASE("garbage: random TUN packets are sent or counted, one each") {
     check_tunnel(p, 5);
 }
 
-TEST_CASE("garbage: a TUN read cut short (the TUN's MTU raised above ours) is dropped and counted") {
+TEST_CASE(
+    "garbage: a TUN read cut short (the TUN's MTU raised above ours) is dropped and counted") {
     // Raising the TUN's MTU with `ip link` above the configured one makes reads of longer
     // packets stop at our buffer's end: the IP header then claims more than was read. Sealing
     // the stump would have the receiver drop it as malformed_inner, and count nothing here.

@@ -21,8 +21,12 @@ struct FakePeer {
 using Table = ConnectionTable<FakePeer>;
 using Bytes = std::vector<std::uint8_t>;
 
+// One source may fill the table: these cases are about eviction order, not per-source caps.
 ConnectionParams params(std::uint32_t capacity) {
-    return ConnectionParams{.capacity = capacity, .max_payload = 200, .send_queue_capacity = 4};
+    return ConnectionParams{.capacity = capacity,
+                            .max_payload = 200,
+                            .send_queue_capacity = 4,
+                            .max_unauthenticated_per_source = capacity};
 }
 
 const ExpiryParams limits{.stall_timeout = seconds_ns(5),
@@ -286,4 +290,62 @@ TEST_CASE("tcp_connections: the sweep names each expired connection once and may
     t.for_each_expired(seconds_ns(10) + millis_ns(1), limits,
                        [&](std::uint32_t, ConnectionHandle, Expiry) { ++calls; });
     CHECK(calls == 0);
+}
+
+TEST_CASE("tcp_connections: a flood of connects from one source evicts only its own connections") {
+    // Defect 7: evicting the oldest unauthenticated connection let a flood of silent connects
+    // from one address push out every legitimate client before its handshake completed.
+    // Unauthenticated inbound connections are capped per source (an IPv4 address, an IPv6
+    // /64), and a full table evicts from the source holding the most.
+    Table t(ConnectionParams{.capacity = 8,
+                             .max_payload = 200,
+                             .send_queue_capacity = 4,
+                             .max_unauthenticated_per_source = 3});
+    const SourceKey client = source_key_v4(10, 99, 0, 1);
+    const SourceKey flood = source_key_v4(10, 99, 0, 5);
+    const std::uint32_t legit = [&] {
+        const Acquire a = t.acquire(seconds_ns(1), Direction::inbound, client);
+        REQUIRE(a.status == AcquireStatus::acquired);
+        return a.slot;
+    }();
+    const ConnectionHandle legit_handle = t.handle(legit);
+    std::uint64_t evicted = 0;
+    for (int i = 0; i < 1000; ++i) {
+        const Nanos now = seconds_ns(2) + millis_ns(i);
+        Acquire a = t.acquire(now, Direction::inbound, flood);
+        if (a.status == AcquireStatus::evict_first) {
+            CHECK(a.slot != legit);
+            REQUIRE(t.release(a.slot, no_items));
+            ++evicted;
+            a = t.acquire(now, Direction::inbound, flood);
+        }
+        REQUIRE(a.status == AcquireStatus::acquired);
+    }
+    CHECK(t.is_current(legit_handle));  // never evicted
+    CHECK(evicted == 1000 - 3);         // the flood recycles its own three slots
+    CHECK(t.in_use() == 4);
+
+    // IPv6 sources share a cap per /64.
+    const SourceKey v6a = source_key_v6(
+        std::array<std::uint8_t, 16>{0xfd, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1});
+    const SourceKey v6b = source_key_v6(
+        std::array<std::uint8_t, 16>{0xfd, 0, 0, 0, 0, 0, 0, 1, 9, 9, 9, 9, 9, 9, 9, 9});
+    CHECK(v6a == v6b);
+}
+
+TEST_CASE("tcp_connections: a full table evicts from the source holding the most") {
+    Table t(ConnectionParams{.capacity = 4,
+                             .max_payload = 200,
+                             .send_queue_capacity = 4,
+                             .max_unauthenticated_per_source = 3});
+    const SourceKey x = source_key_v4(10, 0, 0, 1), y = source_key_v4(10, 0, 0, 2),
+                    z = source_key_v4(10, 0, 0, 3);
+    const std::uint32_t y1 = t.acquire(seconds_ns(1), Direction::inbound, y).slot;  // oldest
+    const std::uint32_t x1 = t.acquire(seconds_ns(2), Direction::inbound, x).slot;
+    (void)t.acquire(seconds_ns(3), Direction::inbound, x);
+    (void)t.acquire(seconds_ns(4), Direction::inbound, x);
+    const Acquire a = t.acquire(seconds_ns(5), Direction::inbound, z);
+    REQUIRE(a.status == AcquireStatus::evict_first);
+    CHECK(a.slot == x1);  // x holds three: its oldest goes, not y's older one
+    CHECK(a.slot != y1);
 }
