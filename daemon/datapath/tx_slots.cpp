@@ -5,11 +5,10 @@ namespace ringtun::daemon {
 TxSlots::TxSlots(const Params& p)
     : pool_(p.data + p.control_reserve),
       slots_(p.data + p.control_reserve),
-      frame_size_(layout::prefix + layout::largest_peer_message(p.mtu)),
+      frame_size_(layout::frame_size(p.mtu)),
       message_capacity_(layout::message_capacity(p.mtu)),
       reserve_(p.control_reserve) {
-    // Not zeroed: a slot touches the pages of its frame only as far as its messages reach.
-    frames_ = std::make_unique_for_overwrite<std::uint8_t[]>(frame_size_ * slots_.size());
+    frames_ = std::make_unique<std::uint8_t[]>(frame_size_ * slots_.size());
 }
 
 std::optional<std::uint32_t> TxSlots::acquire(TxClass c) noexcept {
@@ -37,10 +36,6 @@ std::int32_t TxSlots::release(std::uint32_t index) noexcept {
 
 std::span<std::uint8_t> TxSlots::own_message(std::uint32_t index) noexcept {
     return {frames_.get() + index * frame_size_ + layout::prefix, message_capacity_};
-}
-
-std::span<std::uint8_t> TxSlots::own_frame(std::uint32_t index) noexcept {
-    return {frames_.get() + index * frame_size_, frame_size_};
 }
 
 }  // namespace ringtun::daemon

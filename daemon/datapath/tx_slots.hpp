@@ -89,9 +89,6 @@ class TxSlots {
     // The slot's own buffer from the message on (the frame prefix is before it), room for the
     // largest message of our MTU.
     std::span<std::uint8_t> own_message(std::uint32_t index) noexcept;
-    // The whole of the slot's own buffer: room for the largest message any peer may send (a
-    // packet received over TCP is copied here to be written to the TUN).
-    std::span<std::uint8_t> own_frame(std::uint32_t index) noexcept;
 
     std::uint32_t capacity() const noexcept { return pool_.capacity(); }
     std::uint32_t in_use() const noexcept { return pool_.in_use(); }

@@ -113,6 +113,10 @@ util::Result<void> Loop::setup(int tun_fd, const UdpSocket& udp, util::SignalPip
     tx_ = std::make_unique<TxSlots>(TxSlots::Params{
         .data = params_.tx_slots, .control_reserve = control_tx_reserve, .mtu = params_.mtu});
 
+    // Packets that arrive over TCP are copied out of the receive buffer to be written.
+    if (tcp.enabled())
+        copies_ = std::make_unique<CopyBuffers>(tcp_copy_buffers,
+                                                layout::largest_peer_message(params_.mtu));
     udp_recv_msg_.msg_namelen = udp_name_room;
     udp_recv_msg_.msg_controllen = udp_control_space;
     if (tcp.enabled()) tcp_ = std::make_unique<TcpIo>(*this, tcp.listener, std::move(tcp.dial));
@@ -236,8 +240,8 @@ void Loop::dispatch(const io_uring_cqe& cqe) noexcept {
         case Kind::tun_write:
             on_tun_written(cqe);
             return;
-        case Kind::tun_write_tx:
-            on_tun_written_tx(cqe);
+        case Kind::tun_write_copy:
+            on_tun_written_copy(cqe);
             return;
         case Kind::signal:
             on_signal(cqe);

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "daemon/backend/udp_socket.hpp"
+#include "daemon/datapath/copy_buffers.hpp"
 #include "daemon/datapath/tx_slots.hpp"
 #include "daemon/datapath/udp_batch.hpp"
 #include "daemon/engine/device.hpp"
@@ -62,8 +63,8 @@ struct LoopCounters {
     std::uint64_t rearm_eagain = 0, rearm_enobufs = 0, rearm_other = 0;
     std::uint64_t send_errors = 0, tun_write_errors = 0, udp_recv_errors = 0;
     std::uint64_t tx_slot_exhausted = 0, truncated = 0, stale_completions = 0;
-    std::uint64_t tcp_to_tun_no_slot = 0;  // a packet received over TCP found no slot to copy to
-    std::uint64_t udp_source_retries = 0;  // sends repeated without a vanished sticky source
+    std::uint64_t tcp_to_tun_no_buffer = 0;  // a packet received over TCP found no copy buffer
+    std::uint64_t udp_source_retries = 0;    // sends repeated without a vanished sticky source
     std::uint64_t refused_while_stopping = 0, no_sqe = 0;  // new_request() said no
 };
 
@@ -128,7 +129,7 @@ class Loop final : public MessageSink {
     void on_tun_written(const io_uring_cqe& cqe) noexcept;
     void on_signal(const io_uring_cqe& cqe) noexcept;
     void write_to_tun(std::span<std::uint8_t> packet, std::uint16_t udp_bid) noexcept;
-    void on_tun_written_tx(const io_uring_cqe& cqe) noexcept;
+    void on_tun_written_copy(const io_uring_cqe& cqe) noexcept;
     // Hands the framed message in tx slot `slot` (prefix + `length` bytes) to its transport.
     void dispatch_send(std::uint32_t slot, const Endpoint& to, std::uint8_t* message,
                        std::size_t length, std::int32_t tun_bid) noexcept;
@@ -156,6 +157,7 @@ class Loop final : public MessageSink {
     std::unique_ptr<ring::BufferRing> tun_buffers_;
     std::unique_ptr<ring::BufferRing> udp_buffers_;
     std::unique_ptr<TxSlots> tx_;
+    std::unique_ptr<CopyBuffers> copies_;  // only with the TCP transport
     std::unique_ptr<TcpIo> tcp_;
     UdpBatch udp_batch_;
     msghdr udp_recv_msg_{};  // template of the multishot recvmsg: name and control sizes

@@ -26,8 +26,8 @@ enum class Kind : std::uint8_t {
     tun_read = 1,
     udp_recv,
     udp_send,
-    tun_write,     // from a UDP receive buffer
-    tun_write_tx,  // from a transmit slot's own buffer (packets that came over TCP)
+    tun_write,       // from a UDP receive buffer
+    tun_write_copy,  // from a copy buffer (packets that came over TCP)
     signal,
     tcp_accept,
     tcp_connect,
@@ -42,6 +42,9 @@ inline constexpr Nanos max_wait = crypto::seconds_ns(1);
 // Send slots beyond tx_slots that only control messages may take (handshakes, keepalives,
 // cookie replies), so a data burst cannot starve them.
 inline constexpr unsigned control_tx_reserve = 144;
+// Packets from TCP connections being written to the TUN at once: a TUN write completes at
+// once, so a few dozen cover a burst; each counts against the completion queue.
+inline constexpr unsigned tcp_copy_buffers = 64;
 
 inline constexpr std::uint32_t tcp_buffer_size = 8192;
 // The kernel lays out each UDP receive buffer as [io_uring_recvmsg_out | name (msg_namelen) |

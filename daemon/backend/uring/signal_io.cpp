@@ -52,9 +52,9 @@ void Loop::log_statistics() const {
         (unsigned long long)c.tx_slot_exhausted, (unsigned long long)c.truncated,
         (unsigned long long)c.stale_completions, ring_->cq_overflow());
     RT_LOG_NOTICE(
-        "stats: tcp_to_tun_no_slot %llu udp_source_retries %llu refused_while_stopping %llu "
+        "stats: tcp_to_tun_no_buffer %llu udp_source_retries %llu refused_while_stopping %llu "
         "no_sqe %llu log_dropped %llu",
-        (unsigned long long)c.tcp_to_tun_no_slot, (unsigned long long)c.udp_source_retries,
+        (unsigned long long)c.tcp_to_tun_no_buffer, (unsigned long long)c.udp_source_retries,
         (unsigned long long)c.refused_while_stopping, (unsigned long long)c.no_sqe,
         (unsigned long long)util::log::dropped());
     if (tcp_) {

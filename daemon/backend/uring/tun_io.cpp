@@ -121,29 +121,34 @@ void Loop::on_tun_written(const io_uring_cqe& cqe) noexcept {
 }
 
 void Loop::write_copy_to_tun(std::span<const std::uint8_t> packet) noexcept {
-    const auto slot = tx_->acquire(TxClass::data);
-    const std::span<std::uint8_t> room = slot ? tx_->own_frame(*slot) : std::span<std::uint8_t>{};
-    if (!slot || packet.size() > room.size()) {
-        if (slot) release_tx(*slot);
-        ++counters_.tcp_to_tun_no_slot;
+    const auto copy = copies_ ? copies_->acquire() : std::nullopt;
+    const std::span<std::uint8_t> room =
+        copy ? copies_->buffer(copy->index) : std::span<std::uint8_t>{};
+    if (!copy || packet.size() > room.size()) {
+        if (copy) (void)copies_->release(copy->index, copy->generation);
+        ++counters_.tcp_to_tun_no_buffer;
         return;
     }
     io_uring_sqe* sqe = new_request();
     if (!sqe) {
-        release_tx(*slot);
+        (void)copies_->release(copy->index, copy->generation);
         return;
     }
     std::memcpy(room.data(), packet.data(), packet.size());
     io_uring_prep_write(sqe, file_tun, room.data(), static_cast<unsigned>(packet.size()), 0);
     sqe->flags |= IOSQE_FIXED_FILE;
-    sqe->user_data = tag(Kind::tun_write_tx, (*tx_)[*slot].generation, *slot);
+    sqe->user_data = tag(Kind::tun_write_copy, copy->generation, copy->index);
 }
 
-void Loop::on_tun_written_tx(const io_uring_cqe& cqe) noexcept {
+void Loop::on_tun_written_copy(const io_uring_cqe& cqe) noexcept {
     if (cqe.res == -EBADFD) fail(tun_gone);
-    if (release_completed_tx(cqe))
-        count_io(cqe, counters_.tun_write_packets, counters_.tun_write_bytes,
-                 counters_.tun_write_errors, "TUN write");
+    const ring::UserData ud = ring::decode(cqe.user_data);
+    if (!copies_ || !copies_->release(ud.slot, ud.generation)) {
+        ++counters_.stale_completions;
+        return;
+    }
+    count_io(cqe, counters_.tun_write_packets, counters_.tun_write_bytes,
+             counters_.tun_write_errors, "TUN write");
 }
 
 }  // namespace ringtun::daemon
