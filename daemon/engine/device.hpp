@@ -37,6 +37,7 @@ struct DeviceCounters {
     std::uint64_t tun_tx_packets = 0, tun_tx_bytes = 0;  // handed back for the TUN
     std::uint64_t handshakes_initiated = 0, handshakes_completed = 0;
     std::uint64_t cookie_replies_sent = 0, keepalives_sent = 0;
+    std::uint64_t timer_visits = 0;  // peers on_timers() looked at
     DropCounters drops;
 };
 
@@ -93,15 +94,15 @@ class Device {
     // (DHCP renew, roaming, an expired temporary address): every peer whose endpoint uses that
     // source sends without one until an authenticated packet tells it the new one.
     void on_source_unusable(const Endpoint& to) noexcept;
-    // Earliest timer deadline of all peers (no_deadline if none). O(peers).
+    // When on_timers() next has something to do (no_deadline: never). O(1); it may be early,
+    // never late.
     crypto::Nanos next_deadline() const noexcept;
 
   private:
-    // device_send.cpp
-    // At most one initiation per REKEY_TIMEOUT, unless `fresh_connection`: a new TCP connection
-    // (whose dials are themselves limited by their backoff) gets one at once.
-    void send_initiation(Peer& peer, const Now& now, bool is_retry,
-                         bool fresh_connection = false) noexcept;
+    // send.cpp
+    // Seals `packet` (inside `buffer`) for `peer`, or stages it until a session exists.
+    Outbound seal_for(Peer& peer, std::span<std::uint8_t> buffer,
+                      std::span<const std::uint8_t> packet, const Now& now) noexcept;
     void send_keepalive(Peer& peer, const Now& now) noexcept;
     void send_staged(Peer& peer, const Now& now) noexcept;
     void stage(Peer& peer, std::span<const std::uint8_t> packet) noexcept;
@@ -111,26 +112,38 @@ class Device {
                          const Now& now) noexcept;
     Nanos jitter() noexcept;
 
-    // device_receive.cpp
+    // receive.cpp
+    Inbound classify_and_receive(std::span<std::uint8_t> message, const Endpoint& from,
+                                 const Now& now) noexcept;
+    Inbound on_data(std::span<std::uint8_t> message, const Endpoint& from, const Now& now) noexcept;
+    void update_endpoint(Peer& peer, const Endpoint& from) noexcept;
+    void on_authenticated_receive(Peer& peer, const Now& now) noexcept;
+
+    // handshake.cpp
+    bool handshake_admitted(std::span<std::uint8_t> message, const Endpoint& from,
+                            const Now& now) noexcept;
     // Each returns the peer the message authenticated for, or null.
     Peer* on_initiation(std::span<std::uint8_t> message, const Endpoint& from,
                         const Now& now) noexcept;
     Peer* on_response(std::span<std::uint8_t> message, const Endpoint& from,
                       const Now& now) noexcept;
     void on_cookie_reply(std::span<std::uint8_t> message, const Now& now) noexcept;
-    Inbound on_data(std::span<std::uint8_t> message, const Endpoint& from, const Now& now) noexcept;
-    bool handshake_admitted(std::span<std::uint8_t> message, const Endpoint& from,
-                            const Now& now) noexcept;
     void send_response(Peer& peer, const Now& now) noexcept;
+    // At most one initiation per REKEY_TIMEOUT, unless `fresh_connection`: a new TCP connection
+    // (whose dials are themselves limited by their backoff) gets one at once.
+    void send_initiation(Peer& peer, const Now& now, bool is_retry,
+                         bool fresh_connection = false) noexcept;
     // Derives the session of a completed handshake and installs it; false (counted) if
     // OpenSSL cannot key it.
     bool begin_session(Peer& peer, const Now& now) noexcept;
     void handshake_completed(Peer& peer, const Now& now, const char* role) noexcept;
-    void update_endpoint(Peer& peer, const Endpoint& from) noexcept;
-    void on_authenticated_receive(Peer& peer, const Now& now) noexcept;
 
-    // device.cpp
+    // timers.cpp
     void on_peer_timers(Peer& peer, unsigned fired, const Now& now) noexcept;
+    // After anything that may have moved `peer`'s timers: keeps the deadline heap in step.
+    void reschedule(Peer& peer) noexcept;
+    void rebuild_due() noexcept;
+    std::size_t due_capacity() const noexcept { return 4 * peers_.size() + 64; }
 
     crypto::Identity identity_;
     std::size_t mtu_;
@@ -140,6 +153,11 @@ class Device {
     HandshakeLoad load_;
     SourceRateLimiter source_limiter_;
     std::vector<std::unique_ptr<Peer>> peers_;
+    struct Due {
+        Nanos at;
+        std::uint32_t peer;  // index into peers_ (Peer::id)
+    };
+    std::vector<Due> due_;  // min-heap on `at`; entries older than their peer's are stale
     AllowedIps<Peer*> allowed_ips_;
     PeerIndex index_;
     DeviceCounters counters_;

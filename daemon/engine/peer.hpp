@@ -69,6 +69,10 @@ class Peer {
     std::uint64_t tx_bytes = 0;
     std::uint64_t last_handshake_unix_ns = 0;
 
+    // The device's bookkeeping: this peer's index, and its entry in the deadline heap.
+    std::uint32_t id = 0;
+    Nanos scheduled = no_deadline;
+
   private:
     void drop_session(std::optional<crypto::Session>& slot, PeerIndex& index) noexcept;
 

@@ -24,6 +24,14 @@ const std::uint8_t* source(std::span<const std::uint8_t> p, int& family) noexcep
 
 Device::Inbound Device::on_network_packet(std::span<std::uint8_t> message, const Endpoint& from,
                                           const Now& now) noexcept {
+    // Only messages that authenticate touch a peer's timers: that peer is rescheduled.
+    const Inbound in = classify_and_receive(message, from, now);
+    if (in.peer) reschedule(*in.peer);
+    return in;
+}
+
+Device::Inbound Device::classify_and_receive(std::span<std::uint8_t> message, const Endpoint& from,
+                                             const Now& now) noexcept {
     const auto type = crypto::classify(message);
     if (!type) {
         counters_.drops.add(Drop::malformed);

@@ -65,21 +65,28 @@ Device::Outbound Device::on_tun_packet(std::span<std::uint8_t> buffer, std::size
         counters_.drops.add(Drop::no_endpoint);
         return {};
     }
-    crypto::Session* session = peer->sending_session(now.boot);
-    if (!session || !peer->staged.empty()) {
+    const Outbound out = seal_for(*peer, buffer, packet, now);
+    reschedule(*peer);
+    return out;
+}
+
+Device::Outbound Device::seal_for(Peer& peer, std::span<std::uint8_t> buffer,
+                                  std::span<const std::uint8_t> packet, const Now& now) noexcept {
+    crypto::Session* session = peer.sending_session(now.boot);
+    if (!session || !peer.staged.empty()) {
         // Keep order behind packets already waiting, and get a session.
-        stage(*peer, packet);
-        send_staged(*peer, now);
+        stage(peer, packet);
+        send_staged(peer, now);
         return {};
     }
-    const crypto::SealResult sealed = crypto::seal_data(*session, buffer, packet_len, mtu_);
+    const crypto::SealResult sealed = crypto::seal_data(*session, buffer, packet.size(), mtu_);
     if (sealed.reject != crypto::Reject::none) {
         counters_.drops.add(Drop::internal_error);
         return {};
     }
-    peer->tx_bytes += sealed.length;
-    after_data_sent(*peer, *session, false, now);
-    return {peer, sealed.length};
+    peer.tx_bytes += sealed.length;
+    after_data_sent(peer, *session, false, now);
+    return {&peer, sealed.length};
 }
 
 void Device::after_data_sent(Peer& peer, const crypto::Session& session, bool keepalive,

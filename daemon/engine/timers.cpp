@@ -1,4 +1,9 @@
+// The timers (kernel timers.c): a peer's deadlines and the hooks that move them (Timers), the
+// device's heap of the earliest deadline of every peer, and what each expiry does.
 #include "daemon/engine/timers.hpp"
+
+#include "daemon/engine/device.hpp"
+#include "util/log.hpp"
 
 #include <algorithm>
 #include <utility>
@@ -88,6 +93,89 @@ unsigned Timers::take_expired(Nanos now) noexcept {
     take(zero_keys_, Timer::zero_key_material);
     take(persistent_, Timer::persistent_keepalive);
     return fired;
+}
+
+void Device::on_timers(const Now& now) noexcept {
+    const auto later = [](const Due& x, const Due& y) { return x.at > y.at; };
+    while (!due_.empty() && due_.front().at <= now.boot) {
+        std::pop_heap(due_.begin(), due_.end(), later);
+        const Due d = due_.back();
+        due_.pop_back();
+        Peer& p = *peers_[d.peer];
+        ++counters_.timer_visits;
+        if (d.at != p.scheduled) continue;  // superseded by an earlier entry, already handled
+        p.scheduled = no_deadline;
+        if (unsigned fired = p.timers.take_expired(now.boot)) on_peer_timers(p, fired, now);
+        reschedule(p);
+    }
+}
+
+Nanos Device::next_deadline() const noexcept {
+    return due_.empty() ? no_deadline : due_.front().at;
+}
+
+void Device::reschedule(Peer& p) noexcept {
+    // Invariant: the heap holds an entry at p.scheduled <= p's earliest deadline. A deadline
+    // that moved later keeps its entry (it fires early, finds nothing due, and is pushed
+    // again); one that moved earlier gets a new entry, and the old one turns stale.
+    const Nanos at = p.timers.next_deadline();
+    if (at >= p.scheduled) return;
+    // The heap's storage is reserved at setup; full of stale entries, it is rebuilt rather
+    // than grown (no allocation on the data path).
+    if (due_.size() == due_.capacity()) rebuild_due();
+    p.scheduled = at;
+    due_.push_back({at, p.id});
+    std::push_heap(due_.begin(), due_.end(),
+                   [](const Due& x, const Due& y) { return x.at > y.at; });
+}
+
+void Device::rebuild_due() noexcept {
+    // Stale entries piled up (deadlines that kept moving earlier): one entry per peer again.
+    due_.clear();
+    for (auto& p : peers_) {
+        p->scheduled = p->timers.next_deadline();
+        if (p->scheduled != no_deadline) due_.push_back({p->scheduled, p->id});
+    }
+    std::make_heap(due_.begin(), due_.end(),
+                   [](const Due& x, const Due& y) { return x.at > y.at; });
+}
+
+void Device::on_peer_timers(Peer& peer, unsigned fired, const Now& now) noexcept {
+    auto has = [fired](Timer t) { return (fired & static_cast<unsigned>(t)) != 0; };
+    if (has(Timer::retransmit_handshake)) {
+        if (peer.timers.handshake_attempts() >= max_handshake_retries) {
+            RT_LOG_INFO("%s: handshake did not complete after %u retries, giving up",
+                        peer.label().c_str(), max_handshake_retries);
+            peer.timers.stop_send_keepalive();
+            for (std::size_t n = peer.staged.clear(); n > 0; --n)
+                counters_.drops.add(Drop::staged_given_up);
+            peer.timers.arm_zero_key_material_if_idle(now.boot);
+        } else {
+            peer.timers.count_handshake_attempt();
+            RT_LOG_DEBUG("%s: no handshake response, retry %u", peer.label().c_str(),
+                         peer.timers.handshake_attempts());
+            if (peer.endpoint) peer.endpoint->has_local = false;  // the route may have changed
+            send_initiation(peer, now, true);
+        }
+    }
+    if (has(Timer::send_keepalive)) {
+        send_keepalive(peer, now);
+        if (peer.timers.take_need_another_keepalive()) peer.timers.rearm_send_keepalive(now.boot);
+    }
+    if (has(Timer::new_handshake)) {
+        RT_LOG_DEBUG(
+            "%s: nothing received for %llu s after sending, new handshake", peer.label().c_str(),
+            static_cast<unsigned long long>(new_handshake_timeout / crypto::seconds_ns(1)));
+        if (peer.endpoint) peer.endpoint->has_local = false;
+        send_initiation(peer, now, false);
+    }
+    if (has(Timer::zero_key_material)) {
+        RT_LOG_INFO(
+            "%s: no new session for %llu s, all keys wiped", peer.label().c_str(),
+            static_cast<unsigned long long>(zero_key_material_after / crypto::seconds_ns(1)));
+        peer.wipe_keys(index_);
+    }
+    if (has(Timer::persistent_keepalive)) send_keepalive(peer, now);
 }
 
 }  // namespace ringtun::daemon

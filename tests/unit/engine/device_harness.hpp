@@ -432,6 +432,13 @@ class DevicePair {
         a.dev().on_timers(now);
         b.dev().on_timers(now);
         if (auto_deliver) deliver_all();
+        for (Side* s : {&a, &b}) {
+            // The device's deadline heap is never later than its peers' own timers.
+            Nanos earliest = daemon::no_deadline;
+            for (const auto& p : s->dev().peers())
+                earliest = std::min(earliest, p->timers.next_deadline());
+            REQUIRE(s->dev().next_deadline() <= earliest);
+        }
     }
 };
 
