@@ -17,7 +17,11 @@ inline constexpr std::size_t key_len = 32;
 
 using PrivateKey = Secret<key_len>;    // X25519 private key (clamped when we generate it)
 using SymmetricKey = Secret<key_len>;  // chaining keys, AEAD keys, preshared keys
-using Hash = std::array<std::uint8_t, 32>;
+// A BLAKE2s-256 value. Handshake hashes (H) are derived from keys and the transcript: like
+// every secret they are wiped when they go, stack copies included. Otherwise a plain array.
+struct Hash : std::array<std::uint8_t, 32> {
+    ~Hash() { OPENSSL_cleanse(data(), size()); }
+};
 
 // X25519 public key. Public, so printable and comparable in variable time.
 struct PublicKey {

@@ -2,6 +2,9 @@
 // RFC 8439 §2.8.2, the XChaCha draft, and keyed BLAKE2s.
 #include <doctest/doctest.h>
 
+#include <cstring>
+#include <new>
+
 #include "crypto/aead.hpp"
 #include "crypto/blake2s.hpp"
 #include "crypto/keys.hpp"
@@ -248,4 +251,17 @@ TEST_CASE("base64 keys: canonical round trip and strict rejection") {
     CHECK_FALSE(key_from_base64("*" + good.substr(1)));       // bad symbol
     CHECK_FALSE(key_from_base64(good.substr(0, 42) + "V="));  // low bits set
     CHECK_FALSE(key_from_base64(" " + good.substr(0, 43)));   // whitespace
+}
+
+TEST_CASE("a Hash wipes itself when it goes (handshake hashes on the stack included)") {
+    // The bytes are written through the storage (not the object), so no dead-store
+    // elimination can take them; a trivial destructor leaves them as they were.
+    alignas(ringtun::crypto::Hash) unsigned char storage[sizeof(ringtun::crypto::Hash)];
+    std::memset(storage, 0xab, sizeof storage);
+    auto* h = new (storage) ringtun::crypto::Hash;
+    CHECK(h->data() == reinterpret_cast<std::uint8_t*>(storage));
+    h->~Hash();
+    const volatile unsigned char* bytes = storage;
+    for (std::size_t i = 0; i < sizeof storage; ++i)
+        CHECK(bytes[i] == 0);
 }
