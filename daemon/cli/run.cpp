@@ -21,6 +21,23 @@ namespace ringtun::daemon {
 
 namespace {
 
+bool uses_tcp(const Settings& s) {
+    if (s.listen_tcp_port) return true;
+    for (const PeerSettings& p : s.peers)
+        if (p.endpoint && p.endpoint->tcp) return true;
+    return false;
+}
+
+// The [ring] section resolved for this kernel and sized: what check and run both refuse.
+util::Result<LoopParams> ring_params(const Settings& s, const ring::Features& features,
+                                     bool* tun_blocking = nullptr) {
+    bool blocking = false;
+    auto params = loop_params(s.ring, s.mtu, features, blocking);
+    if (!params) return util::fail(params.error());
+    if (tun_blocking) *tun_blocking = blocking;
+    return Loop::size(*params, uses_tcp(s));
+}
+
 int report(const util::Error& e) {
     RT_LOG_ERROR("%s", e.to_string().c_str());
     return 1;
@@ -66,6 +83,15 @@ int check_command(const std::string& path) {
         std::fprintf(stderr, "%s\n", settings.error().to_string().c_str());
         return 1;
     }
+    // What run decides from the kernel, decided the same way; where io_uring cannot be
+    // probed (a build host, a container that forbids it) run would fail anyway, so say so.
+    if (auto features = ring::probe_features(); !features) {
+        std::fprintf(stderr, "%s: note: [ring] not checked: %s\n", path.c_str(),
+                     features.error().to_string().c_str());
+    } else if (auto params = ring_params(*settings, *features); !params) {
+        std::fprintf(stderr, "%s\n", params.error().to_string().c_str());
+        return 1;
+    }
     std::printf("%s: OK (interface %s, %zu peer%s)\n", path.c_str(),
                 settings->interface_name.c_str(), settings->peers.size(),
                 settings->peers.size() == 1 ? "" : "s");
@@ -80,7 +106,7 @@ int run_command(const std::string& path) {
     if (!features) return report(features.error());
     ring::log_features(*features);
     bool tun_blocking = false;
-    auto params = loop_params(settings->ring, settings->mtu, *features, tun_blocking);
+    auto params = ring_params(*settings, *features, &tun_blocking);
     if (!params) return report(params.error());
 
     auto signals = util::SignalPipe::create();

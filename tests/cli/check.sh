@@ -31,6 +31,19 @@ set -e
 [ $rc -eq 1 ] || fail "run exit code $rc for name = \"rt%d\" (output: $out)"
 grep -qF "$expected" <<<"$out" || fail "run did not print the located message: $out"
 
+# [ring] sizes the ring cannot hold are refused by check as by run (run checks them once the
+# kernel's features are known, before any TUN or socket).
+printf '[interface]\nprivate_key = "%s"\nname = "rt7"\n[ring]\nentries = 64\n' "$key" >"$conf"
+set +e
+out=$("$RINGTUN" check "$conf" 2>&1)
+rc=$?
+run_out=$(RINGTUN_TUN_FD=none timeout 10 "$RINGTUN" run "$conf" 2>&1)
+set -e
+ring_msg="[ring]: entries = 64 gives a completion queue of 256"
+grep -qF "$ring_msg" <<<"$run_out" || fail "run did not refuse entries = 64: $run_out"
+[ $rc -eq 1 ] || fail "check exit code $rc for entries = 64 (output: $out)"
+grep -qF "$ring_msg" <<<"$out" || fail "check did not print run's message: $out"
+
 # The same file with a valid name passes.
 printf '[interface]\nprivate_key = "%s"\nname = "rt7"\n' "$key" >"$conf"
 out=$("$RINGTUN" check "$conf") || fail "check refused a valid config: $out"

@@ -53,9 +53,7 @@ Loop::Loop(const LoopParams& params, int udp_family) : params_(params), udp_fami
 
 Loop::~Loop() = default;
 
-util::Result<std::unique_ptr<Loop>> Loop::create(const LoopParams& params, int tun_fd,
-                                                 const UdpSocket& udp, util::SignalPipe& signals,
-                                                 TcpSetup tcp) {
+util::Result<LoopParams> Loop::size(const LoopParams& params, bool tcp_enabled) {
     LoopParams p = params;
     p.udp_rx_slots = std::min(round_up_pow2(p.udp_rx_slots), ring::BufferRing::kMaxCount);
     p.tcp_rx_buffers = std::min(round_up_pow2(p.tcp_rx_buffers), 1024u);
@@ -65,7 +63,7 @@ util::Result<std::unique_ptr<Loop>> Loop::create(const LoopParams& params, int t
     // plus the TUN reads, the signal read and cancellations; with TCP, per connection its
     // buffers, a send and a connect, plus the accept.
     const unsigned tcp_pending =
-        tcp.enabled() ? p.tcp_max_connections * (p.tcp_rx_buffers + 2) + 1 : 0;
+        tcp_enabled ? p.tcp_max_connections * (p.tcp_rx_buffers + 2) + 1 + tcp_copy_buffers : 0;
     const unsigned worst =
         tun_buffer_count(p) + p.udp_rx_slots + tx_slot_count(p) + tun_reads + tcp_pending + 8;
     if (worst > cq) {
@@ -79,7 +77,15 @@ util::Result<std::unique_ptr<Loop>> Loop::create(const LoopParams& params, int t
                           std::to_string(round_up_pow2((worst + 3) / 4)) +
                           " or lower the slot counts"));
     }
-    std::unique_ptr<Loop> loop(new Loop(p, udp.family));
+    return p;
+}
+
+util::Result<std::unique_ptr<Loop>> Loop::create(const LoopParams& params, int tun_fd,
+                                                 const UdpSocket& udp, util::SignalPipe& signals,
+                                                 TcpSetup tcp) {
+    auto p = size(params, tcp.enabled());
+    if (!p) return util::fail(p.error());
+    std::unique_ptr<Loop> loop(new Loop(*p, udp.family));
     if (auto r = loop->setup(tun_fd, udp, signals, std::move(tcp)); !r)
         return util::fail(r.error());
     return loop;

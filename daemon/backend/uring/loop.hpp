@@ -72,6 +72,10 @@ class TcpIo;
 
 class Loop final : public MessageSink {
   public:
+    // The parameters as the loop will use them (buffer counts rounded to powers of two), or an
+    // error when the completion queue `entries` gives cannot hold every completion that can
+    // be pending at once. No I/O: `ringtun check` asks it too.
+    static util::Result<LoopParams> size(const LoopParams& params, bool tcp_enabled);
     // Checks the slot counts against the ring size, creates the ring, buffer rings and slots,
     // and registers the files. The fds stay owned by the caller and must outlive the Loop.
     static util::Result<std::unique_ptr<Loop>> create(const LoopParams& params, int tun_fd,
