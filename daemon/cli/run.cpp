@@ -126,11 +126,13 @@ int run_command(const std::string& path) {
     tcp.listener = tcp_listener ? tcp_listener->fd.get() : -1;
     for (const PeerSettings& p : settings->peers)
         if (p.endpoint && p.endpoint->tcp) tcp.dial.push_back(*p.endpoint);
+    // The backend: the io_uring loop (the only one so far).
     auto loop = Loop::create(*params, tun->fd(), *udp, **signals, std::move(tcp));
     if (!loop) return report(loop.error());
+    std::unique_ptr<IoBackend> backend = std::move(*loop);
 
     crypto::SystemRng rng;
-    Device device(settings->private_key, settings->mtu, **loop, rng);
+    Device device(settings->private_key, settings->mtu, backend->sink(), rng);
     if (auto r = add_peers(device, *settings); !r) return report(r.error());
     if (tcp_listener) RT_LOG_NOTICE("%s: TCP port %u", tun->name().c_str(), tcp_listener->port);
     RT_LOG_NOTICE(
@@ -140,9 +142,9 @@ int run_command(const std::string& path) {
     notify_systemd("READY=1\nSTATUS=running");
 
     // STOPPING=1 as soon as shutdown begins, so systemd shows "deactivating" during the drain.
-    auto cancelled = (*loop)->run(device, [] { notify_systemd("STOPPING=1"); });
+    auto cancelled = backend->run(device, [] { notify_systemd("STOPPING=1"); });
     if (!cancelled) return report(cancelled.error());
-    (*loop)->log_statistics();
+    backend->log_statistics();
     log_device_statistics(device);
     RT_LOG_NOTICE("%s: stopped, %u in-flight requests cancelled", tun->name().c_str(), *cancelled);
     return 0;

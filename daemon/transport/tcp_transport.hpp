@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "crypto/rng.hpp"
+#include "daemon/datapath/ports.hpp"
 #include "daemon/datapath/tx_slots.hpp"
 #include "daemon/engine/device.hpp"
 #include "daemon/transport/backoff.hpp"
@@ -74,7 +75,7 @@ struct TcpTransportParams {
     BackoffParams dial_backoff;
 };
 
-class TcpTransport {
+class TcpTransport final : public StreamPort {
   public:
     static constexpr unsigned max_batch = 32;
     static constexpr Nanos stall_timeout = crypto::seconds_ns(10);
@@ -115,7 +116,7 @@ class TcpTransport {
 
     // Sends the whole frame in transmit slot `tx` (its iov) on the connection `to` names, or
     // the dialer for `to`'s address; frees it if there is none or the quota says no.
-    void send(const Endpoint& to, std::uint32_t tx) noexcept;
+    void send(const Endpoint& to, std::uint32_t tx) noexcept override;
 
     Nanos next_deadline() const noexcept;
     // Closes stalled and idle connections; ~once a second.

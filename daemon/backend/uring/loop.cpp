@@ -116,8 +116,11 @@ util::Result<void> Loop::setup(int tun_fd, const UdpSocket& udp, util::SignalPip
     if (!udpb) return util::fail(udpb.error());
     udp_buffers_ = std::move(*udpb);
 
-    tx_ = std::make_unique<TxSlots>(TxSlots::Params{
-        .data = params_.tx_slots, .control_reserve = control_tx_reserve, .mtu = params_.mtu});
+    datapath_ = std::make_unique<Datapath>(Datapath::Params{.mtu = params_.mtu,
+                                                            .tx_slots = params_.tx_slots,
+                                                            .control_reserve = control_tx_reserve,
+                                                            .udp_family = udp_family_},
+                                           *this, *this);
 
     // Packets that arrive over TCP are copied out of the receive buffer to be written.
     if (tcp.enabled())
@@ -154,6 +157,7 @@ void Loop::back_off(Backoff& b, Nanos& rearm_at, const char* path, int error) no
 
 util::Result<unsigned> Loop::run(Device& device, std::function<void()> on_stopping) {
     device_ = &device;
+    datapath_->bind(device, tcp_ ? &tcp_->transport() : nullptr);
     if (tcp_) tcp_->transport().bind(device);
     refresh_now();
     device.start(now_);
@@ -176,7 +180,7 @@ util::Result<unsigned> Loop::run(Device& device, std::function<void()> on_stoppi
         if (tcp_) deadline = std::min(deadline, tcp_->transport().next_deadline());
         const Nanos wait =
             deadline <= now_.boot ? 0 : std::min<Nanos>(deadline - now_.boot, max_wait);
-        flush_udp();
+        datapath_->flush();
         const int r = ring_->submit_and_wait(wait == 0 ? 0 : 1, std::chrono::nanoseconds(wait));
         if (r < 0 && r != -EINTR && r != -EBUSY && r != -ETIME) {
             RT_LOG_ERROR("io_uring_submit_and_wait: %s", std::strerror(-r));
@@ -191,6 +195,7 @@ util::Result<unsigned> Loop::run(Device& device, std::function<void()> on_stoppi
         if (device.next_deadline() <= now_.boot) device.on_timers(now_);
         if (tcp_) tcp_->transport().sweep(now_.boot);
     }
+    datapath_->stop();
     if (on_stopping) on_stopping();
     unsigned cancelled = 0;
     shutdown_and_drain(cancelled);
@@ -201,7 +206,6 @@ util::Result<unsigned> Loop::run(Device& device, std::function<void()> on_stoppi
 }
 
 void Loop::shutdown_and_drain(unsigned& cancelled) noexcept {
-    flush_udp();
     const unsigned before = ring_->in_flight();
     ring_->cancel_all();
     (void)ring_->submit();
@@ -215,7 +219,7 @@ void Loop::shutdown_and_drain(unsigned& cancelled) noexcept {
         RT_LOG_ERROR("shutdown: %u requests did not complete; keeping their buffers", left);
         (void)tun_buffers_.release();
         (void)udp_buffers_.release();
-        (void)tx_.release();
+        (void)datapath_.release();
         (void)tcp_.release();
         return;
     }
@@ -229,7 +233,8 @@ void Loop::shutdown_and_drain(unsigned& cancelled) noexcept {
         "shutdown: %u requests in flight, %u cancelled, %u left; %u TUN and %u UDP "
         "buffers held, %u tx slots in use, %llu requests refused while stopping",
         before, cancelled, ring_->in_flight(), tun_buffers_->held(), udp_buffers_->held(),
-        tx_->in_use(), static_cast<unsigned long long>(counters_.refused_while_stopping));
+        datapath_->slots().in_use(),
+        static_cast<unsigned long long>(counters_.refused_while_stopping));
 }
 
 void Loop::dispatch(const io_uring_cqe& cqe) noexcept {

@@ -22,10 +22,10 @@
 #include <memory>
 #include <vector>
 
+#include "daemon/backend/io_backend.hpp"
 #include "daemon/backend/udp_socket.hpp"
 #include "daemon/datapath/copy_buffers.hpp"
-#include "daemon/datapath/tx_slots.hpp"
-#include "daemon/datapath/udp_batch.hpp"
+#include "daemon/datapath/datapath.hpp"
 #include "daemon/engine/device.hpp"
 #include "daemon/transport/backoff.hpp"
 #include "ring/buffer_ring.hpp"
@@ -36,41 +36,19 @@
 
 namespace ringtun::daemon {
 
-// The [ring] tunables after defaults for the running kernel were applied.
-struct LoopParams {
-    unsigned entries = 1024;
-    bool tun_read_multishot = true;
-    unsigned tun_rx_slots = 8;    // single reads in flight when not multishot
-    unsigned udp_rx_slots = 256;  // buffers in the UDP receive ring (power of two)
-    unsigned tx_slots = 512;      // sends in flight
-    unsigned sqpoll_idle_ms = 0;
-    std::size_t mtu = 1420;
-    unsigned tcp_rx_buffers = 8;  // per TCP connection (power of two)
-    unsigned tcp_max_connections = 256;
-};
-
-// The TCP transport's sockets: a listener (or none) and the endpoints of peers we dial.
-struct TcpSetup {
-    int listener = -1;
-    std::vector<Endpoint> dial;
-    bool enabled() const noexcept { return listener >= 0 || !dial.empty(); }
-};
-
 struct LoopCounters {
-    std::uint64_t udp_rx_packets = 0, udp_rx_bytes = 0;
-    std::uint64_t udp_tx_packets = 0, udp_tx_bytes = 0;
     std::uint64_t tun_write_packets = 0, tun_write_bytes = 0;
     std::uint64_t rearm_eagain = 0, rearm_enobufs = 0, rearm_other = 0;
-    std::uint64_t send_errors = 0, tun_write_errors = 0, udp_recv_errors = 0;
-    std::uint64_t tx_slot_exhausted = 0, truncated = 0, stale_completions = 0;
+    std::uint64_t tun_write_errors = 0, udp_recv_errors = 0;
+    std::uint64_t truncated = 0, stale_completions = 0;
     std::uint64_t tcp_to_tun_no_buffer = 0;  // a packet received over TCP found no copy buffer
-    std::uint64_t udp_source_retries = 0;    // sends repeated without a vanished sticky source
     std::uint64_t refused_while_stopping = 0, no_sqe = 0;  // new_request() said no
 };
 
 class TcpIo;
 
-class Loop final : public MessageSink {
+// The io_uring backend: TunPort and NetPort for the datapath, TcpIo for the transport.
+class Loop final : public IoBackend, public TunPort, public NetPort {
   public:
     // The parameters as the loop will use them (buffer counts rounded to powers of two), or an
     // error when the completion queue `entries` gives cannot hold every completion that can
@@ -83,37 +61,29 @@ class Loop final : public MessageSink {
                                                       util::SignalPipe& signals, TcpSetup tcp = {});
     ~Loop() override;
 
-    // Runs until SIGTERM/SIGINT (or a fatal loss such as the TUN's); returns the number of
-    // requests cancelled at shutdown. `on_stopping` runs once, when shutdown begins.
-    util::Result<unsigned> run(Device& device, std::function<void()> on_stopping = {});
+    // IoBackend
+    MessageSink& sink() noexcept override { return *datapath_; }
+    util::Result<unsigned> run(Device& device, std::function<void()> on_stopping) override;
+    void log_statistics() const override;
+
+    // TunPort, NetPort
+    void recycle(std::uint16_t bid) noexcept override;
+    bool send_udp(std::uint32_t head, unsigned count) noexcept override;
 
     const LoopCounters& counters() const noexcept { return counters_; }
-    // Null when the TCP transport is not configured.
-    const TcpIo* tcp() const noexcept { return tcp_.get(); }
-    void log_statistics() const;
 
     // For the loop's own parts (TcpIo): what they share with it.
     const LoopParams& params() const noexcept { return params_; }
     ring::Ring& ring() noexcept { return *ring_; }
-    TxSlots& tx_slots() noexcept { return *tx_; }
+    Datapath& datapath() noexcept { return *datapath_; }
     const Now& now() const noexcept { return now_; }
     bool stopping() const noexcept { return stopping_; }
     // A submission entry for new work, or null: none while stopping (nothing may be armed
     // after the cancel-all the drain waits for), or none free. Counted either way; the caller
     // undoes what it prepared.
     io_uring_sqe* new_request() noexcept;
-    // Frees a transmit slot and the TUN buffer it was sending, if any.
-    void release_tx(std::uint32_t slot) noexcept;
-    // The same for every slot of a send batch.
-    void release_tx_chain(std::uint32_t head) noexcept;
-    // Copies `packet` into a transmit slot and writes it to the TUN from there.
+    // Copies `packet` (which came over TCP) into a copy buffer and writes it to the TUN.
     void write_copy_to_tun(std::span<const std::uint8_t> packet) noexcept;
-
-    // MessageSink (used by the device while it handles a packet or a timer). The handle is the
-    // transmit slot.
-    TxBuffer acquire(std::size_t size, TxClass c) noexcept override;
-    void commit(const TxBuffer& b, const Endpoint& to, std::size_t length) noexcept override;
-    void cancel(const TxBuffer& b) noexcept override;
 
   private:
     Loop(const LoopParams& params, int udp_family);
@@ -134,16 +104,6 @@ class Loop final : public MessageSink {
     void on_signal(const io_uring_cqe& cqe) noexcept;
     void write_to_tun(std::span<std::uint8_t> packet, std::uint16_t udp_bid) noexcept;
     void on_tun_written_copy(const io_uring_cqe& cqe) noexcept;
-    // Hands the framed message in tx slot `slot` (prefix + `length` bytes) to its transport.
-    void dispatch_send(std::uint32_t slot, const Endpoint& to, std::uint8_t* message,
-                       std::size_t length, std::int32_t tun_bid) noexcept;
-    // UDP sends go through the batch (datapath/udp_batch.hpp); flush_udp() submits the open
-    // one, and the loop flushes before every wait. `alone`: never joined with others.
-    void queue_udp(std::uint32_t slot, const Endpoint& to, bool alone = false) noexcept;
-    void flush_udp() noexcept;
-    void submit_udp(const UdpSend& send) noexcept;
-    // Frees the transmit slot a completion names; false if the completion is stale.
-    bool release_completed_tx(const io_uring_cqe& cqe) noexcept;
     // Counts a finished write or send: a packet and its bytes, or an error (logged, limited).
     void count_io(const io_uring_cqe& cqe, std::uint64_t& packets, std::uint64_t& bytes,
                   std::uint64_t& errors, const char* what) noexcept;
@@ -160,10 +120,9 @@ class Loop final : public MessageSink {
     std::unique_ptr<ring::Ring> ring_;
     std::unique_ptr<ring::BufferRing> tun_buffers_;
     std::unique_ptr<ring::BufferRing> udp_buffers_;
-    std::unique_ptr<TxSlots> tx_;
+    std::unique_ptr<Datapath> datapath_;
     std::unique_ptr<CopyBuffers> copies_;  // only with the TCP transport
     std::unique_ptr<TcpIo> tcp_;
-    UdpBatch udp_batch_;
     msghdr udp_recv_msg_{};  // template of the multishot recvmsg: name and control sizes
     char signal_byte_ = 0;
     bool signal_armed_ = false;

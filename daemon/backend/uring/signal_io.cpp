@@ -36,25 +36,26 @@ void Loop::on_signal(const io_uring_cqe& cqe) noexcept {
 
 void Loop::log_statistics() const {
     const LoopCounters& c = counters_;
+    const DatapathCounters& d = datapath_->counters();
     RT_LOG_NOTICE(
         "stats: udp rx %llu pkts %llu B, udp tx %llu pkts %llu B, tun write %llu pkts "
         "%llu B",
-        (unsigned long long)c.udp_rx_packets, (unsigned long long)c.udp_rx_bytes,
-        (unsigned long long)c.udp_tx_packets, (unsigned long long)c.udp_tx_bytes,
+        (unsigned long long)d.udp_rx_packets, (unsigned long long)d.udp_rx_bytes,
+        (unsigned long long)d.udp_tx_packets, (unsigned long long)d.udp_tx_bytes,
         (unsigned long long)c.tun_write_packets, (unsigned long long)c.tun_write_bytes);
     RT_LOG_NOTICE(
         "stats: rearm eagain %llu enobufs %llu other %llu; errors send %llu tun_write "
         "%llu udp_recv %llu; tx_slot_exhausted %llu truncated %llu stale %llu; cq "
         "overflow %u",
         (unsigned long long)c.rearm_eagain, (unsigned long long)c.rearm_enobufs,
-        (unsigned long long)c.rearm_other, (unsigned long long)c.send_errors,
+        (unsigned long long)c.rearm_other, (unsigned long long)d.send_errors,
         (unsigned long long)c.tun_write_errors, (unsigned long long)c.udp_recv_errors,
-        (unsigned long long)c.tx_slot_exhausted, (unsigned long long)c.truncated,
-        (unsigned long long)c.stale_completions, ring_->cq_overflow());
+        (unsigned long long)d.tx_slot_exhausted, (unsigned long long)c.truncated,
+        (unsigned long long)(c.stale_completions + d.stale_completions), ring_->cq_overflow());
     RT_LOG_NOTICE(
         "stats: tcp_to_tun_no_buffer %llu udp_source_retries %llu refused_while_stopping %llu "
         "no_sqe %llu log_dropped %llu",
-        (unsigned long long)c.tcp_to_tun_no_buffer, (unsigned long long)c.udp_source_retries,
+        (unsigned long long)c.tcp_to_tun_no_buffer, (unsigned long long)d.udp_source_retries,
         (unsigned long long)c.refused_while_stopping, (unsigned long long)c.no_sqe,
         (unsigned long long)util::log::dropped());
     if (tcp_) {

@@ -41,7 +41,7 @@ TcpIo::TcpIo(Loop& loop, int listener, std::vector<Endpoint> dial)
       sockets_(loop.params().tcp_max_connections),
       rings_(loop.params().tcp_max_connections),
       transport_(transport_params(loop.params(), loop.params().tx_slots), listener >= 0,
-                 std::move(dial), loop.tx_slots(), *this, rng_) {}
+                 std::move(dial), loop.datapath().slots(), *this, rng_) {}
 
 std::uint64_t TcpIo::tag(std::uint8_t kind, std::uint32_t conn,
                          std::uint16_t extra) const noexcept {
@@ -173,11 +173,11 @@ void TcpIo::close(std::uint32_t conn) noexcept {
 }
 
 void TcpIo::release_tx(std::uint32_t tx) noexcept {
-    loop_.release_tx(tx);
+    loop_.datapath().release(tx);
 }
 
 void TcpIo::release_tx_chain(std::uint32_t head) noexcept {
-    loop_.release_tx_chain(head);
+    loop_.datapath().release_chain(head);
 }
 
 void TcpIo::write_to_tun(std::span<const std::uint8_t> packet) noexcept {

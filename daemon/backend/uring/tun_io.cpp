@@ -83,23 +83,8 @@ void Loop::on_tun_read(const io_uring_cqe& cqe) noexcept {
         (void)tun_buffers_->recycle(*bid);
         return;
     }
-    // The frame is [prefix | header | packet | pad + tag]; the device sees it from the header.
-    // Take the send slot first: once the device seals, a nonce is spent and timers moved.
-    const auto slot = tx_->acquire(TxClass::data);
-    if (!slot) {
-        ++counters_.tx_slot_exhausted;
-        (void)tun_buffers_->recycle(*bid);
-        return;
-    }
-    const auto frame = as_bytes(tun_buffers_->frame(*bid));
-    const Device::Outbound out = device_->on_tun_packet(frame.subspan(layout::prefix),
-                                                        static_cast<std::size_t>(cqe.res), now_);
-    if (!out.peer) {
-        release_tx(*slot);
-        (void)tun_buffers_->recycle(*bid);
-        return;
-    }
-    dispatch_send(*slot, *out.peer->endpoint, frame.data() + layout::prefix, out.length, *bid);
+    datapath_->on_tun_packet(as_bytes(tun_buffers_->frame(*bid)), static_cast<std::size_t>(cqe.res),
+                             *bid, now_);
 }
 
 void Loop::write_to_tun(std::span<std::uint8_t> packet, std::uint16_t udp_bid) noexcept {

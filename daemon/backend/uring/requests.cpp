@@ -1,0 +1,46 @@
+// What every path of the loop shares: new requests (refused while stopping), TUN buffers given
+// back by the datapath, and counting a finished write.
+#include <liburing.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "daemon/backend/uring/loop.hpp"
+#include "daemon/backend/uring/loop_internal.hpp"
+#include "daemon/backend/uring/tcp_io.hpp"
+#include "daemon/engine/statistics.hpp"
+#include "ring/compat.hpp"
+#include "util/log.hpp"
+
+namespace ringtun::daemon {
+
+using namespace loop_detail;
+
+void Loop::recycle(std::uint16_t bid) noexcept {
+    (void)tun_buffers_->recycle(bid);
+}
+
+io_uring_sqe* Loop::new_request() noexcept {
+    if (stopping_) {
+        ++counters_.refused_while_stopping;
+        return nullptr;
+    }
+    io_uring_sqe* sqe = ring_->get_sqe();
+    if (!sqe) ++counters_.no_sqe;
+    return sqe;
+}
+
+void Loop::count_io(const io_uring_cqe& cqe, std::uint64_t& packets, std::uint64_t& bytes,
+                    std::uint64_t& errors, const char* what) noexcept {
+    if (cqe.res >= 0) {
+        ++packets;
+        bytes += static_cast<std::uint64_t>(cqe.res);
+        return;
+    }
+    if (cqe.res == -ECANCELED) return;
+    ++errors;
+    if (error_log_limit_.allow(now_.boot))
+        RT_LOG_WARN("%s failed: %s", what, std::strerror(-cqe.res));
+}
+
+}  // namespace ringtun::daemon

@@ -1,0 +1,36 @@
+// The seams between the backend-neutral data path and what is on either side of it, small
+// like wireguard-go's tun.Device and conn.Bind. A backend implements TunPort and NetPort; the
+// TCP transport implements StreamPort. Each is called on the loop thread and never blocks.
+#pragma once
+
+#include <cstdint>
+
+#include "daemon/engine/endpoint.hpp"
+
+namespace ringtun::daemon {
+
+class TunPort {
+  public:
+    virtual ~TunPort() = default;
+    // The TUN read buffer `bid` is free again: its packet was sent or dropped.
+    virtual void recycle(std::uint16_t bid) noexcept = 0;
+};
+
+class NetPort {
+  public:
+    virtual ~NetPort() = default;
+    // Starts one sendmsg of transmit slot `head`'s prepared msghdr, carrying `count`
+    // datagrams; the completion comes back through Datapath::on_udp_sent. False when the
+    // backend cannot (stopping, no room): the datapath frees the slots.
+    virtual bool send_udp(std::uint32_t head, unsigned count) noexcept = 0;
+};
+
+class StreamPort {
+  public:
+    virtual ~StreamPort() = default;
+    // Takes transmit slot `tx`, whose iov holds a whole frame (length prefix and message),
+    // for the stream `to` names; frees it if it cannot.
+    virtual void send(const Endpoint& to, std::uint32_t tx) noexcept = 0;
+};
+
+}  // namespace ringtun::daemon
