@@ -268,6 +268,13 @@ tcp_stop_within() {
     netns_fail "ringtun $side took ${TCP_STOP_MS} ms to exit after SIGTERM (limit $ms ms)"
   [ "$(count_lines "$log" "$re")" -gt "$before" ] ||
     netns_fail "ringtun $side did not log '$RT_IF: stopped, N in-flight requests cancelled'"
+  # The drain completed: no request armed after the cancel-all outlived it (a connect or send
+  # completing during the drain must not arm a receive or the next send), and every buffer
+  # and slot came back.
+  local line
+  line=$(grep -E 'shutdown: [0-9]+ requests in flight' "$log" | tail -n 1)
+  grep -Eq ' 0 left; 0 TUN and 0 UDP buffers held, 0 tx slots in use' <<<"$line" ||
+    netns_fail "ringtun $side: requests, buffers or slots left at shutdown: $line"
   netns_poll "ringtun_released '$ns' &&
     [ -z \"\$(ip netns exec '$ns' ss -Hltn 'sport = :$TUN_PORT' 2>/dev/null)\" ]" 2 ||
     netns_fail "ringtun $side exited but its TUN, UDP port or TCP listener is still there"

@@ -1,0 +1,167 @@
+// TcpTransport on a fake port: dials, send batches and their completions, what a refused
+// request undoes (the loop refuses every new request once it stops: defect 9), the quota of a
+// stalled connection (defect 1) and the cookie-reply rule.
+#include "daemon/transport/tcp_transport.hpp"
+
+#include <arpa/inet.h>
+#include <doctest/doctest.h>
+
+#include <cstring>
+#include <set>
+#include <vector>
+
+using namespace ringtun::daemon;
+using ringtun::crypto::millis_ns;
+using ringtun::crypto::Nanos;
+using ringtun::crypto::seconds_ns;
+
+namespace {
+
+class CountingRng final : public ringtun::crypto::Rng {
+  public:
+    void fill(std::span<std::uint8_t> out) noexcept override {
+        std::memset(out.data(), 7, out.size());
+    }
+};
+
+struct FakePort final : TcpPort {
+    bool refuse = false;  // as the loop does once it stops
+    std::vector<std::uint32_t> dials, receives, closes;
+    struct Send {
+        std::uint32_t conn, head;
+        std::size_t frames, bytes;
+    };
+    std::vector<Send> sends;
+    std::multiset<std::uint32_t> released;  // transmit slots given back
+    TxSlots* slots = nullptr;
+
+    bool accept() noexcept override { return !refuse; }
+    bool dial(std::uint32_t conn, const Endpoint&) noexcept override {
+        if (refuse) return false;
+        dials.push_back(conn);
+        return true;
+    }
+    bool receive(std::uint32_t conn) noexcept override {
+        if (refuse) return false;
+        receives.push_back(conn);
+        return true;
+    }
+    bool send(std::uint32_t conn, std::uint32_t head, std::span<const iovec> f) noexcept override {
+        if (refuse) return false;
+        std::size_t bytes = 0;
+        for (const iovec& v : f)
+            bytes += v.iov_len;
+        sends.push_back({conn, head, f.size(), bytes});
+        return true;
+    }
+    void close(std::uint32_t conn) noexcept override { closes.push_back(conn); }
+    void release_tx(std::uint32_t tx) noexcept override {
+        released.insert(tx);
+        slots->release(tx);
+    }
+    void release_tx_chain(std::uint32_t head) noexcept override {
+        slots->release_chain(head, [](std::uint16_t) {});
+        released.insert(head);
+    }
+    void write_to_tun(std::span<const std::uint8_t>) noexcept override {}
+};
+
+Endpoint peer_endpoint() {
+    Endpoint e;
+    e.addr.in4.sin_family = AF_INET;
+    e.addr.in4.sin_port = htons(51820);
+    inet_pton(AF_INET, "10.99.0.2", &e.addr.in4.sin_addr);
+    e.tcp = true;
+    return e;
+}
+
+struct Harness {
+    TxSlots slots{{.data = 64, .control_reserve = 8, .mtu = 1420}};
+    FakePort port;
+    CountingRng rng;
+    TcpTransport transport;
+    std::uint8_t frame_bytes[256]{};
+
+    explicit Harness(SendQuotaParams q = {})
+        : transport({.max_connections = 8, .max_payload = 2000, .quota = q, .dial_backoff = {}},
+                    false, {peer_endpoint()}, slots, port, rng) {
+        port.slots = &slots;
+    }
+
+    // A frame of `size` bytes whose message has type `type`, in a fresh transmit slot.
+    std::uint32_t frame(TxClass c = TxClass::data, std::uint8_t type = 4, std::size_t size = 100) {
+        const auto tx = slots.acquire(c);
+        REQUIRE(tx.has_value());
+        frame_bytes[2] = type;
+        slots[*tx].iov = {frame_bytes, size};
+        return *tx;
+    }
+    ConnectionRef conn(std::uint32_t c) const { return {c, transport.generation(c)}; }
+    ringtun::daemon::Now at(Nanos t) const { return {t, 0}; }
+};
+
+}  // namespace
+
+TEST_CASE("tcp transport: a dial, a batch of queued frames, and the next batch on completion") {
+    Harness h;
+    h.transport.arm(seconds_ns(1));
+    REQUIRE(h.port.dials.size() == 1);
+    const std::uint32_t c = h.port.dials[0];
+    // Frames sent before the connect completed wait for it.
+    h.transport.send(peer_endpoint(), h.frame());
+    h.transport.send(peer_endpoint(), h.frame());
+    CHECK(h.port.sends.empty());
+    h.transport.on_connected(h.conn(c), 0, h.at(seconds_ns(1)));
+    CHECK(h.port.receives == std::vector<std::uint32_t>{c});
+    REQUIRE(h.port.sends.size() == 1);
+    CHECK(h.port.sends[0].frames == 2);
+    // One send in flight: more frames queue behind it and leave with its completion.
+    h.transport.send(peer_endpoint(), h.frame());
+    CHECK(h.port.sends.size() == 1);
+    h.transport.on_sent(h.conn(c), h.port.sends[0].head, 200);
+    REQUIRE(h.port.sends.size() == 2);
+    CHECK(h.port.sends[1].frames == 1);
+    h.transport.on_sent(h.conn(c), h.port.sends[1].head, 100);
+    CHECK(h.slots.in_use() == 0);
+}
+
+TEST_CASE("tcp transport: requests refused once the loop stops are undone, nothing leaks") {
+    Harness h;
+    h.transport.arm(seconds_ns(1));
+    const std::uint32_t c = h.port.dials.at(0);
+    h.transport.on_connected(h.conn(c), 0, h.at(seconds_ns(1)));
+    h.transport.send(peer_endpoint(), h.frame());
+    REQUIRE(h.port.sends.size() == 1);
+    for (int i = 0; i < 5; ++i)
+        h.transport.send(peer_endpoint(), h.frame());
+    // Shutdown begins; the batch in flight completes during the drain. The next batch is
+    // refused, so its frames are freed; nothing new is armed.
+    h.port.refuse = true;
+    h.transport.on_sent(h.conn(c), h.port.sends[0].head, 100);
+    CHECK(h.port.sends.size() == 1);
+    CHECK(h.transport.counters().not_started == 5);
+    CHECK(h.slots.in_use() == 0);
+    // A dial that cannot start closes its slot and waits for its backoff.
+    h.transport.close_all();
+    h.transport.arm(seconds_ns(60));
+    CHECK(h.transport.connections() == 0);
+    CHECK(h.transport.counters().connect_failures == 1);
+}
+
+TEST_CASE("tcp transport: an unauthenticated connection holds a few frames, one cookie reply") {
+    Harness h({.unauthenticated_frames = 4, .unauthenticated_total = 64});
+    h.transport.arm(seconds_ns(1));
+    const std::uint32_t c = h.port.dials.at(0);
+    h.transport.on_connected(h.conn(c), 0, h.at(seconds_ns(1)));
+    h.transport.send(peer_endpoint(), h.frame(TxClass::control, 1));  // an initiation: sent
+    REQUIRE(h.port.sends.size() == 1);
+    // With that send in flight, a cookie reply is not queued behind it.
+    const std::uint32_t cookie = h.frame(TxClass::control, 3);
+    h.transport.send(peer_endpoint(), cookie);
+    CHECK(h.transport.counters().queue_drops == 1);
+    CHECK(h.port.released.count(cookie) == 1);
+    // Beyond 4 frames held (1 in flight + 3 queued), more are dropped.
+    for (int i = 0; i < 5; ++i)
+        h.transport.send(peer_endpoint(), h.frame(TxClass::control, 1));
+    CHECK(h.transport.counters().queue_drops == 3);
+}
