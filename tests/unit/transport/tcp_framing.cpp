@@ -24,9 +24,10 @@ struct Delivered {
 
 // Prefix + payload.
 Bytes frame(const Bytes& payload) {
-    Bytes out{static_cast<std::uint8_t>(payload.size() >> 8),
-              static_cast<std::uint8_t>(payload.size())};
-    out.insert(out.end(), payload.begin(), payload.end());
+    Bytes out(payload.size() + 2);
+    out[0] = static_cast<std::uint8_t>(payload.size() >> 8);
+    out[1] = static_cast<std::uint8_t>(payload.size());
+    std::copy(payload.begin(), payload.end(), out.begin() + 2);
     return out;
 }
 
