@@ -141,20 +141,6 @@ void Loop::refresh_now() noexcept {
     now_ = read_clock();
 }
 
-void Loop::fail(const char* why) noexcept {
-    if (!failure_) RT_LOG_ERROR("stopping: %s", why);
-    failure_ = why;
-    stopping_ = true;
-}
-
-void Loop::back_off(Backoff& b, Nanos& rearm_at, const char* path, int error) noexcept {
-    const Nanos delay = b.next_delay(0);
-    rearm_at = now_.boot + delay;
-    if (error_log_limit_.allow(now_.boot))
-        RT_LOG_WARN("%s failed: %s; re-armed in %llu ms", path, std::strerror(-error),
-                    static_cast<unsigned long long>(delay / crypto::millis_ns(1)));
-}
-
 util::Result<unsigned> Loop::run(Device& device, std::function<void()> on_stopping) {
     device_ = &device;
     datapath_->bind(device, tcp_ ? &tcp_->transport() : nullptr);
@@ -238,7 +224,12 @@ void Loop::shutdown_and_drain(unsigned& cancelled) noexcept {
 }
 
 void Loop::dispatch(const io_uring_cqe& cqe) noexcept {
-    switch (static_cast<Kind>(ring::kind_of(cqe.user_data))) {
+    const auto kind = static_cast<Kind>(ring::kind_of(cqe.user_data));
+    if (failed_completion(kind, cqe)) {
+        on_error(kind, cqe);  // errors.cpp
+        return;
+    }
+    switch (kind) {
         case Kind::tun_read:
             on_tun_read(cqe);
             return;
@@ -258,19 +249,28 @@ void Loop::dispatch(const io_uring_cqe& cqe) noexcept {
             on_signal(cqe);
             return;
         case Kind::tcp_accept:
-            if (tcp_) tcp_->on_accept(cqe);
-            return;
         case Kind::tcp_connect:
-            if (tcp_) tcp_->on_connect(cqe);
-            return;
         case Kind::tcp_recv:
-            if (tcp_) tcp_->on_recv(cqe);
-            return;
         case Kind::tcp_send:
-            if (tcp_) tcp_->on_sent(cqe);
+            dispatch_tcp(kind, cqe);
             return;
     }
     ++counters_.stale_completions;
+}
+
+void Loop::dispatch_tcp(Kind kind, const io_uring_cqe& cqe) noexcept {
+    if (!tcp_) {
+        ++counters_.stale_completions;
+        return;
+    }
+    if (kind == Kind::tcp_accept)
+        tcp_->on_accept(cqe);
+    else if (kind == Kind::tcp_connect)
+        tcp_->on_connect(cqe);
+    else if (kind == Kind::tcp_recv)
+        tcp_->on_recv(cqe);
+    else
+        tcp_->on_sent(cqe);
 }
 
 }  // namespace ringtun::daemon

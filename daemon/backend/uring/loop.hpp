@@ -46,6 +46,9 @@ struct LoopCounters {
 };
 
 class TcpIo;
+namespace loop_detail {
+enum class Kind : std::uint8_t;  // loop_internal.hpp
+}
 
 // The io_uring backend: TunPort and NetPort for the datapath, TcpIo for the transport.
 class Loop final : public IoBackend, public TunPort, public NetPort {
@@ -104,9 +107,12 @@ class Loop final : public IoBackend, public TunPort, public NetPort {
     void on_signal(const io_uring_cqe& cqe) noexcept;
     void write_to_tun(std::span<std::uint8_t> packet, std::uint16_t udp_bid) noexcept;
     void on_tun_written_copy(const io_uring_cqe& cqe) noexcept;
-    // Counts a finished write or send: a packet and its bytes, or an error (logged, limited).
-    void count_io(const io_uring_cqe& cqe, std::uint64_t& packets, std::uint64_t& bytes,
-                  std::uint64_t& errors, const char* what) noexcept;
+    void dispatch_tcp(loop_detail::Kind kind, const io_uring_cqe& cqe) noexcept;
+    void end_tun_read(const io_uring_cqe& cqe) noexcept;
+    // errors.cpp: whether a completion failed, and what that means for its kind.
+    static bool failed_completion(loop_detail::Kind kind, const io_uring_cqe& cqe) noexcept;
+    void on_error(loop_detail::Kind kind, const io_uring_cqe& cqe) noexcept;
+    void tun_write_failed(int error) noexcept;
     void refresh_now() noexcept;
     // Stops the loop for a reason of its own (the TUN is gone): logged, drained, and run()
     // returns an error so the process exits non-zero and its supervisor restarts it.

@@ -1,5 +1,5 @@
-// What every path of the loop shares: new requests (refused while stopping), TUN buffers given
-// back by the datapath, and counting a finished write.
+// What every path of the loop shares: new requests (refused while stopping) and TUN buffers
+// given back by the datapath.
 #include <liburing.h>
 
 #include <algorithm>
@@ -28,19 +28,6 @@ io_uring_sqe* Loop::new_request() noexcept {
     io_uring_sqe* sqe = ring_->get_sqe();
     if (!sqe) ++counters_.no_sqe;
     return sqe;
-}
-
-void Loop::count_io(const io_uring_cqe& cqe, std::uint64_t& packets, std::uint64_t& bytes,
-                    std::uint64_t& errors, const char* what) noexcept {
-    if (cqe.res >= 0) {
-        ++packets;
-        bytes += static_cast<std::uint64_t>(cqe.res);
-        return;
-    }
-    if (cqe.res == -ECANCELED) return;
-    ++errors;
-    if (error_log_limit_.allow(now_.boot))
-        RT_LOG_WARN("%s failed: %s", what, std::strerror(-cqe.res));
 }
 
 }  // namespace ringtun::daemon

@@ -24,14 +24,13 @@ void Loop::arm_signal_read() noexcept {
     sqe->user_data = tag(Kind::signal);
 }
 
-void Loop::on_signal(const io_uring_cqe& cqe) noexcept {
-    signal_armed_ = false;
-    if (cqe.res == 1 && signal_byte_ == 'U') log_statistics();
-    if ((cqe.res == 1 && signal_byte_ == 'T') || cqe.res == 0) {
+void Loop::on_signal(const io_uring_cqe&) noexcept {
+    signal_armed_ = false;  // the run loop arms the next read
+    if (signal_byte_ == util::SignalPipe::kUser1) log_statistics();
+    if (signal_byte_ == util::SignalPipe::kTerminate) {
         if (!stopping_) RT_LOG_NOTICE("stopping on signal");
         stopping_ = true;
     }
-    if (!stopping_ && cqe.res != -ECANCELED) arm_signal_read();
 }
 
 void Loop::log_statistics() const {

@@ -16,15 +16,6 @@ namespace ringtun::daemon {
 
 using namespace loop_detail;
 
-namespace {
-
-// What the TUN's reads and writes fail with once its interface is deleted (tun.c: the file
-// has no device any more). Nothing brings it back: the daemon exits, its supervisor restarts it.
-constexpr const char* tun_gone =
-    "the TUN device is gone (EBADFD: its interface was deleted); exiting";
-
-}  // namespace
-
 void Loop::arm_tun_reads() noexcept {
     if (params_.tun_read_multishot) {
         io_uring_sqe* sqe = new_request();
@@ -60,23 +51,17 @@ void Loop::arm_tun_reads() noexcept {
     tun_reads_in_flight_ = armed;
 }
 
+void Loop::end_tun_read(const io_uring_cqe& cqe) noexcept {
+    // A multishot read, or a read of the chain, ended: the run loop re-arms once none is left.
+    if (!(cqe.flags & IORING_CQE_F_MORE) && tun_reads_in_flight_ > 0) --tun_reads_in_flight_;
+}
+
 void Loop::on_tun_read(const io_uring_cqe& cqe) noexcept {
-    const bool ended = !(cqe.flags & IORING_CQE_F_MORE);
-    if (ended && tun_reads_in_flight_ > 0) --tun_reads_in_flight_;
+    end_tun_read(cqe);
     const auto bid = tun_buffers_->take(cqe);
-    if (cqe.res <= 0 || !bid) {
-        if (bid) (void)tun_buffers_->recycle(*bid);
-        if (cqe.res == -ENOBUFS) {
-            ++counters_.rearm_enobufs;
-        } else if (cqe.res == -EAGAIN) {
-            ++counters_.rearm_eagain;
-        } else if (cqe.res == -EBADFD) {
-            fail(tun_gone);
-        } else if (cqe.res != -ECANCELED) {
-            ++counters_.rearm_other;
-            back_off(tun_rearm_backoff_, tun_rearm_at_, "TUN read", cqe.res);
-        }
-        return;  // the run loop re-arms while not stopping
+    if (!bid) {
+        ++counters_.stale_completions;
+        return;
     }
     if (tun_rearm_backoff_.failures() != 0) tun_rearm_backoff_.reset();
     if (stopping_) {
@@ -99,10 +84,9 @@ void Loop::write_to_tun(std::span<std::uint8_t> packet, std::uint16_t udp_bid) n
 }
 
 void Loop::on_tun_written(const io_uring_cqe& cqe) noexcept {
-    if (cqe.res == -EBADFD) fail(tun_gone);
     (void)udp_buffers_->recycle(ring::decode(cqe.user_data).buffer_id);
-    count_io(cqe, counters_.tun_write_packets, counters_.tun_write_bytes,
-             counters_.tun_write_errors, "TUN write");
+    ++counters_.tun_write_packets;
+    counters_.tun_write_bytes += static_cast<std::uint64_t>(cqe.res);
 }
 
 void Loop::write_copy_to_tun(std::span<const std::uint8_t> packet) noexcept {
@@ -126,14 +110,13 @@ void Loop::write_copy_to_tun(std::span<const std::uint8_t> packet) noexcept {
 }
 
 void Loop::on_tun_written_copy(const io_uring_cqe& cqe) noexcept {
-    if (cqe.res == -EBADFD) fail(tun_gone);
     const ring::UserData ud = ring::decode(cqe.user_data);
     if (!copies_ || !copies_->release(ud.slot, ud.generation)) {
         ++counters_.stale_completions;
         return;
     }
-    count_io(cqe, counters_.tun_write_packets, counters_.tun_write_bytes,
-             counters_.tun_write_errors, "TUN write");
+    ++counters_.tun_write_packets;
+    counters_.tun_write_bytes += static_cast<std::uint64_t>(cqe.res);
 }
 
 }  // namespace ringtun::daemon

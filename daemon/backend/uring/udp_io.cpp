@@ -29,15 +29,8 @@ void Loop::arm_udp_recv() noexcept {
 void Loop::on_udp_recv(const io_uring_cqe& cqe) noexcept {
     if (!(cqe.flags & IORING_CQE_F_MORE)) udp_recv_armed_ = false;
     const auto bid = udp_buffers_->take(cqe);
-    if (cqe.res <= 0 || !bid) {
-        if (bid) (void)udp_buffers_->recycle(*bid);
-        if (cqe.res == -ENOBUFS) {
-            ++counters_.rearm_enobufs;
-        } else if (cqe.res != -ECANCELED) {
-            ++counters_.udp_recv_errors;
-            if (!udp_recv_armed_)
-                back_off(udp_rearm_backoff_, udp_rearm_at_, "UDP receive", cqe.res);
-        }
+    if (!bid) {
+        ++counters_.stale_completions;
         return;
     }
     if (udp_rearm_backoff_.failures() != 0) udp_rearm_backoff_.reset();
