@@ -2,6 +2,7 @@
 // can supply deterministic bytes and the daemon supplies SystemRng.
 #pragma once
 
+#include <concepts>
 #include <cstdint>
 #include <span>
 
@@ -12,6 +13,14 @@ class Rng {
     virtual ~Rng() = default;
     virtual void fill(std::span<std::uint8_t> out) noexcept = 0;
 };
+
+// An unsigned integer of random bits from `rng`.
+template <std::unsigned_integral T>
+T random_value(Rng& rng) noexcept {
+    T v = 0;
+    rng.fill({reinterpret_cast<std::uint8_t*>(&v), sizeof v});
+    return v;
+}
 
 // OpenSSL's DRBG (seeded by the kernel when OpenSSL first needs entropy). Aborts if OpenSSL
 // reports failure: a VPN must never continue with predictable keys.

@@ -7,16 +7,6 @@
 
 namespace ringtun::daemon {
 
-namespace {
-
-std::uint64_t random_u64(crypto::Rng& rng) noexcept {
-    std::uint64_t v = 0;
-    rng.fill({reinterpret_cast<std::uint8_t*>(&v), sizeof v});
-    return v;
-}
-
-}  // namespace
-
 Device::Device(const crypto::PrivateKey& private_key, std::size_t mtu, MessageSink& sink,
                crypto::Rng& rng)
     : identity_(crypto::Identity::create(private_key)),
@@ -24,7 +14,7 @@ Device::Device(const crypto::PrivateKey& private_key, std::size_t mtu, MessageSi
       sink_(sink),
       rng_(rng),
       cookie_checker_(identity_),
-      source_limiter_(random_u64(rng)),
+      source_limiter_(crypto::random_value<std::uint64_t>(rng)),
       allowed_ips_(nullptr) {}
 
 Peer* Device::add_peer(const crypto::PublicKey& key, const crypto::SymmetricKey& psk,

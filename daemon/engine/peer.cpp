@@ -56,11 +56,8 @@ bool Peer::confirm_if_next(const crypto::Session* session, PeerIndex& index) noe
 
 std::uint32_t Peer::register_handshake_index(PeerIndex& index, crypto::Rng& rng) {
     if (handshake_index_ != 0) index.remove(handshake_index_);
-    handshake_index_ = index.insert(this, [&rng] {
-        std::uint32_t v;
-        rng.fill({reinterpret_cast<std::uint8_t*>(&v), sizeof v});
-        return v;
-    });
+    handshake_index_ =
+        index.insert(this, [&rng] { return crypto::random_value<std::uint32_t>(rng); });
     return handshake_index_;
 }
 

@@ -32,9 +32,7 @@ std::size_t claimed_length(std::span<const std::uint8_t> p, int family) noexcept
 }  // namespace
 
 Nanos Device::jitter() noexcept {
-    std::uint32_t r = 0;
-    rng_.fill({reinterpret_cast<std::uint8_t*>(&r), sizeof r});
-    return r % rekey_timeout_jitter_max;
+    return crypto::random_value<std::uint32_t>(rng_) % rekey_timeout_jitter_max;
 }
 
 Device::Outbound Device::on_tun_packet(std::span<std::uint8_t> buffer, std::size_t packet_len,

@@ -9,12 +9,6 @@ namespace ringtun::daemon {
 
 namespace {
 
-std::uint64_t random_u64(crypto::Rng& rng) noexcept {
-    std::uint64_t v = 0;
-    rng.fill({reinterpret_cast<std::uint8_t*>(&v), sizeof v});
-    return v;
-}
-
 // The first byte of the message in a TCP frame (after its 2-byte length).
 std::uint8_t message_type(const TxSlot& s) noexcept {
     return s.iov.iov_len > layout::prefix
@@ -105,7 +99,7 @@ void TcpTransport::opened(std::uint32_t conn) noexcept {
 
 void TcpTransport::start_dial(std::size_t index, Nanos now) noexcept {
     Dialer& d = dialers_[index];
-    d.next_attempt = now + d.backoff.next_delay(random_u64(rng_));
+    d.next_attempt = now + d.backoff.next_delay(crypto::random_value<std::uint64_t>(rng_));
     const auto conn = open_slot(now, Direction::outbound, {});
     if (!conn) return;
     Conn& c = conns_[*conn];
