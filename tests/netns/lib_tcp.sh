@@ -30,12 +30,7 @@ tcp_pair() {
   make_keypair rtb
   ringtun_side_config a tcp 4 "$@"
   ringtun_side_config b tcp 4 "$@"
-  start_ringtun "$NS_B" "$NETNS_TMP/ringtun-b.toml" "$NETNS_TMP/ringtun-b.log"
-  RINGTUN_PID_B=$RINGTUN_PID
-  wait_for_ringtun "$NS_B" "$RINGTUN_PID_B" "$NETNS_TMP/ringtun-b.log" "$TUN_B4"
-  start_ringtun "$NS_A" "$NETNS_TMP/ringtun-a.toml" "$NETNS_TMP/ringtun-a.log"
-  RINGTUN_PID_A=$RINGTUN_PID
-  wait_for_ringtun "$NS_A" "$RINGTUN_PID_A" "$NETNS_TMP/ringtun-a.log" "$TUN_A4"
+  start_sides_b_then_a
   ping_ok "$NS_A" "$TUN_B4" 1 10 || netns_fail "no ping A -> B through the TCP tunnel"
 }
 

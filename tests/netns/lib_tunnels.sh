@@ -201,6 +201,18 @@ ringtun_pair() {
   wait_for_ringtun "$NS_B" "$RINGTUN_PID_B" "$NETNS_TMP/ringtun-b.log" "$TUN_B4"
 }
 
+# Starts ringtun B, then A, from the configs ringtun_side_config wrote
+# ($NETNS_TMP/ringtun-{a,b}.toml), each waiting for its TUN to carry its address, so that A's
+# first packets find B listening. Sets RINGTUN_PID_A, RINGTUN_PID_B.
+start_sides_b_then_a() {
+  start_ringtun "$NS_B" "$NETNS_TMP/ringtun-b.toml" "$NETNS_TMP/ringtun-b.log"
+  RINGTUN_PID_B=$RINGTUN_PID
+  wait_for_ringtun "$NS_B" "$RINGTUN_PID_B" "$NETNS_TMP/ringtun-b.log" "$TUN_B4"
+  start_ringtun "$NS_A" "$NETNS_TMP/ringtun-a.toml" "$NETNS_TMP/ringtun-a.log"
+  RINGTUN_PID_A=$RINGTUN_PID
+  wait_for_ringtun "$NS_A" "$RINGTUN_PID_A" "$NETNS_TMP/ringtun-a.log" "$TUN_A4"
+}
+
 # ringtun in NS_A (RT_IF), wireguard-go in NS_B (WG_B), over UDP. Sets RINGTUN_PID_A,
 # WGGO_PID_B.
 ringtun_wggo_pair() {

@@ -21,12 +21,7 @@ start_pair() {
   local transport=$1
   ringtun_side_config a "$transport" 4 mtu=$MTU_A
   ringtun_side_config b "$transport" 4 mtu=$MTU_B
-  start_ringtun "$NS_B" "$NETNS_TMP/ringtun-b.toml" "$NETNS_TMP/ringtun-b.log"
-  RINGTUN_PID_B=$RINGTUN_PID
-  wait_for_ringtun "$NS_B" "$RINGTUN_PID_B" "$NETNS_TMP/ringtun-b.log" "$TUN_B4"
-  start_ringtun "$NS_A" "$NETNS_TMP/ringtun-a.toml" "$NETNS_TMP/ringtun-a.log"
-  RINGTUN_PID_A=$RINGTUN_PID
-  wait_for_ringtun "$NS_A" "$RINGTUN_PID_A" "$NETNS_TMP/ringtun-a.log" "$TUN_A4"
+  start_sides_b_then_a
   ip -n "$NS_A" link show dev "$RT_IF" | grep -q " mtu $MTU_A " ||
     netns_fail "$RT_IF in $NS_A does not have MTU $MTU_A"
   ping_ok "$NS_A" "$TUN_B4" 1 10 || netns_fail "$transport: no normal ping A -> B"

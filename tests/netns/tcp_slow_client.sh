@@ -50,12 +50,7 @@ ringtun_side_config b tcp 4
 printf '\n[[peer]]\npublic_key = "%s"\nendpoint = "%s"\nallowed_ips = ["%s"]\n' \
   "$(cat "$NETNS_TMP/rtc.pub")" "$OUTER_C4:$TUN_PORT" "$TUN_C4/32" >>"$NETNS_TMP/ringtun-b.toml"
 
-start_ringtun "$NS_B" "$NETNS_TMP/ringtun-b.toml" "$NETNS_TMP/ringtun-b.log"
-RINGTUN_PID_B=$RINGTUN_PID
-wait_for_ringtun "$NS_B" "$RINGTUN_PID_B" "$NETNS_TMP/ringtun-b.log" "$TUN_B4"
-start_ringtun "$NS_A" "$NETNS_TMP/ringtun-a.toml" "$NETNS_TMP/ringtun-a.log"
-RINGTUN_PID_A=$RINGTUN_PID
-wait_for_ringtun "$NS_A" "$RINGTUN_PID_A" "$NETNS_TMP/ringtun-a.log" "$TUN_A4"
+start_sides_b_then_a
 start_ringtun "$NS_C" "$NETNS_TMP/ringtun-c.toml" "$NETNS_TMP/ringtun-c.log"
 RINGTUN_PID_C=$RINGTUN_PID
 wait_for_ringtun "$NS_C" "$RINGTUN_PID_C" "$NETNS_TMP/ringtun-c.log" "$TUN_C4"
