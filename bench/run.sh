@@ -13,7 +13,8 @@
 # machine, kernel, versions and the command, to docs/BENCHMARKS.md.
 #
 # Needs root, /dev/net/tun, ip netns, iperf3, wireguard-go, wg (exit 77 otherwise). ringtun
-# setups use $RINGTUN (default: build/daemon/ringtun) and are skipped while it has no `run`.
+# setups use $RINGTUN (default: build/daemon/ringtun) and are skipped while it has no `run`;
+# the -base setups use $RINGTUN_BASELINE, another build to compare with in the same run.
 # Each setup runs as its own child process with its own namespaces, removed when it ends.
 # shellcheck disable=SC2317  # functions called indirectly: setups, traps
 set -euo pipefail

@@ -11,7 +11,9 @@
 BENCH_SETUPS=(
   "veth|raw veth between the namespaces, no tunnel"
   "wggo|wireguard-go <-> wireguard-go (Debian package), UDP"
+  "ringtun-base|baseline ringtun (\$RINGTUN_BASELINE, e.g. a build of an earlier commit), UDP"
   "ringtun|ringtun <-> ringtun, UDP"
+  "ringtun-tcp-base|baseline ringtun (\$RINGTUN_BASELINE), TCP transport"
   "ringtun-tcp|ringtun <-> ringtun, TCP transport"
 )
 
@@ -33,6 +35,26 @@ bench_require_ringtun() {
 setup_ringtun() {
   bench_require_ringtun
   ringtun_pair udp
+  BENCH_DST=$TUN_B4
+}
+
+# A data-path change is measured against the build before it in the same run: point
+# RINGTUN_BASELINE at that build's binary (skipped when unset).
+bench_use_baseline() {
+  [ -n "${RINGTUN_BASELINE:-}" ] && [ -x "$RINGTUN_BASELINE" ] ||
+    bench_skip "no baseline binary (set RINGTUN_BASELINE)"
+  RINGTUN=$RINGTUN_BASELINE
+}
+
+setup_ringtun_base() {
+  bench_use_baseline
+  ringtun_pair udp
+  BENCH_DST=$TUN_B4
+}
+
+setup_ringtun_tcp_base() {
+  bench_use_baseline
+  ringtun_pair tcp
   BENCH_DST=$TUN_B4
 }
 
