@@ -10,7 +10,8 @@ bool SendQuota::admits(std::uint32_t conn, TxClass c, std::size_t bytes,
     const Held& h = held_[conn];
     if (!h.authenticated)
         return h.frames < p_.unauthenticated_frames && unauthenticated_ < p_.unauthenticated_total;
-    if (c == TxClass::control) return h.frames < p_.frames + p_.control_extra;
+    // Control frames have an allowance of their own: data over its bound never uses it up.
+    if (c == TxClass::control) return h.frames - h.data < p_.control_extra;
     if (draining) return true;
     return data_ < p_.total_data_frames && h.data < p_.frames && h.data_bytes + bytes <= p_.bytes;
 }

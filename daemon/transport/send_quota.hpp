@@ -8,11 +8,12 @@
 //     draining (its sends complete): then it may hold more, and when the TUN buffers run out
 //     the TUN pushes back on the senders as it does for UDP, instead of packets being read
 //     and dropped. A connection that stops draining loses that at once (see TcpTransport);
-//   - `control_extra` control frames beyond (handshakes, keepalives, cookie replies);
+//   - `control_extra` control frames of its own (handshakes, keepalives, cookie replies), which
+//     data never uses up;
 //   - a connection no peer authenticated on yet: `unauthenticated_frames`, and all of those
 //     together `unauthenticated_total`;
-//   - data on all connections together: `total_data_frames` (half the data slots by default),
-//     so UDP peers always keep the rest.
+//   - data on connections that stopped draining, all together: `total_data_frames`, so while
+//     they stall UDP peers and draining connections keep the rest.
 // Beyond them the new frame is dropped (tail drop): what is queued is already on its way.
 //
 // Sans-IO, no allocation after construction. Not thread-safe: one per loop.

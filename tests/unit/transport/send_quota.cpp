@@ -95,3 +95,14 @@ TEST_CASE("send quota: a draining connection may exceed its bound; a stalled one
         q.give_back(0, TxClass::data, 1000);
     CHECK_FALSE(q.over(0));
 }
+
+TEST_CASE("send quota: a draining connection over its data bound still takes control frames") {
+    // Data admitted beyond the bound while draining must not use up the control allowance:
+    // the rekey initiation and keepalives of a busy connection have to get through.
+    SendQuota q(1, {.frames = 4, .bytes = 1 << 20, .control_extra = 8});
+    q.set_authenticated(0, true);
+    for (int i = 0; i < 50; ++i)
+        q.take(0, TxClass::data, 1000);  // admitted while draining
+    REQUIRE(q.over(0));
+    CHECK(fill(q, 0, 148, TxClass::control) == 8);
+}
