@@ -135,16 +135,17 @@ void Datapath::on_udp_sent(std::uint32_t head, std::uint16_t generation, unsigne
         device_->on_source_unusable(h.batch_to);
         flush();
         h.batch_to.has_local = false;
-        h.retries = 1;
+        h.retries |= udp_retry_no_source;
         submit_udp({head, count, count > 1 ? h.iov.iov_len : 0});
         return;
     }
     if (v.retry == UdpRetry::one_by_one) {
         const Endpoint to = h.batch_to;
+        const std::uint8_t retries = h.retries | udp_retry_split;
         for (std::int32_t i = static_cast<std::int32_t>(head); i != no_slot;) {
             TxSlot& s = slots_[static_cast<std::uint32_t>(i)];
             const std::int32_t next = s.next;
-            s.retries = 2;
+            s.retries = retries;
             queue_udp(static_cast<std::uint32_t>(i), to, true);
             i = next;
         }
@@ -155,7 +156,7 @@ void Datapath::on_udp_sent(std::uint32_t head, std::uint16_t generation, unsigne
         counters_.udp_tx_packets += count;
         counters_.udp_tx_bytes += static_cast<std::uint64_t>(result);
     } else if (result != -ECANCELED) {
-        ++counters_.send_errors;
+        counters_.send_errors += count;  // datagrams lost, as udp_tx counts datagrams sent
         if (log_limit_.allow(now.boot)) RT_LOG_WARN("UDP send failed: %s", std::strerror(-result));
     }
 }

@@ -17,9 +17,11 @@ bool same_route(const Endpoint& a, const Endpoint& b) noexcept {
 UdpVerdict udp_send_verdict(int res, unsigned count, bool had_source,
                             std::uint8_t retries) noexcept {
     if (res >= 0 || res == -ECANCELED) return {};
-    const bool source_gone = res == -EINVAL || res == -EADDRNOTAVAIL || res == -ENETUNREACH;
-    if (had_source && source_gone && retries == 0) return {UdpRetry::without_source, false};
-    if (count > 1 && retries < 2) {
+    const bool source_gone =
+        res == -EADDRNOTAVAIL || res == -ENETUNREACH || (res == -EINVAL && count == 1);
+    if (had_source && source_gone && !(retries & udp_retry_no_source))
+        return {UdpRetry::without_source, false};
+    if (count > 1 && !(retries & udp_retry_split)) {
         if (res == -EIO) return {UdpRetry::one_by_one, true};
         if (res == -EMSGSIZE || res == -EINVAL) return {UdpRetry::one_by_one, false};
     }

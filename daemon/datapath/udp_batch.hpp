@@ -7,15 +7,16 @@
 // first one, and a shorter one closes it. A batch is a chain of transmit slots (TxSlots).
 //
 // Failures (one owner for what a send error means, as the kernel's socket.c):
-//   - EINVAL, EADDRNOTAVAIL or ENETUNREACH while a sticky source was given: the source address
-//     is gone (DHCP renew, roaming, an expired temporary address). Send again once without it;
-//     the caller also tells the device, so later sends go without it until the peer is heard
-//     from again.
+//   - EADDRNOTAVAIL or ENETUNREACH while a sticky source was given, or EINVAL for a single
+//     datagram: the source address is gone (DHCP renew, roaming, an expired temporary
+//     address). Send again once without it; the caller also tells the device, so later sends
+//     go without it until the peer is heard from again.
 //   - EIO from a batch: the egress device cannot segment. Batching stops for good; this
 //     batch is resent datagram by datagram.
 //   - EMSGSIZE or EINVAL from a batch: a segment plus headers exceeds the route's MTU (or the
-//     kernel refused the segmentation): resend this batch datagram by datagram.
-//   - Anything else, or any failure of a resend: the datagrams are lost (counted).
+//     kernel refused the segmentation; EINVAL is also a vanished source): resend this batch
+//     datagram by datagram, each of which may then find its source gone as above.
+//   - Anything else, or a retry of a kind already tried: the datagrams are lost (counted).
 #pragma once
 
 #include <concepts>
@@ -46,8 +47,12 @@ struct UdpVerdict {
     bool stop_gso = false;  // batching is off from now on
 };
 
+// The retries a send already had (TxSlot::retries, a bit set).
+inline constexpr std::uint8_t udp_retry_no_source = 1;  // resent without its sticky source
+inline constexpr std::uint8_t udp_retry_split = 2;      // resent alone, out of a batch
+
 // What send result `res` (bytes, or -errno) of a batch of `count` datagrams means. `had_source`:
-// the send named a sticky source; `retries`: how often this batch was already resent.
+// the send named a sticky source; `retries`: the udp_retry_* bits of the retries it had.
 UdpVerdict udp_send_verdict(int res, unsigned count, bool had_source,
                             std::uint8_t retries) noexcept;
 

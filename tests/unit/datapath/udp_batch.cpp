@@ -98,14 +98,19 @@ TEST_CASE("udp send verdicts: a vanished source is retried without it, GSO stops
     // Success and cancellation need nothing.
     CHECK(udp_send_verdict(1452, 1, true, 0).retry == UdpRetry::none);
     CHECK(udp_send_verdict(-ECANCELED, 8, true, 0).retry == UdpRetry::none);
-    // The sticky source is gone: once more without it, whatever the batch size; GSO stays.
-    for (int e : {EINVAL, EADDRNOTAVAIL, ENETUNREACH}) {
+    // The sticky source is gone: once more without it; GSO stays.
+    for (int e : {EADDRNOTAVAIL, ENETUNREACH}) {
         for (unsigned count : {1u, 8u}) {
             const UdpVerdict v = udp_send_verdict(-e, count, true, 0);
             CHECK(v.retry == UdpRetry::without_source);
             CHECK_FALSE(v.stop_gso);
         }
     }
+    CHECK(udp_send_verdict(-EINVAL, 1, true, 0).retry == UdpRetry::without_source);
+    // EINVAL from a batch is also what a segment too big for the route gets: the batch is
+    // split first, the source kept; a single datagram's EINVAL then says which it was.
+    CHECK(udp_send_verdict(-EINVAL, 8, true, 0).retry == UdpRetry::one_by_one);
+    CHECK(udp_send_verdict(-EINVAL, 1, true, udp_retry_split).retry == UdpRetry::without_source);
     // Without a source those errors from a single datagram are final.
     CHECK(udp_send_verdict(-EINVAL, 1, false, 0).retry == UdpRetry::none);
     CHECK(udp_send_verdict(-ENETUNREACH, 1, false, 0).retry == UdpRetry::none);
@@ -119,11 +124,13 @@ TEST_CASE("udp send verdicts: a vanished source is retried without it, GSO stops
         CHECK(v.retry == UdpRetry::one_by_one);
         CHECK_FALSE(v.stop_gso);
     }
-    // A resend without the source that fails again as a batch: one by one.
-    CHECK(udp_send_verdict(-EINVAL, 8, false, 1).retry == UdpRetry::one_by_one);
-    // A datagram already resent alone is not resent again.
-    CHECK(udp_send_verdict(-EMSGSIZE, 1, false, 2).retry == UdpRetry::none);
-    CHECK(udp_send_verdict(-EINVAL, 1, true, 2).retry == UdpRetry::none);
+    // A batch resent without its source that fails again: split.
+    CHECK(udp_send_verdict(-EINVAL, 8, false, udp_retry_no_source).retry == UdpRetry::one_by_one);
+    // Each retry happens once: a split datagram is not split again, a sourceless one not
+    // stripped again.
+    CHECK(udp_send_verdict(-EMSGSIZE, 1, false, udp_retry_split).retry == UdpRetry::none);
+    CHECK(udp_send_verdict(-EINVAL, 1, true, udp_retry_split | udp_retry_no_source).retry ==
+          UdpRetry::none);
     // Other errors lose the datagrams.
     CHECK(udp_send_verdict(-ENOBUFS, 8, true, 0).retry == UdpRetry::none);
     CHECK(udp_send_verdict(-EPERM, 1, false, 0).retry == UdpRetry::none);
