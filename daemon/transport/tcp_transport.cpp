@@ -54,6 +54,11 @@ void TcpTransport::arm(Nanos now) noexcept {
     }
     for (std::size_t i = 0; i < dialers_.size(); ++i)
         if (!dialers_[i].slot && now >= dialers_[i].next_attempt) start_dial(i, now);
+    if (restart_sends_) {
+        restart_sends_ = false;
+        for (std::uint32_t s = 0; s < conns_.size(); ++s)
+            start_send(s);
+    }
     if (rearm_receives_) {
         rearm_receives_ = false;
         for (std::uint32_t s = 0; s < conns_.size(); ++s)
@@ -267,7 +272,9 @@ void TcpTransport::start_send(std::uint32_t conn) noexcept {
     c.sending = port_.send(conn, first, {c.iov.data(), n});
     c.send_started = now_;
     if (c.sending) return;
-    // Nothing left the queue: the frames are lost, the stream is intact.
+    // Nothing left the queue: these frames are lost, the stream is intact, and the ones
+    // behind them go next turn.
+    restart_sends_ = true;
     counters_.not_started += n;
     for (std::int32_t i = head; i != no_slot; i = tx_[static_cast<std::uint32_t>(i)].next)
         quota_.give_back(conn, tx_[static_cast<std::uint32_t>(i)].cls,
@@ -275,7 +282,8 @@ void TcpTransport::start_send(std::uint32_t conn) noexcept {
     port_.release_tx_chain(first);
 }
 
-void TcpTransport::on_sent(ConnectionRef c, std::uint32_t head, int result) noexcept {
+void TcpTransport::on_sent(ConnectionRef c, std::uint32_t head, int result, Nanos now) noexcept {
+    now_ = now;
     const bool live = current(c);
     if (live) {
         for (std::int32_t i = static_cast<std::int32_t>(head); i != no_slot;

@@ -111,8 +111,8 @@ class TcpTransport final : public StreamPort {
     // once buffers are back, another negative value is an error; > 0: it ended with data
     // (re-armed next turn).
     void on_receive_ended(ConnectionRef c, int result) noexcept;
-    // The send batch from transmit slot `head` on `c` completed with `result`.
-    void on_sent(ConnectionRef c, std::uint32_t head, int result) noexcept;
+    // The send batch from transmit slot `head` on `c` completed with `result` at `now`.
+    void on_sent(ConnectionRef c, std::uint32_t head, int result, Nanos now) noexcept;
 
     // Sends the whole frame in transmit slot `tx` (its iov) on the connection `to` names, or
     // the dialer for `to`'s address; frees it if there is none or the quota says no.
@@ -125,6 +125,10 @@ class TcpTransport final : public StreamPort {
     void close_all() noexcept;
 
     std::uint16_t generation(std::uint32_t conn) const noexcept { return table_.generation(conn); }
+    // When the batch in flight on `conn` started, or no_deadline if none is.
+    Nanos sending_since(std::uint32_t conn) const noexcept {
+        return conns_[conn].sending ? conns_[conn].send_started : no_deadline;
+    }
     const TcpCounters& counters() const noexcept { return counters_; }
     std::uint32_t connections() const noexcept { return table_.in_use(); }
 
@@ -177,7 +181,8 @@ class TcpTransport final : public StreamPort {
     Nanos last_sweep_ = 0;
     Nanos now_ = 0;  // the latest time an input brought
     bool rearm_receives_ = false;
-    bool any_over_ = false;  // some connection holds more than its quota
+    bool restart_sends_ = false;  // a send the backend could not start waits for the next turn
+    bool any_over_ = false;       // some connection holds more than its quota
     TcpCounters counters_;
 };
 

@@ -160,7 +160,8 @@ bool TcpIo::send(std::uint32_t conn, std::uint32_t head, std::span<const iovec> 
 }
 
 void TcpIo::on_sent(const io_uring_cqe& cqe) noexcept {
-    transport_.on_sent(conn_of(cqe), ring::decode(cqe.user_data).buffer_id, cqe.res);
+    transport_.on_sent(conn_of(cqe), ring::decode(cqe.user_data).buffer_id, cqe.res,
+                       loop_.now().boot);
 }
 
 void TcpIo::close(std::uint32_t conn) noexcept {

@@ -118,10 +118,10 @@ TEST_CASE("tcp transport: a dial, a batch of queued frames, and the next batch o
     // One send in flight: more frames queue behind it and leave with its completion.
     h.transport.send(peer_endpoint(), h.frame());
     CHECK(h.port.sends.size() == 1);
-    h.transport.on_sent(h.conn(c), h.port.sends[0].head, 200);
+    h.transport.on_sent(h.conn(c), h.port.sends[0].head, 200, seconds_ns(1));
     REQUIRE(h.port.sends.size() == 2);
     CHECK(h.port.sends[1].frames == 1);
-    h.transport.on_sent(h.conn(c), h.port.sends[1].head, 100);
+    h.transport.on_sent(h.conn(c), h.port.sends[1].head, 100, seconds_ns(1));
     CHECK(h.slots.in_use() == 0);
 }
 
@@ -137,7 +137,7 @@ TEST_CASE("tcp transport: requests refused once the loop stops are undone, nothi
     // Shutdown begins; the batch in flight completes during the drain. The next batch is
     // refused, so its frames are freed; nothing new is armed.
     h.port.refuse = true;
-    h.transport.on_sent(h.conn(c), h.port.sends[0].head, 100);
+    h.transport.on_sent(h.conn(c), h.port.sends[0].head, 100, seconds_ns(1));
     CHECK(h.port.sends.size() == 1);
     CHECK(h.transport.counters().not_started == 5);
     CHECK(h.slots.in_use() == 0);
@@ -164,4 +164,40 @@ TEST_CASE("tcp transport: an unauthenticated connection holds a few frames, one 
     for (int i = 0; i < 5; ++i)
         h.transport.send(peer_endpoint(), h.frame(TxClass::control, 1));
     CHECK(h.transport.counters().queue_drops == 3);
+}
+
+TEST_CASE("tcp transport: a batch started on a completion is timed from then, not the last turn") {
+    // The stall clock of a send starts when the send does: a completion after a long wait
+    // must not make the next batch look stalled at once (and have its queue shed).
+    Harness h;
+    h.transport.arm(0);
+    const std::uint32_t c = h.port.dials.at(0);
+    h.transport.on_connected(h.conn(c), 0, h.at(0));
+    h.transport.send(peer_endpoint(), h.frame());
+    REQUIRE(h.port.sends.size() == 1);
+    CHECK(h.transport.sending_since(c) == 0);
+    h.transport.send(peer_endpoint(), h.frame());  // queued behind it
+    h.transport.on_sent(h.conn(c), h.port.sends[0].head, 100, seconds_ns(10));
+    REQUIRE(h.port.sends.size() == 2);
+    CHECK(h.transport.sending_since(c) == seconds_ns(10));
+}
+
+TEST_CASE("tcp transport: a send the backend could not start is tried again next turn") {
+    Harness h({.unauthenticated_frames = 100, .unauthenticated_total = 1000});
+    h.transport.arm(seconds_ns(1));
+    const std::uint32_t c = h.port.dials.at(0);
+    h.transport.on_connected(h.conn(c), 0, h.at(seconds_ns(1)));
+    h.transport.send(peer_endpoint(), h.frame());
+    REQUIRE(h.port.sends.size() == 1);
+    for (int i = 0; i < 40; ++i)  // more than one batch queues behind the send in flight
+        h.transport.send(peer_endpoint(), h.frame());
+    // The completion comes in a turn with no submission entry to spare (not stopping): the
+    // next batch of 32 cannot start and is lost; the 8 behind it must not wait for traffic.
+    h.port.refuse = true;
+    h.transport.on_sent(h.conn(c), h.port.sends[0].head, 100, seconds_ns(1));
+    CHECK(h.transport.counters().not_started == 32);
+    h.port.refuse = false;
+    h.transport.arm(seconds_ns(1) + millis_ns(1));
+    REQUIRE(h.port.sends.size() == 2);
+    CHECK(h.port.sends[1].frames == 8);
 }
