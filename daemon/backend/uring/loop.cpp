@@ -55,6 +55,14 @@ Loop::~Loop() = default;
 
 util::Result<LoopParams> Loop::size(const LoopParams& params, bool tcp_enabled) {
     LoopParams p = params;
+    // With SQPOLL the kernel thread may not have read a connection's last requests when the
+    // connection is closed and its fd and buffers are reused; the TCP transport needs them
+    // read at submit.
+    if (tcp_enabled && p.sqpoll_idle_ms != 0)
+        return util::fail(
+            util::make_error("[ring] sqpoll_idle_ms",
+                             "SQPOLL cannot be used with the TCP transport (listen_tcp_port "
+                             "or a peer with transport = \"tcp\"); set it to 0"));
     p.udp_rx_slots = std::min(round_up_pow2(p.udp_rx_slots), ring::BufferRing::kMaxCount);
     p.tcp_rx_buffers = std::min(round_up_pow2(p.tcp_rx_buffers), 1024u);
     const unsigned cq = std::min(p.entries * 4, 65536u);  // the kernel clamps the CQ there
@@ -206,6 +214,7 @@ void Loop::shutdown_and_drain(unsigned& cancelled) noexcept {
         (void)tun_buffers_.release();
         (void)udp_buffers_.release();
         (void)datapath_.release();
+        (void)copies_.release();
         (void)tcp_.release();
         return;
     }
