@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "crypto/openssl.hpp"
+#include "daemon/cli/check.hpp"
 #include "daemon/cli/key_commands.hpp"
 #include "daemon/cli/run.hpp"
 #include "daemon/cli/version.hpp"

@@ -1,3 +1,5 @@
+// `ringtun run FILE`: the composition root. It resolves the settings, opens the TUN and the
+// sockets, chooses the backend, makes the device and runs it until it stops.
 #include "daemon/cli/run.hpp"
 
 #include <cstdio>
@@ -20,23 +22,6 @@
 namespace ringtun::daemon {
 
 namespace {
-
-bool uses_tcp(const Settings& s) {
-    if (s.listen_tcp_port) return true;
-    for (const PeerSettings& p : s.peers)
-        if (p.endpoint && p.endpoint->tcp) return true;
-    return false;
-}
-
-// The [ring] section resolved for this kernel and sized: what check and run both refuse.
-util::Result<LoopParams> ring_params(const Settings& s, const ring::Features& features,
-                                     bool* tun_blocking = nullptr) {
-    bool blocking = false;
-    auto params = loop_params(s.ring, s.mtu, features, blocking);
-    if (!params) return util::fail(params.error());
-    if (tun_blocking) *tun_blocking = blocking;
-    return Loop::size(*params, uses_tcp(s));
-}
 
 int report(const util::Error& e) {
     RT_LOG_ERROR("%s", e.to_string().c_str());
@@ -76,27 +61,6 @@ util::Result<void> add_peers(Device& device, const Settings& s) {
 }
 
 }  // namespace
-
-int check_command(const std::string& path) {
-    auto settings = load_settings(path);
-    if (!settings) {
-        std::fprintf(stderr, "%s\n", settings.error().to_string().c_str());
-        return 1;
-    }
-    // What run decides from the kernel, decided the same way; where io_uring cannot be
-    // probed (a build host, a container that forbids it) run would fail anyway, so say so.
-    if (auto features = ring::probe_features(); !features) {
-        std::fprintf(stderr, "%s: note: [ring] not checked: %s\n", path.c_str(),
-                     features.error().to_string().c_str());
-    } else if (auto params = ring_params(*settings, *features); !params) {
-        std::fprintf(stderr, "%s\n", params.error().to_string().c_str());
-        return 1;
-    }
-    std::printf("%s: OK (interface %s, %zu peer%s)\n", path.c_str(),
-                settings->interface_name.c_str(), settings->peers.size(),
-                settings->peers.size() == 1 ? "" : "s");
-    return 0;
-}
 
 int run_command(const std::string& path) {
     if (auto r = util::setup_daemon_process(); !r) return report(r.error());

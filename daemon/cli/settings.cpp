@@ -6,6 +6,7 @@
 
 #include "conf/load.hpp"
 #include "crypto/x25519.hpp"
+#include "daemon/backend/uring/loop.hpp"
 
 namespace ringtun::daemon {
 
@@ -119,6 +120,22 @@ util::Result<LoopParams> loop_params(const conf::RingTunables& r, std::uint32_t 
     p.tcp_max_connections = r.tcp_max_connections.value_or(256);
     tun_blocking = r.tun_blocking.value_or(ring::tun_blocking_default(features.kernel));
     return p;
+}
+
+bool uses_tcp(const Settings& s) noexcept {
+    if (s.listen_tcp_port) return true;
+    for (const PeerSettings& p : s.peers)
+        if (p.endpoint && p.endpoint->tcp) return true;
+    return false;
+}
+
+util::Result<LoopParams> ring_params(const Settings& s, const ring::Features& features,
+                                     bool* tun_blocking) {
+    bool blocking = false;
+    auto params = loop_params(s.ring, s.mtu, features, blocking);
+    if (!params) return util::fail(params.error());
+    if (tun_blocking) *tun_blocking = blocking;
+    return Loop::size(*params, uses_tcp(s));
 }
 
 }  // namespace ringtun::daemon

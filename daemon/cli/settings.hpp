@@ -48,4 +48,12 @@ util::Result<Settings> load_settings(const std::string& path);
 util::Result<LoopParams> loop_params(const conf::RingTunables& ring, std::uint32_t mtu,
                                      const ring::Features& features, bool& tun_blocking);
 
+// Whether the TCP transport runs: a TCP listener, or a peer dialed over TCP.
+bool uses_tcp(const Settings& s) noexcept;
+
+// The [ring] section resolved for this kernel and sized for the loop: what check and run both
+// refuse. `tun_blocking`, if given, receives the TUN mode for this kernel.
+util::Result<LoopParams> ring_params(const Settings& s, const ring::Features& features,
+                                     bool* tun_blocking = nullptr);
+
 }  // namespace ringtun::daemon
