@@ -1,20 +1,25 @@
-// The data plane: one io_uring loop that owns the TUN reads and writes, the UDP socket and
-// the signal pipe, and drives the Device (crypto and protocol) with the clock.
+// The io_uring backend: one loop that owns the TUN reads and writes, the UDP socket, the TCP
+// sockets (through TcpIo) and the signal pipe, reads the clock, and drives the Datapath (and
+// through it the Device) with what completes. What happens to a packet is the Datapath's;
+// this file and its parts only arm requests and take their completions.
 //
 // Requests and their buffers:
-//   tun_read   one multishot read (or tun_rx_slots single reads) on the TUN, buffers from the
-//              TUN group; a packet is sealed where it lies ([header | packet | pad+tag]) and
-//              sent from the same buffer, which returns to the ring when the send completes.
-//   udp_recv   one multishot recvmsg, buffers from the UDP group; data is opened in place and
-//              written to the TUN from the same buffer, which returns when the write completes.
-//   udp_send   sendmsg from a transmit slot (msghdr, address, control, and either a TUN buffer
-//              or the slot's own buffer for messages the device builds).
-//   tun_write  write of an opened packet; carries the UDP buffer id.
-//   signal     read of the signal pipe: 'T' stops the loop, 'U' prints statistics.
+//   tun_read        one multishot read (or a chain of tun_rx_slots reads) on the TUN, buffers
+//                   from the TUN group; the packet is sealed where it lies and sent from the
+//                   same buffer, which returns to the ring when the send completes.
+//   udp_recv        one multishot recvmsg, buffers from the UDP group; data is opened in place
+//                   and written to the TUN from the same buffer (tun_write).
+//   udp_send        sendmsg of a batch the Datapath prepared in its head transmit slot.
+//   tun_write       write of an opened packet; carries the UDP buffer id.
+//   tun_write_copy  write of a packet that came over TCP, from a copy buffer.
+//   signal          read of the signal pipe: 'T' stops the loop, 'U' prints statistics.
+//   tcp_*           the TCP transport's accept, connect, recv and send (tcp_io).
 // user_data is {kind, generation, slot, buffer id}; a completion returns its slot and buffer
-// on every path, success or error. Timers: the wait's timeout is the device's next deadline.
+// on every path. Failed completions go to errors.cpp. The wait's timeout is the earliest of
+// the device's next deadline and the transport's.
 //
-// Shutdown: stop arming, cancel everything, reap until nothing is in flight, then return.
+// Shutdown: nothing new is armed (new_request refuses), everything is cancelled, and the loop
+// reaps until nothing is in flight; a drain that does not finish keeps its buffers.
 #pragma once
 
 #include <cstdint>
