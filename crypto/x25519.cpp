@@ -1,17 +1,10 @@
 #include "crypto/x25519.hpp"
 
-#include <openssl/rand.h>
-
 #include <cstdlib>
 
 #include "crypto/openssl.hpp"
 
 namespace ringtun::crypto {
-
-void SystemRng::fill(std::span<std::uint8_t> out) noexcept {
-    if (out.empty()) return;
-    if (RAND_priv_bytes(out.data(), static_cast<int>(out.size())) != 1) std::abort();
-}
 
 void clamp_private_key(PrivateKey& key) noexcept {
     key.data()[0] &= 248;
