@@ -1,14 +1,10 @@
 // The signal pipe: SIGTERM/SIGINT stop the loop, SIGUSR1 prints the statistics.
 #include <liburing.h>
 
-#include <algorithm>
-#include <cstring>
-
 #include "daemon/backend/uring/loop.hpp"
 #include "daemon/backend/uring/loop_internal.hpp"
 #include "daemon/backend/uring/tcp_io.hpp"
 #include "daemon/engine/statistics.hpp"
-#include "ring/compat.hpp"
 #include "util/log.hpp"
 
 namespace ringtun::daemon {

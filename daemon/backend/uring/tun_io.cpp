@@ -7,10 +7,7 @@
 
 #include "daemon/backend/uring/loop.hpp"
 #include "daemon/backend/uring/loop_internal.hpp"
-#include "daemon/backend/uring/tcp_io.hpp"
-#include "daemon/engine/statistics.hpp"
 #include "ring/compat.hpp"
-#include "util/log.hpp"
 
 namespace ringtun::daemon {
 

@@ -2,15 +2,8 @@
 // each batch the datapath prepared (NetPort).
 #include <liburing.h>
 
-#include <algorithm>
-#include <cstring>
-
 #include "daemon/backend/uring/loop.hpp"
 #include "daemon/backend/uring/loop_internal.hpp"
-#include "daemon/backend/uring/tcp_io.hpp"
-#include "daemon/engine/statistics.hpp"
-#include "ring/compat.hpp"
-#include "util/log.hpp"
 
 namespace ringtun::daemon {
 
