@@ -79,7 +79,7 @@ void Datapath::dispatch(std::uint32_t tx, const Endpoint& to, std::uint8_t* mess
     }
     // Every message fits the 2-byte length: conf bounds the MTU, the layout the rest.
     if (length > layout::max_framed_message || !stream_) {
-        ++counters_.tx_slot_exhausted;
+        ++counters_.unframeable;
         release(tx);
         return;
     }
@@ -93,7 +93,7 @@ void Datapath::queue_udp(std::uint32_t tx, const Endpoint& to, bool alone) noexc
 }
 
 void Datapath::flush() noexcept {
-    batch_.flush(slots_, [this](const UdpSend& send) { submit_udp(send); });
+    batch_.flush([this](const UdpSend& send) { submit_udp(send); });
 }
 
 void Datapath::submit_udp(const UdpSend& send) noexcept {

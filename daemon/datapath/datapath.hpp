@@ -35,6 +35,7 @@ struct DatapathCounters {
     std::uint64_t udp_tx_packets = 0, udp_tx_bytes = 0, send_errors = 0;
     std::uint64_t tx_slot_exhausted = 0, stale_completions = 0;
     std::uint64_t udp_source_retries = 0;  // sends repeated without a vanished sticky source
+    std::uint64_t unframeable = 0;         // for a TCP endpoint, but no transport or over 65535 B
 };
 
 class Datapath final : public MessageSink {

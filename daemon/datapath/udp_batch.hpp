@@ -66,7 +66,7 @@ class UdpBatch {
              F&& submit) noexcept;
     // Closes the open batch, if any, through submit.
     template <std::invocable<const UdpSend&> F>
-    void flush(TxSlots& slots, F&& submit) noexcept;
+    void flush(F&& submit) noexcept;
 
     bool gso() const noexcept { return gso_; }
     void stop_gso() noexcept { gso_ = false; }
@@ -81,13 +81,12 @@ class UdpBatch {
 };
 
 template <std::invocable<const UdpSend&> F>
-void UdpBatch::flush(TxSlots& slots, F&& submit) noexcept {
+void UdpBatch::flush(F&& submit) noexcept {
     if (count_ == 0) return;
     const UdpSend send{static_cast<std::uint32_t>(head_), count_, count_ > 1 ? segment_ : 0};
     head_ = tail_ = no_slot;
     count_ = 0;
     segment_ = bytes_ = 0;
-    (void)slots;
     submit(send);
 }
 
@@ -97,7 +96,7 @@ void UdpBatch::add(TxSlots& slots, std::uint32_t index, const Endpoint& to, bool
     const std::size_t length = slots[index].iov.iov_len;
     slots[index].next = no_slot;
     if (alone || !joins(slots, index, to)) {
-        flush(slots, submit);
+        flush(submit);
         head_ = static_cast<std::int32_t>(index);
         segment_ = length;
         slots[index].batch_to = to;
@@ -107,7 +106,7 @@ void UdpBatch::add(TxSlots& slots, std::uint32_t index, const Endpoint& to, bool
     tail_ = static_cast<std::int32_t>(index);
     ++count_;
     bytes_ += length;
-    if (alone || length < segment_ || !gso_) flush(slots, submit);
+    if (alone || length < segment_ || !gso_) flush(submit);
 }
 
 }  // namespace ringtun::daemon

@@ -49,10 +49,10 @@ void Loop::log_statistics() const {
         (unsigned long long)(c.stale_completions + d.stale_completions), ring_->cq_overflow());
     RT_LOG_NOTICE(
         "stats: tcp_to_tun_no_buffer %llu udp_source_retries %llu refused_while_stopping %llu "
-        "no_sqe %llu log_dropped %llu",
+        "no_sqe %llu log_dropped %llu unframeable %llu",
         (unsigned long long)c.tcp_to_tun_no_buffer, (unsigned long long)d.udp_source_retries,
         (unsigned long long)c.refused_while_stopping, (unsigned long long)c.no_sqe,
-        (unsigned long long)util::log::dropped());
+        (unsigned long long)util::log::dropped(), (unsigned long long)d.unframeable);
     if (tcp_) {
         const TcpCounters& t = tcp_->transport().counters();
         RT_LOG_NOTICE(
