@@ -328,13 +328,22 @@ TEST_CASE("cookies: reply under load, mac2 with the cookie, binding, expiry, for
     CHECK(fresh.consume_reply(reply, p.now) == Reject::unexpected_message);
 }
 
-TEST_CASE("the cookie secret rotates every 120 s, invalidating old cookies") {
-    PeerPair p;
-    const std::uint8_t src[] = {127, 0, 0, 1, 0x12, 0x34};
+namespace {
+
+// A's initiation from `src` is answered with a cookie reply under load, which A takes.
+void receive_cookie(PeerPair& p, std::span<const std::uint8_t> src) {
     MessageInitiation m = p.initiation(p.a);
     MessageCookieReply reply;
     p.b.checker.create_reply(reply, message_bytes(m), src, p.now, p.rng);
     REQUIRE(p.a.maker.consume_reply(reply, p.now) == Reject::none);
+}
+
+}  // namespace
+
+TEST_CASE("the cookie secret rotates every 120 s, invalidating old cookies") {
+    PeerPair p;
+    const std::uint8_t src[] = {127, 0, 0, 1, 0x12, 0x34};
+    receive_cookie(p, src);
     p.advance(cookie_secret_max_age - cookie_secret_latency - millis_ns(1));
     MessageInitiation fresh = p.initiation(p.a);  // the cookie's last moment of use
     CHECK(p.b.checker.mac2_valid(message_bytes(fresh), src, p.now, p.rng));
@@ -350,10 +359,7 @@ TEST_CASE("a received cookie is used for 120 - 5 s (COOKIE_SECRET_LATENCY), then
     // cookie.c, wg_cookie_add_mac_to_packet).
     PeerPair p;
     const std::uint8_t src[] = {127, 0, 0, 1, 0x12, 0x34};
-    MessageInitiation m = p.initiation(p.a);
-    MessageCookieReply reply;
-    p.b.checker.create_reply(reply, message_bytes(m), src, p.now, p.rng);
-    REQUIRE(p.a.maker.consume_reply(reply, p.now) == Reject::none);
+    receive_cookie(p, src);
     const Nanos born = p.now;
     CHECK(p.a.maker.has_fresh_cookie(born + seconds_ns(115) - 1));
     CHECK_FALSE(p.a.maker.has_fresh_cookie(born + seconds_ns(115)));
