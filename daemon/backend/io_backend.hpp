@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "daemon/engine/device.hpp"
+#include "ring/ring.hpp"
 #include "util/result.hpp"
 
 namespace ringtun::daemon {
@@ -24,6 +25,9 @@ struct LoopParams {
     std::size_t mtu = 1420;
     unsigned tcp_rx_buffers = 8;  // per TCP connection (power of two)
     unsigned tcp_max_connections = 256;
+    // Not a configuration key: the preferred mode (the ring falls back where the kernel
+    // refuses it); coop where a kernel or a test needs it.
+    ring::TaskRun taskrun = ring::TaskRun::defer;
 };
 
 // The TCP transport's sockets: a listener (or none) and the endpoints of peers we dial.

@@ -103,7 +103,8 @@ util::Result<void> Loop::setup(int tun_fd, const UdpSocket& udp, util::SignalPip
                                TcpSetup tcp) {
     auto ring = ring::Ring::create({.entries = params_.entries,
                                     .cq_entries = params_.entries * 4,
-                                    .sqpoll_idle_ms = params_.sqpoll_idle_ms});
+                                    .sqpoll_idle_ms = params_.sqpoll_idle_ms,
+                                    .taskrun = params_.taskrun});
     if (!ring) return util::fail(ring.error());
     ring_ = std::move(*ring);
     const int files[] = {tun_fd, udp.fd.get(), signals.read_fd()};
