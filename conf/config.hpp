@@ -89,6 +89,19 @@ struct RingTunables {
     std::optional<std::uint32_t> tcp_max_connections;  // 1..65536
 };
 
+// [offload]: each offload "auto" (on where this kernel and device offer it), "on" (required:
+// the daemon refuses to start without it) or "off".
+enum class Offload { automatic, on, off };
+std::string_view to_string(Offload o) noexcept;
+
+struct OffloadSettings {
+    Offload tun_tso = Offload::automatic;  // TUN super-packets read (TCP segmentation, TSO4/6)
+    Offload tun_uso = Offload::automatic;  // TUN UDP super-packets read (USO4/6, Linux 6.2+)
+    Offload tun_gro = Offload::automatic;  // decrypted packets coalesced before the TUN write
+    Offload udp_gso = Offload::automatic;  // messages to one peer in one UDP_SEGMENT send
+    Offload udp_gro = Offload::automatic;  // coalesced datagrams received (UDP_GRO)
+};
+
 struct Interface {
     std::string name{default_interface_name};
     KeyText private_key;
@@ -112,6 +125,7 @@ struct Peer {
 struct Config {
     Interface interface;
     RingTunables ring;
+    OffloadSettings offload;
     std::vector<Peer> peers;
 };
 

@@ -16,6 +16,8 @@ namespace ringtun::conf {
 MaybeError read_interface(const FileContext& ctx, toml::table* table, Interface& out);
 // `table` is null when the config has no [ring].
 MaybeError read_ring(const FileContext& ctx, toml::table* table, RingTunables& out);
+// `table` is null when the config has no [offload].
+MaybeError read_offload(const FileContext& ctx, toml::table* table, OffloadSettings& out);
 // `node` is the top-level "peer" value (an array of tables), or null when there are no peers.
 MaybeError read_peers(const FileContext& ctx, toml::node* node, std::vector<Peer>& out);
 

@@ -73,15 +73,12 @@ util::Result<int> ifindex_of(const std::string& name) {
     return static_cast<int>(idx);
 }
 
-// Rejects TAP devices and the virtio-net header framing. IFF_NO_PI cannot be checked here:
-// TUNGETIFF reports IFF_NOFILTER (no socket filter attached) in the same bit.
+// Rejects TAP devices. IFF_NO_PI cannot be checked here: TUNGETIFF reports IFF_NOFILTER (no
+// socket filter attached) in the same bit.
 util::Result<void> check_tun_flags(int fd, short flags) {
     const std::string what = "fd " + std::to_string(fd);
     if ((flags & (IFF_TUN | IFF_TAP)) != IFF_TUN) {
         return util::fail(util::make_error("adopt TUN fd", what + " is a TAP, not a TUN device"));
-    }
-    if ((flags & IFF_VNET_HDR) != 0) {
-        return util::fail(util::make_error("adopt TUN fd", what + " has IFF_VNET_HDR set"));
     }
     return {};
 }
@@ -108,7 +105,7 @@ util::Result<void> validate_name(std::string_view name) {
     return {};
 }
 
-util::Result<TunDevice> TunDevice::create(std::string_view name, bool blocking) {
+util::Result<TunDevice> TunDevice::create(std::string_view name, bool blocking, bool vnet_hdr) {
     if (auto ok = validate_name(name); !ok) return util::fail(ok.error());
 
     const int open_flags = O_RDWR | O_CLOEXEC | (blocking ? 0 : O_NONBLOCK);
@@ -116,14 +113,14 @@ util::Result<TunDevice> TunDevice::create(std::string_view name, bool blocking) 
     if (!fd) return util::fail(open_error(errno));
 
     ifreq ifr{};
-    ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+    ifr.ifr_flags = static_cast<short>(IFF_TUN | IFF_NO_PI | (vnet_hdr ? IFF_VNET_HDR : 0));
     std::memcpy(ifr.ifr_name, name.data(), name.size());
     if (::ioctl(fd.get(), TUNSETIFF, &ifr) < 0) return util::fail(setiff_error(errno, name));
 
     std::string actual = name_in(ifr);
     auto idx = ifindex_of(actual);
     if (!idx) return util::fail(idx.error());
-    return TunDevice(std::move(fd), std::move(actual), *idx);
+    return TunDevice(std::move(fd), std::move(actual), *idx, vnet_hdr);
 }
 
 util::Result<TunDevice> TunDevice::adopt(int fd) {
@@ -142,7 +139,8 @@ util::Result<TunDevice> TunDevice::adopt(int fd) {
     if (::fcntl(fd, F_SETFD, fd_flags | FD_CLOEXEC) < 0) {
         return util::fail(util::sys_error("fcntl(F_SETFD)", errno, "setting FD_CLOEXEC"));
     }
-    return TunDevice(util::UniqueFd(fd), std::move(name), *idx);
+    return TunDevice(util::UniqueFd(fd), std::move(name), *idx,
+                     (ifr.ifr_flags & IFF_VNET_HDR) != 0);
 }
 
 util::Result<std::optional<TunDevice>> TunDevice::adopt_from_env() {
@@ -159,6 +157,12 @@ util::Result<std::optional<TunDevice>> TunDevice::adopt_from_env() {
     auto dev = adopt(fd);
     if (!dev) return util::fail(dev.error());
     return std::optional<TunDevice>(std::move(*dev));
+}
+
+util::Result<void> TunDevice::set_offload(unsigned flags) {
+    if (::ioctl(fd_.get(), TUNSETOFFLOAD, static_cast<unsigned long>(flags)) < 0)
+        return util::fail(util::sys_error("ioctl(TUNSETOFFLOAD)", errno, name_));
+    return {};
 }
 
 util::Result<void> TunDevice::set_blocking(bool blocking) {

@@ -28,13 +28,16 @@ util::Result<void> validate_name(std::string_view name);
 
 class TunDevice {
   public:
-    // Creates (or attaches to a persistent) TUN interface `name` with IFF_TUN | IFF_NO_PI.
-    // The fd is close-on-exec and non-blocking unless `blocking`. Needs CAP_NET_ADMIN.
-    static util::Result<TunDevice> create(std::string_view name, bool blocking);
+    // Creates (or attaches to a persistent) TUN interface `name` with IFF_TUN | IFF_NO_PI,
+    // and IFF_VNET_HDR when `vnet_hdr`: then every read and write starts with a virtio-net
+    // header (tun/virtio_net_hdr.hpp). The fd is close-on-exec and non-blocking unless
+    // `blocking`. Needs CAP_NET_ADMIN.
+    static util::Result<TunDevice> create(std::string_view name, bool blocking,
+                                          bool vnet_hdr = false);
 
     // Takes an fd already attached to a TUN interface. Checks with TUNGETIFF that it is a TUN
-    // (not TAP) without a virtio-net header, learns its name, looks its ifindex up in the
-    // current network namespace and sets FD_CLOEXEC. On success the device owns `fd`; on
+    // (not TAP), learns whether it has the virtio-net header and its name, looks its ifindex up in
+    // the current network namespace and sets FD_CLOEXEC. On success the device owns `fd`; on
     // failure `fd` is left open and remains the caller's.
     // Precondition: the fd was attached with IFF_NO_PI. TUNGETIFF cannot show it (the kernel
     // reports IFF_NOFILTER in the same bit), so an fd with packet-information headers would
@@ -52,19 +55,26 @@ class TunDevice {
     int fd() const noexcept { return fd_.get(); }
     const std::string& name() const noexcept { return name_; }
     int ifindex() const noexcept { return ifindex_; }
+    // Whether reads and writes carry a virtio-net header (IFF_VNET_HDR).
+    bool vnet_hdr() const noexcept { return vnet_hdr_; }
 
+    // TUNSETOFFLOAD: the offloads (tun_f_* of tun/virtio_net_hdr.hpp) the kernel may use for
+    // packets it hands us. Fails with EINVAL when the kernel does not know one of them, which
+    // is how support is probed (there is no query). Needs the virtio-net header.
+    util::Result<void> set_offload(unsigned flags);
     // Sets or clears O_NONBLOCK on the fd (shared with any dup of it).
     util::Result<void> set_blocking(bool blocking);
     // Whether O_NONBLOCK is clear.
     util::Result<bool> is_blocking() const;
 
   private:
-    TunDevice(util::UniqueFd fd, std::string name, int ifindex) noexcept
-        : fd_(std::move(fd)), name_(std::move(name)), ifindex_(ifindex) {}
+    TunDevice(util::UniqueFd fd, std::string name, int ifindex, bool vnet_hdr) noexcept
+        : fd_(std::move(fd)), name_(std::move(name)), ifindex_(ifindex), vnet_hdr_(vnet_hdr) {}
 
     util::UniqueFd fd_;
     std::string name_;
     int ifindex_ = 0;
+    bool vnet_hdr_ = false;
 };
 
 }  // namespace ringtun::tun

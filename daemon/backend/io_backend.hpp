@@ -8,6 +8,7 @@
 #include <functional>
 #include <vector>
 
+#include "daemon/datapath/offloads.hpp"
 #include "daemon/engine/device.hpp"
 #include "ring/ring.hpp"
 #include "util/result.hpp"
@@ -18,9 +19,9 @@ namespace ringtun::daemon {
 struct LoopParams {
     unsigned entries = 1024;
     bool tun_read_multishot = true;
-    unsigned tun_rx_slots = 8;    // single reads in flight when not multishot
-    unsigned udp_rx_slots = 256;  // buffers in the UDP receive ring (power of two)
-    unsigned tx_slots = 512;      // sends in flight
+    unsigned tun_rx_slots = 8;  // single reads in flight when not multishot
+    unsigned udp_rx_slots = 0;  // buffers in the UDP receive ring (power of two); 0: by offloads
+    unsigned tx_slots = 512;    // sends in flight
     unsigned sqpoll_idle_ms = 0;
     std::size_t mtu = 1420;
     unsigned tcp_rx_buffers = 8;  // per TCP connection (power of two)
@@ -28,6 +29,7 @@ struct LoopParams {
     // Not a configuration key: the preferred mode (the ring falls back where the kernel
     // refuses it); coop where a kernel or a test needs it.
     ring::TaskRun taskrun = ring::TaskRun::defer;
+    Offloads offloads;  // what the TUN and the UDP socket agreed to (cli/offloads)
 };
 
 // The TCP transport's sockets: a listener (or none) and the endpoints of peers we dial.

@@ -3,7 +3,10 @@
 #include "daemon/backend/socket_setup.hpp"
 
 #include <arpa/inet.h>
+#include <netinet/udp.h>
 #include <unistd.h>
+
+#include <cerrno>
 
 namespace ringtun::daemon {
 
@@ -31,6 +34,20 @@ util::Result<UdpSocket> UdpSocket::open(std::uint16_t port) {
     if (!bound) return util::fail(bound.error());
     s.port = *bound;
     return s;
+}
+
+bool UdpSocket::gso_available() const noexcept {
+    int segment = 0;
+    socklen_t len = sizeof segment;
+    return getsockopt(fd.get(), SOL_UDP, UDP_SEGMENT, &segment, &len) == 0;
+}
+
+util::Result<void> UdpSocket::enable_gro() const {
+    int on = 0;
+    socklen_t len = sizeof on;
+    if (getsockopt(fd.get(), SOL_UDP, UDP_GRO, &on, &len) != 0)
+        return util::fail(util::sys_error("getsockopt(UDP_GRO)", errno, "needs Linux 5.12"));
+    return set_socket_option(fd.get(), SOL_UDP, UDP_GRO, 1, "UDP_GRO");
 }
 
 }  // namespace ringtun::daemon

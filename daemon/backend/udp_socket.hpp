@@ -21,6 +21,14 @@ struct UdpSocket {
 
     // Binds the wildcard address on `port` (0: the kernel picks one).
     static util::Result<UdpSocket> open(std::uint16_t port);
+
+    // Whether this kernel knows UDP_SEGMENT (getsockopt succeeds). Whether the egress device
+    // can segment shows only when a send fails with EIO; the datapath handles that.
+    bool gso_available() const noexcept;
+    // Turns UDP_GRO on: datagrams of one flow may then arrive coalesced, with their segment
+    // size in a UDP_GRO control message. getsockopt confirms it (Linux 5.12+; earlier
+    // kernels' UDP_GRO is left alone, as wireguard-go does).
+    util::Result<void> enable_gro() const;
 };
 
 }  // namespace ringtun::daemon

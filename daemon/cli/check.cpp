@@ -4,6 +4,7 @@
 
 #include <cstdio>
 
+#include "daemon/cli/offloads.hpp"
 #include "daemon/cli/settings.hpp"
 #include "ring/features.hpp"
 
@@ -22,6 +23,9 @@ int check_command(const std::string& path) {
                      features.error().to_string().c_str());
     } else if (auto params = ring_params(*settings, *features); !params) {
         std::fprintf(stderr, "%s\n", params.error().to_string().c_str());
+        return 1;
+    } else if (auto offloads = check_offloads(settings->offload, features->kernel); !offloads) {
+        std::fprintf(stderr, "%s\n", offloads.error().to_string().c_str());
         return 1;
     }
     std::printf("%s: OK (interface %s, %zu peer%s)\n", path.c_str(),

@@ -8,6 +8,7 @@
 #include "daemon/backend/tcp_socket.hpp"
 #include "daemon/backend/udp_socket.hpp"
 #include "daemon/backend/uring/loop.hpp"
+#include "daemon/cli/offloads.hpp"
 #include "daemon/cli/settings.hpp"
 #include "daemon/engine/device.hpp"
 #include "daemon/engine/statistics.hpp"
@@ -28,6 +29,8 @@ int report(const util::Error& e) {
     return 1;
 }
 
+// A TUN adopted from RINGTUN_TUN_FD keeps whatever header it was opened with; one created
+// here gets the virtio-net header unless every TUN offload is off.
 util::Result<tun::TunDevice> open_tun(const Settings& s, bool blocking) {
     auto inherited = tun::TunDevice::adopt_from_env();
     if (!inherited) return util::fail(inherited.error());
@@ -35,7 +38,7 @@ util::Result<tun::TunDevice> open_tun(const Settings& s, bool blocking) {
         if (auto r = (*inherited)->set_blocking(blocking); !r) return util::fail(r.error());
         return std::move(**inherited);
     }
-    return tun::TunDevice::create(s.interface_name, blocking);
+    return tun::TunDevice::create(s.interface_name, blocking, wants_vnet_hdr(s.offload));
 }
 
 util::Result<void> configure_link(const tun::TunDevice& tun, const Settings& s) {
@@ -72,6 +75,7 @@ int run_command(const std::string& path) {
     bool tun_blocking = false;
     auto params = ring_params(*settings, *features, &tun_blocking);
     if (!params) return report(params.error());
+    if (auto r = check_offloads(settings->offload, features->kernel); !r) return report(r.error());
 
     auto signals = util::SignalPipe::create();
     if (!signals) return report(signals.error());
@@ -80,6 +84,9 @@ int run_command(const std::string& path) {
     if (auto r = configure_link(*tun, *settings); !r) return report(r.error());
     auto udp = UdpSocket::open(settings->listen_port.value_or(0));
     if (!udp) return report(udp.error());
+    auto offloads = negotiate_offloads(settings->offload, *tun, *udp);
+    if (!offloads) return report(offloads.error());
+    params->offloads = *offloads;
     std::optional<TcpListener> tcp_listener;
     if (settings->listen_tcp_port) {
         auto l = TcpListener::open(*settings->listen_tcp_port);

@@ -70,6 +70,7 @@ util::Result<Settings> decode(const conf::Config& config) {
     s.addresses = config.interface.addresses;
     s.mtu = config.interface.mtu;
     s.ring = config.ring;
+    s.offload = config.offload;
     const crypto::PublicKey own = crypto::derive_public_key(s.private_key);
     for (const conf::Peer& p : config.peers) {
         auto peer = decode_peer(p);
@@ -113,7 +114,7 @@ util::Result<LoopParams> loop_params(const conf::RingTunables& r, std::uint32_t 
     // Slot reads run as one hard-linked chain (in order, no thundering herd), so a longer
     // chain only saves round trips.
     p.tun_rx_slots = r.tun_rx_slots.value_or(32);
-    p.udp_rx_slots = r.udp_rx_slots.value_or(256);
+    p.udp_rx_slots = r.udp_rx_slots.value_or(0);  // the loop chooses: 64 with UDP GRO, else 256
     p.tx_slots = r.tx_slots.value_or(512);
     p.sqpoll_idle_ms = r.sqpoll_idle_ms;
     p.tcp_rx_buffers = r.tcp_rx_buffers.value_or(8);

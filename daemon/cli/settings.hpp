@@ -34,6 +34,7 @@ struct Settings {
     std::uint32_t mtu = 1420;
     std::vector<PeerSettings> peers;
     conf::RingTunables ring;
+    conf::OffloadSettings offload;
 };
 
 // Decodes keys and checks what conf cannot (duplicate keys after decoding, our own key as a

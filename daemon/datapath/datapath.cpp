@@ -7,11 +7,35 @@
 
 namespace ringtun::daemon {
 
+namespace {
+
+// How many segments a TUN read of up to 64 KiB may be cut into: TCP over our MTU carries at
+// least mtu - 80 bytes per segment (IPv6 and a full set of common options).
+std::uint32_t segments_per_read(std::size_t mtu) noexcept {
+    const std::size_t payload = mtu > 160 ? mtu - 80 : 80;
+    return static_cast<std::uint32_t>((0xffff + payload - 1) / payload);
+}
+
+}  // namespace
+
 Datapath::Datapath(const Params& p, TunPort& tun, NetPort& net)
-    : slots_({.data = p.tx_slots, .control_reserve = p.control_reserve, .mtu = p.mtu}),
+    : mtu_(p.mtu),
+      offloads_(p.offloads),
+      slots_({.data = p.tx_slots, .control_reserve = p.control_reserve, .mtu = p.mtu}),
+      tun_writes_({.slots = p.tun_write_slots,
+                   .rx_buffers = p.rx_buffers,
+                   .vnet_hdr = p.offloads.vnet_hdr,
+                   .gro = p.offloads.tun_gro,
+                   .gro_udp = p.offloads.tun_uso},
+                  tun, net),
+      tun_buffers_(p.tun_buffers),
+      read_segments_(segments_per_read(p.mtu)),
       tun_(tun),
       net_(net),
-      udp_family_(p.udp_family) {}
+      udp_family_(p.udp_family) {
+    parked_.reserve(p.tun_buffers);
+    if (!p.offloads.udp_gso) batch_.stop_gso();
+}
 
 void Datapath::bind(Device& device, StreamPort* stream) noexcept {
     device_ = &device;
@@ -21,6 +45,7 @@ void Datapath::bind(Device& device, StreamPort* stream) noexcept {
 void Datapath::stop() noexcept {
     stopping_ = true;
     flush();
+    unpark_tun();
 }
 
 void Datapath::on_tun_packet(std::span<std::uint8_t> frame, std::size_t length, std::uint16_t bid,
@@ -43,11 +68,22 @@ void Datapath::on_tun_packet(std::span<std::uint8_t> frame, std::size_t length, 
     dispatch(*tx, *out.peer->endpoint, message.data(), out.length);
 }
 
-Device::Inbound Datapath::on_datagram(std::span<std::uint8_t> payload, const Endpoint& from,
-                                      const Now& now) noexcept {
-    ++counters_.udp_rx_packets;
-    counters_.udp_rx_bytes += payload.size();
-    return device_->on_network_packet(payload, from, now);
+void Datapath::on_datagrams(std::span<std::uint8_t> payload, std::size_t segment,
+                            const Endpoint& from, std::uint16_t rx, const Now& now) noexcept {
+    tun_writes_.hold(rx);
+    if (segment == 0 || segment >= payload.size()) {
+        segment = payload.size();
+    } else {
+        ++counters_.udp_rx_coalesced;
+    }
+    for (std::size_t at = 0; at < payload.size() && !stopping_; at += segment) {
+        const auto message = payload.subspan(at, std::min(segment, payload.size() - at));
+        ++counters_.udp_rx_packets;
+        counters_.udp_rx_bytes += message.size();
+        const Device::Inbound in = device_->on_network_packet(message, from, now);
+        if (!in.packet.empty()) tun_writes_.add(in.packet, rx);
+    }
+    tun_writes_.release(rx);
 }
 
 TxBuffer Datapath::acquire(std::size_t size, TxClass c) noexcept {
@@ -94,6 +130,7 @@ void Datapath::queue_udp(std::uint32_t tx, const Endpoint& to, bool alone) noexc
 
 void Datapath::flush() noexcept {
     batch_.flush([this](const UdpSend& send) { submit_udp(send); });
+    tun_writes_.flush();
 }
 
 void Datapath::submit_udp(const UdpSend& send) noexcept {
@@ -124,6 +161,7 @@ void Datapath::on_udp_sent(std::uint32_t head, std::uint16_t generation, unsigne
     TxSlot& h = slots_[head];
     const UdpVerdict v =
         stopping_ ? UdpVerdict{} : udp_send_verdict(result, count, h.batch_to.has_local, h.retries);
+    if (v.stop_gso) ++counters_.udp_gso_refused;
     if (v.stop_gso && batch_.gso()) {
         batch_.stop_gso();
         RT_LOG_WARN("UDP GSO refused (%s); sending datagrams one by one", std::strerror(-result));
@@ -153,6 +191,7 @@ void Datapath::on_udp_sent(std::uint32_t head, std::uint16_t generation, unsigne
     }
     release_chain(head);
     if (result >= 0) {
+        if (count > 1) ++counters_.udp_gso_batches;
         counters_.udp_tx_packets += count;
         counters_.udp_tx_bytes += static_cast<std::uint64_t>(result);
     } else if (result != -ECANCELED) {
@@ -164,10 +203,12 @@ void Datapath::on_udp_sent(std::uint32_t head, std::uint16_t generation, unsigne
 void Datapath::release(std::uint32_t tx) noexcept {
     if (const std::int32_t bid = slots_.release(tx); bid >= 0)
         tun_.recycle(static_cast<std::uint16_t>(bid));
+    unpark_tun();
 }
 
 void Datapath::release_chain(std::uint32_t head) noexcept {
     slots_.release_chain(head, [this](std::uint16_t bid) { tun_.recycle(bid); });
+    unpark_tun();
 }
 
 }  // namespace ringtun::daemon

@@ -3,7 +3,10 @@
 // TCP transport implements StreamPort. Each is called on the loop thread and never blocks.
 #pragma once
 
+#include <sys/uio.h>
+
 #include <cstdint>
+#include <span>
 
 #include "daemon/engine/endpoint.hpp"
 
@@ -14,6 +17,11 @@ class TunPort {
     virtual ~TunPort() = default;
     // The TUN read buffer `bid` is free again: its packet was sent or dropped.
     virtual void recycle(std::uint16_t bid) noexcept = 0;
+    // Starts one write (writev) of `pieces` to the TUN for TunWrites slot `slot`; the
+    // completion comes back through Datapath::on_tun_written with `generation`. False when
+    // the backend cannot (stopping, no room): the datapath drops the packets.
+    virtual bool write(std::uint32_t slot, std::uint16_t generation,
+                       std::span<const iovec> pieces) noexcept = 0;
 };
 
 class NetPort {
@@ -23,6 +31,8 @@ class NetPort {
     // datagrams; the completion comes back through Datapath::on_udp_sent. False when the
     // backend cannot (stopping, no room): the datapath frees the slots.
     virtual bool send_udp(std::uint32_t head, unsigned count) noexcept = 0;
+    // The receive buffer `bid` is free again: every packet in it was written or dropped.
+    virtual void recycle_rx(std::uint16_t bid) noexcept = 0;
 };
 
 class StreamPort {

@@ -22,8 +22,10 @@ UdpVerdict udp_send_verdict(int res, unsigned count, bool had_source,
     if (had_source && source_gone && !(retries & udp_retry_no_source))
         return {UdpRetry::without_source, false};
     if (count > 1 && !(retries & udp_retry_split)) {
-        if (res == -EIO) return {UdpRetry::one_by_one, true};
-        if (res == -EMSGSIZE || res == -EINVAL) return {UdpRetry::one_by_one, false};
+        // EINVAL with a sticky source may be the source gone (roaming), not the segmentation:
+        // the single sends tell, and GSO stays on.
+        if (res == -EINVAL && had_source) return {UdpRetry::one_by_one, false};
+        if (res == -EIO || res == -EMSGSIZE || res == -EINVAL) return {UdpRetry::one_by_one, true};
     }
     return {};
 }

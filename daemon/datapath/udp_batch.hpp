@@ -11,11 +11,13 @@
 //     datagram: the source address is gone (DHCP renew, roaming, an expired temporary
 //     address). Send again once without it; the caller also tells the device, so later sends
 //     go without it until the peer is heard from again.
-//   - EIO from a batch: the egress device cannot segment. Batching stops for good; this
-//     batch is resent datagram by datagram.
-//   - EMSGSIZE or EINVAL from a batch: a segment plus headers exceeds the route's MTU (or the
-//     kernel refused the segmentation; EINVAL is also a vanished source): resend this batch
-//     datagram by datagram, each of which may then find its source gone as above.
+//   - EIO, EMSGSIZE or EINVAL from a batch: the egress device cannot segment (EIO), or a
+//     segment plus headers exceeds the route's MTU (EMSGSIZE, EINVAL before Linux 6.15), or
+//     the kernel refused the segmentation: batching stops for good (every later batch would
+//     fail the same way) and this batch is resent datagram by datagram. EINVAL from a batch
+//     that named a sticky source may instead be that source gone (roaming): the batch is
+//     resent datagram by datagram, each of which may then find its source gone as above, and
+//     batching stays on.
 //   - Anything else, or a retry of a kind already tried: the datagrams are lost (counted).
 #pragma once
 

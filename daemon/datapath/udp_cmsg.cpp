@@ -62,6 +62,18 @@ Endpoint endpoint_from_datagram(const sockaddr* name, socklen_t name_len,
     return e;
 }
 
+std::size_t gro_segment_size(const msghdr& control) noexcept {
+    for (cmsghdr* c = CMSG_FIRSTHDR(&control); c;
+         c = CMSG_NXTHDR(const_cast<msghdr*>(&control), c)) {
+        if (c->cmsg_level != SOL_UDP || c->cmsg_type != UDP_GRO) continue;
+        if (c->cmsg_len < CMSG_LEN(sizeof(int))) return 0;
+        int size = 0;  // an int, not the u16 of UDP_SEGMENT
+        std::memcpy(&size, CMSG_DATA(c), sizeof size);
+        return size > 0 ? static_cast<std::size_t>(size) : 0;
+    }
+    return 0;
+}
+
 std::size_t write_send_control(const Endpoint& to, std::uint16_t segment,
                                std::span<std::uint8_t> control) noexcept {
     if (!to.has_local && segment == 0) return 0;

@@ -15,9 +15,10 @@
 
 namespace ringtun::daemon {
 
-// Room for the control messages a received datagram carries (one pktinfo of either family).
+// Room for the control messages a received datagram carries (one pktinfo of either family, and
+// UDP_GRO's segment size, an int), and a send's (pktinfo and UDP_SEGMENT's u16).
 inline constexpr std::size_t udp_control_space = 64;
-static_assert(udp_control_space >= CMSG_SPACE(sizeof(in6_pktinfo)) + CMSG_SPACE(2));
+static_assert(udp_control_space >= CMSG_SPACE(sizeof(in6_pktinfo)) + CMSG_SPACE(sizeof(int)));
 
 // The destination sockaddr for `to` on a socket of `family` (v4-mapped on a dual-stack socket).
 socklen_t to_socket_address(const Endpoint& to, int family, sockaddr_in6& out) noexcept;
@@ -26,6 +27,10 @@ socklen_t to_socket_address(const Endpoint& to, int family, sockaddr_in6& out) n
 // v4-mapped addresses become plain IPv4 so they compare equal to configured endpoints.
 Endpoint endpoint_from_datagram(const sockaddr* name, socklen_t name_len,
                                 const msghdr& control) noexcept;
+
+// The segment size of a datagram that UDP GRO coalesced (its SOL_UDP/UDP_GRO control message,
+// wherever it is among the others), or 0: a single datagram.
+std::size_t gro_segment_size(const msghdr& control) noexcept;
 
 // Writes the control messages of a send: pktinfo, so it leaves from `to.local` (when known),
 // and UDP_SEGMENT when `segment` > 0 (GSO: the kernel cuts the payload into datagrams of

@@ -40,6 +40,7 @@ link_setup() {
 # WG_PROCESS_FOREGROUND=1 only silences its "use the kernel module" banner. Its UAPI socket
 # is /var/run/wireguard/IFNAME.sock, shared by all namespaces: use netns_ifname for IFNAME.
 # Log: LOGFILE or $NETNS_TMP/wggo-IFNAME.log; level $WGGO_LOG_LEVEL (verbose|error|silent).
+# $WIREGUARD_GO names another build (default: wireguard-go from PATH).
 start_wireguard_go() {
   local ns=$1 ifname=$2 log=${3:-$NETNS_TMP/wggo-$2.log}
   local sock="/var/run/wireguard/$ifname.sock"
@@ -47,7 +48,7 @@ start_wireguard_go() {
   [ -e "$sock" ] && netns_fail "$sock exists: another wireguard-go uses the name $ifname"
   echo "$ifname" >>"$NETNS_TMP/wg_ifnames"
   ip netns exec "$ns" env WG_PROCESS_FOREGROUND=1 LOG_LEVEL="${WGGO_LOG_LEVEL:-verbose}" \
-    wireguard-go -f "$ifname" >>"$log" 2>&1 &
+    "${WIREGUARD_GO:-wireguard-go}" -f "$ifname" >>"$log" 2>&1 &
   WGGO_PID=$!
   netns_track "$WGGO_PID"
   netns_poll "[ -S '$sock' ] || ! netns_alive $WGGO_PID" 10
@@ -70,8 +71,9 @@ wg_configure() {
 #   interface: name private_key_file listen_port listen_tcp_port address mtu
 #   peer:      public_key preshared_key_file endpoint allowed_ips persistent_keepalive transport
 #   ring.KEY=RAW_TOML_VALUE  goes to [ring] as written
+#   offload.KEY=VALUE        goes to [offload] as a string (auto, on, off)
 ringtun_config() {
-  local out=$1 kv key value iface="" peer="" ring=""
+  local out=$1 kv key value iface="" peer="" ring="" offload=""
   shift
   for kv in "$@"; do
     key=${kv%%=*} value=${kv#*=}
@@ -86,12 +88,14 @@ ringtun_config() {
       public_key | preshared_key_file | endpoint | allowed_ips | persistent_keepalive | transport)
         peer+="$key = $value"$'\n' ;;
       ring.*) ring+="${key#ring.} = $value"$'\n' ;;
+      offload.*) offload+="${key#offload.} = $value"$'\n' ;;
       *) netns_fail "ringtun_config: unknown key $key" ;;
     esac
   done
   {
     printf '[interface]\n%s' "$iface"
     [ -n "$ring" ] && printf '\n[ring]\n%s' "$ring"
+    [ -n "$offload" ] && printf '\n[offload]\n%s' "$offload"
     printf '\n[[peer]]\n%s' "$peer"
   } >"$out"
 }
@@ -183,16 +187,18 @@ ringtun_side_config() {
 }
 
 # ringtun in both namespaces, TUN RT_IF (default rtb0); TRANSPORT udp (default) or tcp; the
-# endpoints on the outer addresses of FAMILY 4 (default) or 6. Waits until both TUNs carry
-# their addresses. Sets RINGTUN_PID_A, RINGTUN_PID_B; logs in $NETNS_TMP/ringtun-a.log and
-# ringtun-b.log.
+# endpoints on the outer addresses of FAMILY 4 (default) or 6; EXTRA ringtun_config arguments
+# for both sides. Waits until both TUNs carry their addresses. Sets RINGTUN_PID_A,
+# RINGTUN_PID_B; logs in $NETNS_TMP/ringtun-a.log and ringtun-b.log.
+#   ringtun_pair [TRANSPORT [FAMILY [EXTRA...]]]
 ringtun_pair() {
   local transport=${1:-udp} family=${2:-4}
+  shift $(($# < 2 ? $# : 2))
   RT_IF=${RT_IF:-rtb0}
   make_keypair rta
   make_keypair rtb
-  ringtun_side_config a "$transport" "$family"
-  ringtun_side_config b "$transport" "$family"
+  ringtun_side_config a "$transport" "$family" "$@"
+  ringtun_side_config b "$transport" "$family" "$@"
   start_ringtun "$NS_B" "$NETNS_TMP/ringtun-b.toml" "$NETNS_TMP/ringtun-b.log"
   RINGTUN_PID_B=$RINGTUN_PID
   start_ringtun "$NS_A" "$NETNS_TMP/ringtun-a.toml" "$NETNS_TMP/ringtun-a.log"

@@ -59,15 +59,18 @@ void Loop::on_error(Kind kind, const io_uring_cqe& cqe) noexcept {
                     back_off(udp_rearm_backoff_, udp_rearm_at_, "UDP receive", error);
             }
             return;
-        case Kind::tun_write:
-            (void)udp_buffers_->recycle(ring::decode(cqe.user_data).buffer_id);
-            tun_write_failed(error);
+        case Kind::tun_write: {
+            const ring::UserData ud = ring::decode(cqe.user_data);
+            // TunWrites counts what was lost, or rewrites a refused coalesced write.
+            if (!datapath_->on_tun_written(ud.slot, ud.generation, error))
+                tun_write_failed(error, false);
             return;
+        }
         case Kind::tun_write_copy: {
             const ring::UserData ud = ring::decode(cqe.user_data);
             if (!copies_ || !copies_->release(ud.slot, ud.generation))
                 ++counters_.stale_completions;
-            tun_write_failed(error);
+            tun_write_failed(error, true);
             return;
         }
         case Kind::signal:
@@ -88,10 +91,10 @@ void Loop::on_error(Kind kind, const io_uring_cqe& cqe) noexcept {
     ++counters_.stale_completions;
 }
 
-void Loop::tun_write_failed(int error) noexcept {
+void Loop::tun_write_failed(int error, bool count) noexcept {
     if (error == -EBADFD) fail(tun_gone);
     if (error == -ECANCELED) return;
-    ++counters_.tun_write_errors;
+    if (count) ++counters_.tun_write_errors;
     if (error_log_limit_.allow(now_.boot))
         RT_LOG_WARN("TUN write failed: %s", std::strerror(-error));
 }

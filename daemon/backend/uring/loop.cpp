@@ -32,21 +32,55 @@ unsigned rearm_watermark(const ring::BufferRing& b) noexcept {
 }  // namespace
 
 unsigned tun_buffer_count(const LoopParams& p) noexcept {
-    // Each TUN buffer stays out until its send completes, so the TUN ring holds no more
-    // buffers than there are data send slots: when sends back up, TUN reads run dry
+    // With the virtio-net header a read may be a 64 KiB super-packet, copied out into transmit
+    // slots at once: a few buffers keep the TUN busy, and the datapath's read credit parks
+    // them when slots run short.
+    if (p.offloads.vnet_hdr) {
+        // As many as the data slots can take at once in the worst case, so the read credit
+        // rarely parks one; at least two, so one is always being filled.
+        const auto per_read = static_cast<unsigned>((0xffff + p.mtu - 81) / (p.mtu - 80));
+        return std::clamp(std::bit_floor(std::max(p.tx_slots / per_read, 1u)), 2u,
+                          tun_super_buffers);
+    }
+    // Otherwise each TUN buffer stays out until its send completes, so the TUN ring holds no
+    // more buffers than there are data send slots: when sends back up, TUN reads run dry
     // (-ENOBUFS) and the TUN queue pushes back on the sender, instead of packets being read
     // and then dropped for want of a slot.
     return std::min(std::bit_floor(std::max(p.tx_slots, 1u)), ring::BufferRing::kMaxCount);
+}
+
+std::uint32_t tun_buffer_size(const LoopParams& p) noexcept {
+    return p.offloads.vnet_hdr ? static_cast<std::uint32_t>(tun::vnet_hdr_len + 0xffff)
+                               : static_cast<std::uint32_t>(p.mtu);
 }
 
 unsigned tx_slot_count(const LoopParams& p) noexcept {
     return p.tx_slots + control_tx_reserve;
 }
 
+bool tun_writes_batched(const LoopParams& p) noexcept {
+    return p.offloads.tun_gro || p.offloads.udp_gro;
+}
+
+unsigned tun_write_count(const LoopParams& p) noexcept {
+    return tun_writes_batched(p) ? tun_batch_write_slots : p.udp_rx_slots;
+}
+
 std::size_t udp_buffer_size(const LoopParams& p) noexcept {
-    const std::size_t raw = sizeof(io_uring_recvmsg_out) + udp_name_room + udp_control_space +
-                            layout::largest_peer_message(p.mtu);
+    // UDP GRO hands over up to 64 KiB of coalesced datagrams at once.
+    const std::size_t payload = p.offloads.udp_gro ? 0xffff : layout::largest_peer_message(p.mtu);
+    const std::size_t raw =
+        sizeof(io_uring_recvmsg_out) + udp_name_room + udp_control_space + payload;
     return (raw + 63) / 64 * 64;
+}
+
+std::size_t buffer_memory(const LoopParams& p) noexcept {
+    const std::size_t tun =
+        std::size_t{tun_buffer_count(p)} *
+        (tun_buffer_size(p) + (p.offloads.vnet_hdr ? 0 : layout::headroom + layout::tailroom));
+    const std::size_t udp = std::size_t{p.udp_rx_slots} * udp_buffer_size(p);
+    const std::size_t tx = std::size_t{tx_slot_count(p)} * layout::frame_size(p.mtu);
+    return tun + udp + tx;
 }
 
 Loop::Loop(const LoopParams& params, int udp_family) : params_(params), udp_family_(udp_family) {}
@@ -63,26 +97,30 @@ util::Result<LoopParams> Loop::size(const LoopParams& params, bool tcp_enabled) 
             util::make_error("[ring] sqpoll_idle_ms",
                              "SQPOLL cannot be used with the TCP transport (listen_tcp_port "
                              "or a peer with transport = \"tcp\"); set it to 0"));
+    // 64 KiB buffers with UDP GRO: fewer of them, each holding up to 64 datagrams.
+    if (p.udp_rx_slots == 0) p.udp_rx_slots = p.offloads.udp_gro ? 64 : 256;
     p.udp_rx_slots = std::min(round_up_pow2(p.udp_rx_slots), ring::BufferRing::kMaxCount);
     p.tcp_rx_buffers = std::min(round_up_pow2(p.tcp_rx_buffers), 1024u);
-    const unsigned cq = std::min(p.entries * 4, 65536u);  // the kernel clamps the CQ there
+    const unsigned cq = std::min(p.entries * cq_factor, 65536u);  // the kernel clamps it there
     const unsigned tun_reads = p.tun_read_multishot ? 1 : p.tun_rx_slots;
     // Completions that can be pending at once: one per buffer of each ring, one per send,
     // plus the TUN reads, the signal read and cancellations; with TCP, per connection its
     // buffers, a send and a connect, plus the accept.
     const unsigned tcp_pending =
         tcp_enabled ? p.tcp_max_connections * (p.tcp_rx_buffers + 2) + 1 + tcp_copy_buffers : 0;
-    const unsigned worst =
-        tun_buffer_count(p) + p.udp_rx_slots + tx_slot_count(p) + tun_reads + tcp_pending + 8;
+    const unsigned tun_writes = tun_writes_batched(p) ? tun_write_count(p) : 0;
+    const unsigned worst = tun_buffer_count(p) + p.udp_rx_slots + tx_slot_count(p) + tun_writes +
+                           tun_reads + tcp_pending + 8;
     if (worst > cq) {
         return util::fail(util::make_error(
             "[ring]", "entries = " + std::to_string(p.entries) + " gives a completion queue of " +
                           std::to_string(cq) + " but up to " + std::to_string(worst) +
                           " completions can be pending (tx_slots " + std::to_string(p.tx_slots) +
                           " + their TUN buffers, udp_rx_slots " + std::to_string(p.udp_rx_slots) +
-                          ", TUN reads " + std::to_string(tun_reads) + ", TCP " +
-                          std::to_string(tcp_pending) + "); raise entries to " +
-                          std::to_string(round_up_pow2((worst + 3) / 4)) +
+                          ", TUN writes " + std::to_string(tun_writes) + ", TUN reads " +
+                          std::to_string(tun_reads) + ", TCP " + std::to_string(tcp_pending) +
+                          "); raise entries to " +
+                          std::to_string(round_up_pow2((worst + cq_factor - 1) / cq_factor)) +
                           " or lower the slot counts"));
     }
     return p;
@@ -102,7 +140,7 @@ util::Result<std::unique_ptr<Loop>> Loop::create(const LoopParams& params, int t
 util::Result<void> Loop::setup(int tun_fd, const UdpSocket& udp, util::SignalPipe& signals,
                                TcpSetup tcp) {
     auto ring = ring::Ring::create({.entries = params_.entries,
-                                    .cq_entries = params_.entries * 4,
+                                    .cq_entries = params_.entries * cq_factor,
                                     .sqpoll_idle_ms = params_.sqpoll_idle_ms,
                                     .taskrun = params_.taskrun});
     if (!ring) return util::fail(ring.error());
@@ -110,12 +148,14 @@ util::Result<void> Loop::setup(int tun_fd, const UdpSocket& udp, util::SignalPip
     const int files[] = {tun_fd, udp.fd.get(), signals.read_fd()};
     if (auto r = ring_->register_files(files); !r) return util::fail(r.error());
 
-    auto tun =
-        ring::BufferRing::create(*ring_, {.group_id = tun_group,
-                                          .count = tun_buffer_count(params_),
-                                          .buffer_size = static_cast<std::uint32_t>(params_.mtu),
-                                          .headroom = layout::headroom,
-                                          .tailroom = layout::tailroom});
+    // Without the virtio-net header a packet is sealed where it was read: room around it.
+    const bool vnet = params_.offloads.vnet_hdr;
+    auto tun = ring::BufferRing::create(
+        *ring_, {.group_id = tun_group,
+                 .count = tun_buffer_count(params_),
+                 .buffer_size = tun_buffer_size(params_),
+                 .headroom = vnet ? 0u : static_cast<std::uint32_t>(layout::headroom),
+                 .tailroom = vnet ? 0u : static_cast<std::uint32_t>(layout::tailroom)});
     if (!tun) return util::fail(tun.error());
     tun_buffers_ = std::move(*tun);
     auto udpb = ring::BufferRing::create(
@@ -125,11 +165,16 @@ util::Result<void> Loop::setup(int tun_fd, const UdpSocket& udp, util::SignalPip
     if (!udpb) return util::fail(udpb.error());
     udp_buffers_ = std::move(*udpb);
 
-    datapath_ = std::make_unique<Datapath>(Datapath::Params{.mtu = params_.mtu,
-                                                            .tx_slots = params_.tx_slots,
-                                                            .control_reserve = control_tx_reserve,
-                                                            .udp_family = udp_family_},
-                                           *this, *this);
+    datapath_ =
+        std::make_unique<Datapath>(Datapath::Params{.mtu = params_.mtu,
+                                                    .tx_slots = params_.tx_slots,
+                                                    .control_reserve = control_tx_reserve,
+                                                    .udp_family = udp_family_,
+                                                    .offloads = params_.offloads,
+                                                    .tun_buffers = tun_buffers_->count(),
+                                                    .rx_buffers = udp_buffers_->count(),
+                                                    .tun_write_slots = tun_write_count(params_)},
+                                   *this, *this);
 
     // Packets that arrive over TCP are copied out of the receive buffer to be written.
     if (tcp.enabled())
@@ -138,11 +183,13 @@ util::Result<void> Loop::setup(int tun_fd, const UdpSocket& udp, util::SignalPip
     udp_recv_msg_.msg_namelen = udp_name_room;
     udp_recv_msg_.msg_controllen = udp_control_space;
     if (tcp.enabled()) tcp_ = std::make_unique<TcpIo>(*this, tcp.listener, std::move(tcp.dial));
-    RT_LOG_INFO(
-        "loop: TUN reads %s, %u TUN buffers, %u UDP buffers of %zu bytes, %u tx slots",
+    RT_LOG_NOTICE(
+        "loop: TUN reads %s, %u TUN buffers of %u bytes, %u UDP buffers of %zu bytes, "
+        "%u tx slots; %zu KiB of packet buffers; offloads: %s",
         params_.tun_read_multishot ? "multishot" : std::to_string(params_.tun_rx_slots).c_str(),
-        tun_buffers_->count(), udp_buffers_->count(), udp_buffer_size(params_),
-        tx_slot_count(params_));
+        tun_buffers_->count(), tun_buffers_->buffer_size(), udp_buffers_->count(),
+        udp_buffer_size(params_), tx_slot_count(params_), buffer_memory(params_) / 1024,
+        params_.offloads.describe().c_str());
     return {};
 }
 
@@ -227,9 +274,9 @@ void Loop::shutdown_and_drain(unsigned& cancelled) noexcept {
         RT_LOG_WARN("shutdown: %s", r.error().to_string().c_str());
     RT_LOG_NOTICE(
         "shutdown: %u requests in flight, %u cancelled, %u left; %u TUN and %u UDP "
-        "buffers held, %u tx slots in use, %llu requests refused while stopping",
+        "buffers held, %u tx slots in use, %u TUN writes, %llu requests refused while stopping",
         before, cancelled, ring_->in_flight(), tun_buffers_->held(), udp_buffers_->held(),
-        datapath_->slots().in_use(),
+        datapath_->slots().in_use(), datapath_->tun_writes().in_flight(),
         static_cast<unsigned long long>(counters_.refused_while_stopping));
 }
 

@@ -76,7 +76,10 @@ class Loop final : public IoBackend, public TunPort, public NetPort {
 
     // TunPort, NetPort
     void recycle(std::uint16_t bid) noexcept override;
+    bool write(std::uint32_t slot, std::uint16_t generation,
+               std::span<const iovec> pieces) noexcept override;
     bool send_udp(std::uint32_t head, unsigned count) noexcept override;
+    void recycle_rx(std::uint16_t bid) noexcept override;
 
     const LoopCounters& counters() const noexcept { return counters_; }
 
@@ -110,14 +113,15 @@ class Loop final : public IoBackend, public TunPort, public NetPort {
     void on_udp_sent(const io_uring_cqe& cqe) noexcept;
     void on_tun_written(const io_uring_cqe& cqe) noexcept;
     void on_signal(const io_uring_cqe& cqe) noexcept;
-    void write_to_tun(std::span<std::uint8_t> packet, std::uint16_t udp_bid) noexcept;
     void on_tun_written_copy(const io_uring_cqe& cqe) noexcept;
     void dispatch_tcp(loop_detail::Kind kind, const io_uring_cqe& cqe) noexcept;
     void end_tun_read(const io_uring_cqe& cqe) noexcept;
     // errors.cpp: whether a completion failed, and what that means for its kind.
     static bool failed_completion(loop_detail::Kind kind, const io_uring_cqe& cqe) noexcept;
     void on_error(loop_detail::Kind kind, const io_uring_cqe& cqe) noexcept;
-    void tun_write_failed(int error) noexcept;
+    // A TUN write failed: the TUN gone stops the loop; others are logged (rate-limited) and,
+    // where `count`, counted here (TunWrites counts its own).
+    void tun_write_failed(int error, bool count) noexcept;
     void refresh_now() noexcept;
     // Stops the loop for a reason of its own (the TUN is gone): logged, drained, and run()
     // returns an error so the process exits non-zero and its supervisor restarts it.

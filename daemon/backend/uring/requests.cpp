@@ -13,6 +13,10 @@ void Loop::recycle(std::uint16_t bid) noexcept {
     (void)tun_buffers_->recycle(bid);
 }
 
+void Loop::recycle_rx(std::uint16_t bid) noexcept {
+    (void)udp_buffers_->recycle(bid);
+}
+
 io_uring_sqe* Loop::new_request() noexcept {
     if (stopping_) {
         ++counters_.refused_while_stopping;

@@ -32,19 +32,32 @@ void Loop::on_signal(const io_uring_cqe&) noexcept {
 void Loop::log_statistics() const {
     const LoopCounters& c = counters_;
     const DatapathCounters& d = datapath_->counters();
+    const TunWriteCounters& w = datapath_->tun_writes().counters();
     RT_LOG_NOTICE(
         "stats: udp rx %llu pkts %llu B, udp tx %llu pkts %llu B, tun write %llu pkts "
         "%llu B",
         (unsigned long long)d.udp_rx_packets, (unsigned long long)d.udp_rx_bytes,
         (unsigned long long)d.udp_tx_packets, (unsigned long long)d.udp_tx_bytes,
-        (unsigned long long)c.tun_write_packets, (unsigned long long)c.tun_write_bytes);
+        (unsigned long long)(c.tun_write_packets + w.packets),
+        (unsigned long long)(c.tun_write_bytes + w.bytes));
+    RT_LOG_NOTICE(
+        "stats: offload tun_super_packets %llu tun_bad_offload %llu tun_oversized %llu "
+        "udp_gso_batches %llu udp_gso_refused %llu udp_rx_coalesced %llu tun_writes %llu "
+        "coalesced %llu "
+        "no_write_slot %llu gro_refused %llu tun_parked %zu",
+        (unsigned long long)d.tun_super_packets, (unsigned long long)d.tun_bad_offload,
+        (unsigned long long)d.tun_oversized, (unsigned long long)d.udp_gso_batches,
+        (unsigned long long)d.udp_gso_refused, (unsigned long long)d.udp_rx_coalesced,
+        (unsigned long long)w.writes, (unsigned long long)w.coalesced,
+        (unsigned long long)w.no_write_slot, (unsigned long long)w.gro_refused,
+        datapath_->tun_parked());
     RT_LOG_NOTICE(
         "stats: rearm eagain %llu enobufs %llu other %llu; errors send %llu tun_write "
         "%llu udp_recv %llu; tx_slot_exhausted %llu truncated %llu stale %llu; cq "
         "overflow %u",
         (unsigned long long)c.rearm_eagain, (unsigned long long)c.rearm_enobufs,
         (unsigned long long)c.rearm_other, (unsigned long long)d.send_errors,
-        (unsigned long long)c.tun_write_errors, (unsigned long long)c.udp_recv_errors,
+        (unsigned long long)(c.tun_write_errors + w.errors), (unsigned long long)c.udp_recv_errors,
         (unsigned long long)d.tx_slot_exhausted, (unsigned long long)c.truncated,
         (unsigned long long)(c.stale_completions + d.stale_completions), ring_->cq_overflow());
     RT_LOG_NOTICE(

@@ -61,36 +61,44 @@ void Loop::on_tun_read(const io_uring_cqe& cqe) noexcept {
         return;
     }
     if (tun_rearm_backoff_.failures() != 0) tun_rearm_backoff_.reset();
-    if (stopping_) {
+    const auto length = static_cast<std::size_t>(cqe.res);
+    if (stopping_ || length > tun_buffers_->buffer_size()) {
+        // More than the buffer: the kernel reports the length it could not copy (a packet
+        // over 64 KiB is not possible; without the header this is the TUN MTU raised above
+        // ours, which on_tun_packet detects from the IP header instead).
+        if (!stopping_) ++counters_.truncated;
         (void)tun_buffers_->recycle(*bid);
         return;
     }
-    datapath_->on_tun_packet(as_bytes(tun_buffers_->frame(*bid)), static_cast<std::size_t>(cqe.res),
-                             *bid, now_);
+    if (params_.offloads.vnet_hdr)
+        datapath_->on_tun_read(as_bytes(tun_buffers_->buffer(*bid)).first(length), *bid, now_);
+    else
+        datapath_->on_tun_packet(as_bytes(tun_buffers_->frame(*bid)), length, *bid, now_);
 }
 
-void Loop::write_to_tun(std::span<std::uint8_t> packet, std::uint16_t udp_bid) noexcept {
+bool Loop::write(std::uint32_t slot, std::uint16_t generation,
+                 std::span<const iovec> pieces) noexcept {
     io_uring_sqe* sqe = new_request();
-    if (!sqe) {
-        (void)udp_buffers_->recycle(udp_bid);
-        return;
-    }
-    io_uring_prep_write(sqe, file_tun, packet.data(), static_cast<unsigned>(packet.size()), 0);
+    if (!sqe) return false;
+    io_uring_prep_writev(sqe, file_tun, pieces.data(), static_cast<unsigned>(pieces.size()), 0);
     sqe->flags |= IOSQE_FIXED_FILE;
-    sqe->user_data = tag(Kind::tun_write, 0, 0, udp_bid);
+    sqe->user_data = tag(Kind::tun_write, generation, slot);
+    return true;
 }
 
 void Loop::on_tun_written(const io_uring_cqe& cqe) noexcept {
-    (void)udp_buffers_->recycle(ring::decode(cqe.user_data).buffer_id);
-    ++counters_.tun_write_packets;
-    counters_.tun_write_bytes += static_cast<std::uint64_t>(cqe.res);
+    const ring::UserData ud = ring::decode(cqe.user_data);
+    datapath_->on_tun_written(ud.slot, ud.generation, cqe.res);
 }
 
 void Loop::write_copy_to_tun(std::span<const std::uint8_t> packet) noexcept {
     const auto copy = copies_ ? copies_->acquire() : std::nullopt;
     const std::span<std::uint8_t> room =
         copy ? copies_->buffer(copy->index) : std::span<std::uint8_t>{};
-    if (!copy || packet.size() > room.size()) {
+    // A TUN with the virtio-net header takes a zeroed one first: no offload, the kernel
+    // checks the checksums.
+    const std::size_t header = params_.offloads.vnet_hdr ? tun::vnet_hdr_len : 0;
+    if (!copy || header + packet.size() > room.size()) {
         if (copy) (void)copies_->release(copy->index, copy->generation);
         ++counters_.tcp_to_tun_no_buffer;
         return;
@@ -100,8 +108,10 @@ void Loop::write_copy_to_tun(std::span<const std::uint8_t> packet) noexcept {
         (void)copies_->release(copy->index, copy->generation);
         return;
     }
-    std::memcpy(room.data(), packet.data(), packet.size());
-    io_uring_prep_write(sqe, file_tun, room.data(), static_cast<unsigned>(packet.size()), 0);
+    std::memset(room.data(), 0, header);
+    std::memcpy(room.data() + header, packet.data(), packet.size());
+    io_uring_prep_write(sqe, file_tun, room.data(), static_cast<unsigned>(header + packet.size()),
+                        0);
     sqe->flags |= IOSQE_FIXED_FILE;
     sqe->user_data = tag(Kind::tun_write_copy, copy->generation, copy->index);
 }

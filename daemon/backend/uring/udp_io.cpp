@@ -42,12 +42,8 @@ void Loop::on_udp_recv(const io_uring_cqe& cqe) noexcept {
         static_cast<const sockaddr*>(io_uring_recvmsg_name(out)), out->namelen, control);
     auto* payload = static_cast<std::uint8_t*>(io_uring_recvmsg_payload(out, &udp_recv_msg_));
     const auto len = io_uring_recvmsg_payload_length(out, cqe.res, &udp_recv_msg_);
-    const Device::Inbound in = datapath_->on_datagram({payload, len}, from, now_);
-    if (in.packet.empty()) {
-        (void)udp_buffers_->recycle(*bid);
-        return;
-    }
-    write_to_tun(in.packet, *bid);
+    // The datapath holds the buffer from here and gives it back through recycle_rx().
+    datapath_->on_datagrams({payload, len}, gro_segment_size(control), from, *bid, now_);
 }
 
 bool Loop::send_udp(std::uint32_t head, unsigned count) noexcept {

@@ -20,7 +20,7 @@ TEST_CASE("loop size: a completion queue too small for what may be pending is re
     p.entries = 64;
     auto sized = Loop::size(p, false);
     REQUIRE_FALSE(sized);
-    CHECK(sized.error().to_string().find("entries = 64 gives a completion queue of 256") !=
+    CHECK(sized.error().to_string().find("entries = 64 gives a completion queue of 512") !=
           std::string::npos);
 }
 

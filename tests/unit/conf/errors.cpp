@@ -157,6 +157,12 @@ const Case cases[] = {
      "CONF:4:12: ring.tun_read: expected \"multishot\" or \"slots\""},
     {102, IFACE PEER "transport = \"quic\"\n",
      "CONF:5:13: peer[1].transport: expected \"udp\" or \"tcp\""},
+    {103, IFACE "[offload]\ntun_tso = \"yes\"\n",
+     "CONF:4:11: offload.tun_tso: expected \"auto\", \"on\" or \"off\""},
+    {104, IFACE "[offload]\nudp_gro = false\n",
+     "CONF:4:11: offload.udp_gro: expected \"auto\", \"on\" or \"off\""},
+    {105, IFACE "[offload]\ntso = \"off\"\n", "CONF:4:1: offload.tso: unknown key"},
+    {106, "offload = \"off\"\n" IFACE, "CONF:1:11: offload: expected a table ([offload])"},
     // Duplicates point at the second occurrence.
     {110, IFACE PEER "[[peer]]\npublic_key = \"b3RoZXI=\"\n" PEER,
      "CONF:8:14: peer[3].public_key: the same public key as peer[1] (line 4)"},

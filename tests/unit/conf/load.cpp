@@ -141,6 +141,11 @@ public_key = "cHVi"
     CHECK(c.ring.sqpoll_idle_ms == 0);
     CHECK_FALSE(c.ring.tcp_rx_buffers.has_value());
     CHECK_FALSE(c.ring.tcp_max_connections.has_value());
+    CHECK(c.offload.tun_tso == Offload::automatic);
+    CHECK(c.offload.tun_uso == Offload::automatic);
+    CHECK(c.offload.tun_gro == Offload::automatic);
+    CHECK(c.offload.udp_gso == Offload::automatic);
+    CHECK(c.offload.udp_gro == Offload::automatic);
 
     REQUIRE(c.peers.size() == 1);
     CHECK_FALSE(c.peers[0].endpoint.has_value());
@@ -156,7 +161,13 @@ TEST_CASE("conf: a config with no peers and the other ring choices") {
 interface.private_key = "a2V5"
 interface.mtu = 576
 ring = { tun_read = "slots", tun_blocking = true, sqpoll_idle_ms = 60000, entries = 8 }
+offload = { tun_tso = "off", tun_uso = "on", tun_gro = "auto", udp_gso = "off", udp_gro = "on" }
 )"));
+    CHECK(c.offload.tun_tso == Offload::off);
+    CHECK(c.offload.tun_uso == Offload::on);
+    CHECK(c.offload.tun_gro == Offload::automatic);
+    CHECK(c.offload.udp_gso == Offload::off);
+    CHECK(c.offload.udp_gro == Offload::on);
     CHECK(c.peers.empty());
     CHECK(c.interface.mtu == 576);  // allowed without IPv6 addresses
     CHECK(c.ring.tun_read == std::optional<TunRead>(TunRead::slots));

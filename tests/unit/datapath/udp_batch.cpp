@@ -94,7 +94,7 @@ TEST_CASE("udp batch: max_gso_segments caps a batch") {
     CHECK(h.sent[0].count == max_gso_segments);
 }
 
-TEST_CASE("udp send verdicts: a vanished source is retried without it, GSO stops only on EIO") {
+TEST_CASE("udp send verdicts: a vanished source is retried without it, a refused batch stops GSO") {
     // Success and cancellation need nothing.
     CHECK(udp_send_verdict(1452, 1, true, 0).retry == UdpRetry::none);
     CHECK(udp_send_verdict(-ECANCELED, 8, true, 0).retry == UdpRetry::none);
@@ -118,12 +118,15 @@ TEST_CASE("udp send verdicts: a vanished source is retried without it, GSO stops
     const UdpVerdict eio = udp_send_verdict(-EIO, 8, false, 0);
     CHECK(eio.retry == UdpRetry::one_by_one);
     CHECK(eio.stop_gso);
-    // Too big for the route, or refused: one by one, GSO stays on.
+    // Too big for the route, or refused: one by one, and GSO off for good too.
     for (int e : {EMSGSIZE, EINVAL}) {
         const UdpVerdict v = udp_send_verdict(-e, 8, false, 0);
         CHECK(v.retry == UdpRetry::one_by_one);
-        CHECK_FALSE(v.stop_gso);
+        CHECK(v.stop_gso);
     }
+    // EINVAL from a batch with a sticky source may be the source gone: GSO stays on.
+    CHECK_FALSE(udp_send_verdict(-EINVAL, 8, true, 0).stop_gso);
+    CHECK(udp_send_verdict(-EMSGSIZE, 8, true, 0).stop_gso);
     // A batch resent without its source that fails again: split.
     CHECK(udp_send_verdict(-EINVAL, 8, false, udp_retry_no_source).retry == UdpRetry::one_by_one);
     // Each retry happens once: a split datagram is not split again, a sourceless one not

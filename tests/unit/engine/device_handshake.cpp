@@ -208,16 +208,16 @@ TEST_CASE("device: TUN packets with no route, no endpoint or no IP header are co
     CHECK(unknown.a.peer->staged.empty());
 }
 
-TEST_CASE("device: a TUN packet longer than the MTU is tun_malformed, staged or not") {
+TEST_CASE("device: a TUN packet longer than the MTU is tun_oversized, staged or not") {
     DevicePair p;
     const Bytes big = a_to_b(1, p.opts.mtu + 1);
     CHECK_FALSE(p.send_tun(p.a, big));
-    CHECK(p.a.drops(Drop::tun_malformed) == 1);
+    CHECK(p.a.drops(Drop::tun_oversized) == 1);
     CHECK(p.a.peer->staged.empty());
 
     p.establish();
     CHECK_FALSE(p.send_tun(p.a, big));
-    CHECK(p.a.drops(Drop::tun_malformed) == 2);
+    CHECK(p.a.drops(Drop::tun_oversized) == 2);
     CHECK(p.a.drops(Drop::internal_error) == 0);
     // A packet of exactly the MTU still goes.
     CHECK(p.send_tun(p.a, a_to_b(2, p.opts.mtu)));
