@@ -130,6 +130,7 @@ void Datapath::queue_udp(std::uint32_t tx, const Endpoint& to, bool alone) noexc
 
 void Datapath::flush() noexcept {
     batch_.flush([this](const UdpSend& send) { submit_udp(send); });
+    if (stream_) stream_->flush();
     tun_writes_.flush();
 }
 

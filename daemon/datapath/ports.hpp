@@ -39,8 +39,11 @@ class StreamPort {
   public:
     virtual ~StreamPort() = default;
     // Takes transmit slot `tx`, whose iov holds a whole frame (length prefix and message),
-    // for the stream `to` names; frees it if it cannot.
+    // for the stream `to` names; frees it if it cannot. It leaves at the next flush(), with
+    // the frames queued behind it: the segments of one super-packet go in one send.
     virtual void send(const Endpoint& to, std::uint32_t tx) noexcept = 0;
+    // Starts the sends that send() queued. The datapath calls it before the backend waits.
+    virtual void flush() noexcept = 0;
 };
 
 }  // namespace ringtun::daemon

@@ -41,6 +41,7 @@ TcpTransport::TcpTransport(const TcpTransportParams& p, bool listening, std::vec
               .send_queue_capacity = tx.capacity()}),
       quota_(p.max_connections, p.quota),
       conns_(p.max_connections) {
+    pending_starts_.reserve(p.max_connections);
     for (Endpoint& e : dial)
         dialers_.push_back(Dialer{e, Backoff(p.dial_backoff), 0, std::nullopt});
 }
@@ -218,7 +219,18 @@ void TcpTransport::send(const Endpoint& to, std::uint32_t tx) noexcept {
     quota_.take(*conn, s.cls, s.iov.iov_len);
     if (quota_.over(*conn)) any_over_ = true;
     if (auto dropped = table_.queue(*conn).push(tx)) drop_queued(*conn, *dropped);
-    start_send(*conn);
+    if (!conns_[*conn].start_pending) {
+        conns_[*conn].start_pending = true;
+        pending_starts_.push_back(*conn);  // reserved for every connection: never allocates
+    }
+}
+
+void TcpTransport::flush() noexcept {
+    for (const std::uint32_t conn : pending_starts_) {
+        conns_[conn].start_pending = false;
+        start_send(conn);
+    }
+    pending_starts_.clear();
 }
 
 void TcpTransport::drop_queued(std::uint32_t conn, std::uint32_t tx) noexcept {

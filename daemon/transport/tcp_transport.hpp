@@ -77,7 +77,8 @@ struct TcpTransportParams {
 
 class TcpTransport final : public StreamPort {
   public:
-    static constexpr unsigned max_batch = 32;
+    // Frames per send: a super-packet's segments (48 at MTU 1420) leave together.
+    static constexpr unsigned max_batch = 64;
     static constexpr Nanos stall_timeout = crypto::seconds_ns(10);
     static constexpr Nanos unauthenticated_idle_timeout = crypto::seconds_ns(15);
     static constexpr Nanos accept_retry = crypto::millis_ns(100);
@@ -114,9 +115,11 @@ class TcpTransport final : public StreamPort {
     // The send batch from transmit slot `head` on `c` completed with `result` at `now`.
     void on_sent(ConnectionRef c, std::uint32_t head, int result, Nanos now) noexcept;
 
-    // Sends the whole frame in transmit slot `tx` (its iov) on the connection `to` names, or
-    // the dialer for `to`'s address; frees it if there is none or the quota says no.
+    // Queues the whole frame in transmit slot `tx` (its iov) on the connection `to` names, or
+    // the dialer for `to`'s address; frees it if there is none or the quota says no. The
+    // connection's send starts at flush().
     void send(const Endpoint& to, std::uint32_t tx) noexcept override;
+    void flush() noexcept override;
 
     Nanos next_deadline() const noexcept;
     // Closes stalled and idle connections; ~once a second.
@@ -138,6 +141,7 @@ class TcpTransport final : public StreamPort {
         int dialer = -1;  // index into dialers_, or -1 for an accepted connection
         bool recv_armed = false;
         bool sending = false;
+        bool start_pending = false;   // in pending_starts_
         Nanos send_started = 0;       // of the batch in flight
         std::size_t batch_bytes = 0;  // of the send in flight
         std::array<iovec, max_batch> iov{};
@@ -178,6 +182,7 @@ class TcpTransport final : public StreamPort {
     SendQuota quota_;
     std::vector<Conn> conns_;
     std::vector<Dialer> dialers_;
+    std::vector<std::uint32_t> pending_starts_;  // connections send() queued to since flush()
     Nanos last_sweep_ = 0;
     Nanos now_ = 0;  // the latest time an input brought
     bool rearm_receives_ = false;

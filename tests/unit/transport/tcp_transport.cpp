@@ -76,7 +76,7 @@ Endpoint peer_endpoint() {
 }
 
 struct Harness {
-    TxSlots slots{{.data = 64, .control_reserve = 8, .mtu = 1420}};
+    TxSlots slots{{.data = 128, .control_reserve = 8, .mtu = 1420}};
     FakePort port;
     CountingRng rng;
     TcpTransport transport;
@@ -97,6 +97,11 @@ struct Harness {
         return *tx;
     }
     ConnectionRef conn(std::uint32_t c) const { return {c, transport.generation(c)}; }
+    // A frame queued and the turn's sends started, as the datapath's flush() does.
+    void send(std::uint32_t tx) {
+        transport.send(peer_endpoint(), tx);
+        transport.flush();
+    }
     ringtun::daemon::Now at(Nanos t) const { return {t, 0}; }
 };
 
@@ -108,15 +113,15 @@ TEST_CASE("tcp transport: a dial, a batch of queued frames, and the next batch o
     REQUIRE(h.port.dials.size() == 1);
     const std::uint32_t c = h.port.dials[0];
     // Frames sent before the connect completed wait for it.
-    h.transport.send(peer_endpoint(), h.frame());
-    h.transport.send(peer_endpoint(), h.frame());
+    h.send(h.frame());
+    h.send(h.frame());
     CHECK(h.port.sends.empty());
     h.transport.on_connected(h.conn(c), 0, h.at(seconds_ns(1)));
     CHECK(h.port.receives == std::vector<std::uint32_t>{c});
     REQUIRE(h.port.sends.size() == 1);
     CHECK(h.port.sends[0].frames == 2);
     // One send in flight: more frames queue behind it and leave with its completion.
-    h.transport.send(peer_endpoint(), h.frame());
+    h.send(h.frame());
     CHECK(h.port.sends.size() == 1);
     h.transport.on_sent(h.conn(c), h.port.sends[0].head, 200, seconds_ns(1));
     REQUIRE(h.port.sends.size() == 2);
@@ -125,15 +130,34 @@ TEST_CASE("tcp transport: a dial, a batch of queued frames, and the next batch o
     CHECK(h.slots.in_use() == 0);
 }
 
+TEST_CASE("tcp transport: the frames queued in one turn leave in one send at flush()") {
+    Harness h;
+    h.transport.arm(seconds_ns(1));
+    REQUIRE(h.port.dials.size() == 1);
+    const std::uint32_t c = h.port.dials[0];
+    h.transport.on_connected(h.conn(c), 0, h.at(seconds_ns(1)));
+    // The segments of one super-packet: nothing leaves until the turn ends. (Unauthenticated,
+    // the connection holds at most 8 frames.)
+    for (int i = 0; i < 6; ++i)
+        h.transport.send(peer_endpoint(), h.frame());
+    CHECK(h.port.sends.empty());
+    h.transport.flush();
+    REQUIRE(h.port.sends.size() == 1);
+    CHECK(h.port.sends[0].frames == 6);
+    CHECK(h.port.sends[0].bytes == 6 * 100);
+    h.transport.flush();  // nothing more queued: no empty send
+    CHECK(h.port.sends.size() == 1);
+}
+
 TEST_CASE("tcp transport: requests refused once the loop stops are undone, nothing leaks") {
     Harness h;
     h.transport.arm(seconds_ns(1));
     const std::uint32_t c = h.port.dials.at(0);
     h.transport.on_connected(h.conn(c), 0, h.at(seconds_ns(1)));
-    h.transport.send(peer_endpoint(), h.frame());
+    h.send(h.frame());
     REQUIRE(h.port.sends.size() == 1);
     for (int i = 0; i < 5; ++i)
-        h.transport.send(peer_endpoint(), h.frame());
+        h.send(h.frame());
     // Shutdown begins; the batch in flight completes during the drain. The next batch is
     // refused, so its frames are freed; nothing new is armed.
     h.port.refuse = true;
@@ -153,16 +177,16 @@ TEST_CASE("tcp transport: an unauthenticated connection holds a few frames, one 
     h.transport.arm(seconds_ns(1));
     const std::uint32_t c = h.port.dials.at(0);
     h.transport.on_connected(h.conn(c), 0, h.at(seconds_ns(1)));
-    h.transport.send(peer_endpoint(), h.frame(TxClass::control, 1));  // an initiation: sent
+    h.send(h.frame(TxClass::control, 1));  // an initiation: sent
     REQUIRE(h.port.sends.size() == 1);
     // With that send in flight, a cookie reply is not queued behind it.
     const std::uint32_t cookie = h.frame(TxClass::control, 3);
-    h.transport.send(peer_endpoint(), cookie);
+    h.send(cookie);
     CHECK(h.transport.counters().queue_drops == 1);
     CHECK(h.port.released.count(cookie) == 1);
     // Beyond 4 frames held (1 in flight + 3 queued), more are dropped.
     for (int i = 0; i < 5; ++i)
-        h.transport.send(peer_endpoint(), h.frame(TxClass::control, 1));
+        h.send(h.frame(TxClass::control, 1));
     CHECK(h.transport.counters().queue_drops == 3);
 }
 
@@ -173,10 +197,10 @@ TEST_CASE("tcp transport: a batch started on a completion is timed from then, no
     h.transport.arm(0);
     const std::uint32_t c = h.port.dials.at(0);
     h.transport.on_connected(h.conn(c), 0, h.at(0));
-    h.transport.send(peer_endpoint(), h.frame());
+    h.send(h.frame());
     REQUIRE(h.port.sends.size() == 1);
     CHECK(h.transport.sending_since(c) == 0);
-    h.transport.send(peer_endpoint(), h.frame());  // queued behind it
+    h.send(h.frame());  // queued behind it
     h.transport.on_sent(h.conn(c), h.port.sends[0].head, 100, seconds_ns(10));
     REQUIRE(h.port.sends.size() == 2);
     CHECK(h.transport.sending_since(c) == seconds_ns(10));
@@ -187,15 +211,15 @@ TEST_CASE("tcp transport: a send the backend could not start is tried again next
     h.transport.arm(seconds_ns(1));
     const std::uint32_t c = h.port.dials.at(0);
     h.transport.on_connected(h.conn(c), 0, h.at(seconds_ns(1)));
-    h.transport.send(peer_endpoint(), h.frame());
+    h.send(h.frame());
     REQUIRE(h.port.sends.size() == 1);
-    for (int i = 0; i < 40; ++i)  // more than one batch queues behind the send in flight
-        h.transport.send(peer_endpoint(), h.frame());
+    for (int i = 0; i < 72; ++i)  // more than one batch queues behind the send in flight
+        h.send(h.frame());
     // The completion comes in a turn with no submission entry to spare (not stopping): the
-    // next batch of 32 cannot start and is lost; the 8 behind it must not wait for traffic.
+    // next batch of 64 cannot start and is lost; the 8 behind it must not wait for traffic.
     h.port.refuse = true;
     h.transport.on_sent(h.conn(c), h.port.sends[0].head, 100, seconds_ns(1));
-    CHECK(h.transport.counters().not_started == 32);
+    CHECK(h.transport.counters().not_started == 64);
     h.port.refuse = false;
     h.transport.arm(seconds_ns(1) + millis_ns(1));
     REQUIRE(h.port.sends.size() == 2);
