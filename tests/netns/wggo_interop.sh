@@ -3,16 +3,19 @@
 # first ringtun initiates (it has B's endpoint and sends first), then ringtun is restarted
 # without an endpoint and wireguard-go, its peer reset, initiates, so ringtun responds and
 # learns the endpoint. Each time: the logged handshake role, ping both ways over inner IPv4
-# and IPv6, iperf3 TCP both directions, wg's view of the handshake, and no network drops.
+# and IPv6, iperf3 TCP both directions, wg's view of the handshake, and no network drops; the
+# first time also a transfer each way whose SHA-256 matches. ringtun runs with its default
+# offloads. $WIREGUARD_GO names another wireguard-go build (wggo_bpo_interop.sh).
 # Needs root, /dev/net/tun, ip netns, wireguard-go, wg, iperf3 (exit 77 otherwise).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib.sh"
 source "$here/lib_daemon.sh"
-netns_require wireguard-go wg iperf3
+netns_require "${WIREGUARD_GO:-wireguard-go}" wg iperf3
 netns_require_ringtun_run
 LOG_A="$NETNS_TMP/ringtun-a.log"
 TCP_MIN_BPS=10000000
+XFER_BYTES=${XFER_BYTES:-50000000}
 
 # Pings FIRST_NS -> FIRST_ADDR first (whoever sends first initiates), then every other way.
 ping_all() {
@@ -64,6 +67,8 @@ iperf3_server "$NS_B"
 ping_all "ringtun initiator" "$NS_A" "$TUN_B4"
 check_round "ringtun initiator" 0 initiator
 iperf3_both_ways "ringtun initiator"
+transfer_sha256 "$NS_A" "$NS_B" "$TUN_B4" "$XFER_BYTES" || netns_fail "transfer ringtun -> wireguard-go"
+transfer_sha256 "$NS_B" "$NS_A" "$TUN_A6" "$XFER_BYTES" || netns_fail "transfer wireguard-go -> ringtun"
 
 # Round 2: ringtun without an endpoint can only respond; wireguard-go forgets its session by
 # having the peer removed and configured again.
