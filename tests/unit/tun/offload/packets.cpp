@@ -1,7 +1,10 @@
 #include "tests/unit/tun/offload/packets.hpp"
 
+#include <doctest/doctest.h>
+
 #include <algorithm>
 
+#include "tun/gso_split.hpp"
 
 namespace ringtun::test {
 
@@ -184,6 +187,19 @@ VirtioNetHdr gso_header(const Spec& s, std::uint16_t gso_size) {
     h.csum_start = static_cast<std::uint16_t>(ip_header_len(s));
     h.csum_offset = s.proto == proto_tcp ? 16 : 6;
     return h;
+}
+
+std::vector<Bytes> split_all(const VirtioNetHdr& h, std::span<const std::uint8_t> packet,
+                             std::size_t max_segments) {
+    const auto plan = plan_split(h, packet, max_segments);
+    REQUIRE_MESSAGE(plan.has_value(), to_string(plan.error()));
+    std::vector<Bytes> out;
+    for (std::size_t i = 0; i < plan->segments; ++i) {
+        Bytes seg(segment_length(*plan, i));
+        REQUIRE(write_segment(*plan, packet, i, seg) == seg.size());
+        out.push_back(std::move(seg));
+    }
+    return out;
 }
 
 }  // namespace ringtun::test

@@ -68,4 +68,8 @@ bool l4_checksum_valid(std::span<const std::uint8_t> packet, std::size_t l4_offs
 // A GSO super-packet's virtio-net header for s (s.csum should be Csum::pseudo).
 tun::VirtioNetHdr gso_header(const Spec& s, std::uint16_t gso_size);
 
+// Splits a super-packet into its segments with plan_split/write_segment; REQUIREs success.
+std::vector<Bytes> split_all(const tun::VirtioNetHdr& h, std::span<const std::uint8_t> packet,
+                             std::size_t max_segments = 64);
+
 }  // namespace ringtun::test
