@@ -25,7 +25,8 @@ sans_io=(daemon/engine daemon/datapath daemon/transport)
 # Sans-IO files in a folder that also does I/O: tun/ holds the TUN device and netlink code, and
 # next to them the offload code (library tun_offload), which is pure.
 sans_io_files=(tun/ip_fields.hpp tun/virtio_net_hdr.hpp tun/checksum.hpp tun/checksum.cpp
-  tun/gso_split.hpp tun/gso_split.cpp)
+  tun/gso_split.hpp tun/gso_split.cpp tun/gro_candidate.hpp tun/gro_candidate.cpp tun/gro.hpp
+  tun/gro.cpp)
 # What sans-IO code must not name: io_uring, clocks, the headers of file-descriptor I/O, and
 # system calls (those without a method namesake anywhere, or called as ::name).
 forbidden='#include <(liburing|unistd|fcntl|poll|sys/epoll|sys/ioctl)\.h>|\bio_uring_[a-z_]+\(|clock_gettime|gettimeofday|getrandom|std::time\(|steady_clock|system_clock|\b(sendmsg|recvmsg|sendmmsg|recvmmsg|sendto|recvfrom|ioctl|epoll_wait|epoll_ctl|accept4)\(|(^|[^A-Za-z0-9_>])::(read|write|recv|send|socket|connect|accept|bind|listen|open|close|poll)\('

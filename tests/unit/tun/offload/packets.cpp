@@ -189,6 +189,15 @@ VirtioNetHdr gso_header(const Spec& s, std::uint16_t gso_size) {
     return h;
 }
 
+Bytes join(const GroTable::Item& item) {
+    Bytes out;
+    for (const iovec& v : item.pieces) {
+        const auto* p = static_cast<const std::uint8_t*>(v.iov_base);
+        out.insert(out.end(), p, p + v.iov_len);
+    }
+    return out;
+}
+
 std::vector<Bytes> split_all(const VirtioNetHdr& h, std::span<const std::uint8_t> packet,
                              std::size_t max_segments) {
     const auto plan = plan_split(h, packet, max_segments);

@@ -7,6 +7,7 @@
 #include <span>
 #include <vector>
 
+#include "tun/gro.hpp"
 #include "tun/ip_fields.hpp"
 #include "tun/virtio_net_hdr.hpp"
 
@@ -67,6 +68,9 @@ bool l4_checksum_valid(std::span<const std::uint8_t> packet, std::size_t l4_offs
 
 // A GSO super-packet's virtio-net header for s (s.csum should be Csum::pseudo).
 tun::VirtioNetHdr gso_header(const Spec& s, std::uint16_t gso_size);
+
+// One TUN write of a GRO item: its pieces, concatenated.
+Bytes join(const tun::GroTable::Item& item);
 
 // Splits a super-packet into its segments with plan_split/write_segment; REQUIREs success.
 std::vector<Bytes> split_all(const tun::VirtioNetHdr& h, std::span<const std::uint8_t> packet,
