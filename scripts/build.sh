@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Configures and builds ringtun with warnings as errors (RINGTUN_WERROR; a plain cmake build
-# leaves it off). Usage: scripts/build.sh [--sanitize] [TARGET...]
+# leaves it off). Usage: scripts/build.sh [--sanitize | --fuzz] [TARGET...]
 #   default      -> build/        (RelWithDebInfo)
 #   --sanitize   -> build-asan/   (ASan + UBSan)
+#   --fuzz       -> build-fuzz/   (clang, libFuzzer + ASan + UBSan; default target: fuzz,
+#                                  the fuzz targets; run them with ctest -R '^fuzz\.')
 #   TARGET...    -> only these targets (default: everything, tests included)
 # Prints the build directory on the last line.
 set -euo pipefail
@@ -14,6 +16,11 @@ if [ "${1:-}" = "--sanitize" ]; then
   dir=build-asan
   flags+=(-DRINGTUN_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug)
   shift
+elif [ "${1:-}" = "--fuzz" ]; then
+  dir=build-fuzz
+  flags+=(-DRINGTUN_FUZZ=ON -DRINGTUN_SANITIZE=ON -DCMAKE_CXX_COMPILER=clang++)
+  shift
+  [ $# -gt 0 ] || set -- fuzz
 fi
 targets=()
 for t in "$@"; do targets+=(--target "$t"); done

@@ -5,6 +5,7 @@ set -euo pipefail
 
 packages=(
   g++ cmake make pkg-config
+  clang libclang-rt-dev  # the fuzz targets: clang with libFuzzer
   liburing-dev libssl-dev libnl-3-dev libnl-route-3-dev libtomlplusplus-dev doctest-dev
   iproute2 iputils-ping iperf3 wireguard-tools wireguard-go procps psmisc kmod python3
 )
