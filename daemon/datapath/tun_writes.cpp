@@ -56,7 +56,6 @@ bool TunWrites::write_one(std::span<const std::uint8_t> packet, std::uint16_t rx
     Write& w = writes_[s->index];
     w.generation = s->generation;
     w.coalesced = false;
-    w.header_len = 0;
     w.pieces = 1;
     w.rx[0] = rx;
     hold(rx);
@@ -75,7 +74,11 @@ void TunWrites::flush() noexcept {
     gro_->finish();
     for (std::uint32_t i = 0; i < gro_->size(); ++i)
         write_item(gro_->item(i));
-    // The table's references move to the writes (or were counted as lost): drop its own.
+    clear_table();
+}
+
+void TunWrites::clear_table() noexcept {
+    // The table's references moved to the writes (or the packets were counted as lost).
     for (std::uint32_t i = 0; i < gro_->size(); ++i)
         for (const std::uint32_t tag : gro_->item(i).tags)
             release(static_cast<std::uint16_t>(tag));
@@ -91,7 +94,6 @@ void TunWrites::write_item(const tun::GroTable::Item& item) noexcept {
     Write& w = writes_[s->index];
     w.generation = s->generation;
     w.coalesced = item.pieces.size() > 1;
-    w.header_len = item.hdr.hdr_len;
     w.pieces = static_cast<std::uint16_t>(item.pieces.size());
     tun::write_vnet_hdr(item.hdr, w.vnet.data());
     w.iov[0] = {w.vnet.data(), w.vnet.size()};
@@ -134,6 +136,7 @@ bool TunWrites::on_written(std::uint32_t slot, std::uint16_t generation, int res
             RT_LOG_WARN("TUN refused a coalesced write (EINVAL); TUN GRO is off from now on");
         gro_on_ = false;
         rewrite_one_by_one(slot);
+        write_held_apart();  // newer than the refused write: after it
     } else if (result < 0) {
         if (result != -ECANCELED) counters_.errors += w.pieces;
     } else {
@@ -146,19 +149,36 @@ bool TunWrites::on_written(std::uint32_t slot, std::uint16_t generation, int res
     return absorbed;
 }
 
-void TunWrites::rewrite_one_by_one(std::uint32_t slot) noexcept {
-    Write& w = writes_[slot];
-    const tun::VirtioNetHdr h = tun::read_vnet_hdr(w.vnet.data());
-    // The head's headers were rewritten for the whole item; the others' are untouched in
-    // front of their payloads.
-    auto* head = static_cast<std::uint8_t*>(w.iov[1].iov_base);
-    tun::unmerge_head(h, {head, w.iov[1].iov_len});
-    (void)write_one({head, w.iov[1].iov_len}, w.rx[0]);
-    for (std::uint16_t j = 1; j < w.pieces; ++j) {
-        const iovec& p = w.iov[1 + j];
-        const auto* payload = static_cast<const std::uint8_t*>(p.iov_base);
-        (void)write_one({payload - w.header_len, p.iov_len + w.header_len}, w.rx[j]);
+template <typename Rx>
+void TunWrites::write_apart(const tun::VirtioNetHdr& h, std::span<const iovec> pieces,
+                            Rx&& rx) noexcept {
+    if (pieces.empty()) return;
+    // The head's headers were rewritten for the whole item (not for an item of one packet);
+    // the others' are untouched in front of their payloads.
+    auto* head = static_cast<std::uint8_t*>(pieces[0].iov_base);
+    tun::unmerge_head(h, {head, pieces[0].iov_len});
+    (void)write_one({head, pieces[0].iov_len}, rx(0));
+    for (std::size_t j = 1; j < pieces.size(); ++j) {
+        const auto* payload = static_cast<const std::uint8_t*>(pieces[j].iov_base);
+        (void)write_one({payload - h.hdr_len, pieces[j].iov_len + h.hdr_len}, rx(j));
     }
+}
+
+void TunWrites::rewrite_one_by_one(std::uint32_t slot) noexcept {
+    const Write& w = writes_[slot];
+    write_apart(tun::read_vnet_hdr(w.vnet.data()), {&w.iov[1], w.pieces},
+                [&w](std::size_t j) { return w.rx[j]; });
+}
+
+void TunWrites::write_held_apart() noexcept {
+    if (!gro_ || gro_->size() == 0) return;
+    gro_->finish();
+    for (std::uint32_t i = 0; i < gro_->size(); ++i) {
+        const tun::GroTable::Item item = gro_->item(i);
+        write_apart(item.hdr, item.pieces,
+                    [&item](std::size_t j) { return static_cast<std::uint16_t>(item.tags[j]); });
+    }
+    clear_table();
 }
 
 }  // namespace ringtun::daemon

@@ -10,7 +10,8 @@
 // they are opened and written at flush(), one writev per flow: [virtio-net header][head
 // packet][each later packet's payload] — nothing is copied. A coalesced write the kernel
 // refuses with EINVAL (kernels with broken GSO writes exist, offload-notes §2) is written again
-// packet by packet from the headers still in place, and GRO stays off from then on.
+// packet by packet from the headers still in place, and GRO stays off from then on: what the
+// table holds at that moment is written packet by packet too, after it.
 //
 // Allocation happens in the constructor only. Not thread-safe: one per loop.
 #pragma once
@@ -81,7 +82,6 @@ class TunWrites {
         std::array<std::uint16_t, max_gro_segments> rx{};    // the buffer of each piece
         std::array<std::uint8_t, tun::vnet_hdr_len> vnet{};  // this write's header
         std::uint16_t pieces = 0;
-        std::uint16_t header_len = 0;  // of every packet but the head (a coalesced write)
         std::uint16_t generation = 0;
         bool coalesced = false;
     };
@@ -92,6 +92,15 @@ class TunWrites {
     void submit(std::uint32_t slot) noexcept;
     void finish(std::uint32_t slot) noexcept;
     void rewrite_one_by_one(std::uint32_t slot) noexcept;
+    // GRO was just turned off: writes what the table holds packet by packet, and empties it.
+    void write_held_apart() noexcept;
+    // Writes the packets of a coalesced item one by one, as they arrived: `h` is the item's
+    // header as GroTable::finish() set it, pieces[0] the head packet, each later piece a
+    // packet's payload with its headers still in place before it; rx(j) the buffer of piece j.
+    template <typename Rx>
+    void write_apart(const tun::VirtioNetHdr& h, std::span<const iovec> pieces, Rx&& rx) noexcept;
+    // Drops the table's references (its items were written or lost) and empties it.
+    void clear_table() noexcept;
 
     TunPort& tun_;
     NetPort& net_;

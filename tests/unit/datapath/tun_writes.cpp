@@ -200,6 +200,30 @@ TEST_CASE("tun writes: a refused coalesced write is written again packet by pack
     }
 }
 
+TEST_CASE("tun writes: packets GRO holds when a refusal turns it off are written, in order") {
+    Harness h(vnet(true));
+    const auto packets = super_segments(tcp4(), 8 * 1000, 1000);
+    h.receive(0, slice(packets, 0, 4));
+    h.w.flush();
+    REQUIRE(h.tun.writes.size() == 1);
+    // In the next loop turn the rest of the flow arrives and GRO holds it; the refusal of the
+    // first write completes in the same turn, before the flush.
+    h.receive(1, slice(packets, 4, 8));
+    CHECK(h.tun.writes.size() == 1);
+    const FakeTun::Write refused = h.tun.writes[0];
+    h.tun.completed = 1;
+    CHECK(h.w.on_written(refused.slot, refused.generation, -EINVAL));
+    h.w.flush();
+    REQUIRE(h.tun.writes.size() == 1 + packets.size());
+    for (std::size_t i = 0; i < packets.size(); ++i)
+        CHECK(h.bytes(1 + i) == plain_read(packets[i]));
+    h.complete();
+    CHECK(h.net.rx.recycles(0) == 1);
+    CHECK(h.net.rx.recycles(1) == 1);
+    CHECK(h.net.rx.lent_count() == 0);
+    CHECK(h.net.rx.bad == 0);
+}
+
 TEST_CASE("tun writes: no free write slot drops the packet; its buffer still goes back") {
     SUBCASE("one write per packet") {
         Harness h({.slots = 2, .vnet_hdr = true});
