@@ -123,6 +123,8 @@ class Datapath final : public MessageSink {
     void submit_udp(const UdpSend& send) noexcept;
     // super_packets.cpp
     void send_segment(std::span<const std::uint8_t> packet, const Now& now) noexcept;
+    // A data slot for a packet of `packet_len` bytes, or nullopt, counted as tun_oversized or
+    // tx_slot_exhausted: every drop under its own reason.
     std::optional<std::uint32_t> take_data_slot(std::size_t packet_len) noexcept;
     void seal_and_dispatch(std::uint32_t tx, std::size_t packet_len, const Now& now) noexcept;
     bool read_credit_ok(std::uint32_t held) const noexcept;

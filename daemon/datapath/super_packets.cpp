@@ -45,8 +45,10 @@ void Datapath::on_tun_read(std::span<std::uint8_t> read, std::uint16_t bid,
     for (std::size_t i = 0; i < plan->segments; ++i) {
         const std::size_t length = tun::segment_length(*plan, i);
         const auto tx = take_data_slot(length);
+        if (!tx && length > mtu_) continue;  // a shorter last segment may still fit
         if (!tx) {
-            counters_.tx_slot_exhausted += plan->segments - i;
+            // No later segment is longer: each would have found no slot either.
+            counters_.tx_slot_exhausted += plan->segments - i - 1;
             break;
         }
         const auto message = slots_.own_message(*tx);
@@ -58,23 +60,22 @@ void Datapath::on_tun_read(std::span<std::uint8_t> read, std::uint16_t bid,
 
 void Datapath::send_segment(std::span<const std::uint8_t> packet, const Now& now) noexcept {
     const auto tx = take_data_slot(packet.size());
-    if (!tx) {
-        ++counters_.tx_slot_exhausted;
-        return;
-    }
+    if (!tx) return;
     std::memcpy(slots_.own_message(*tx).data() + crypto::data_header_len, packet.data(),
                 packet.size());
     seal_and_dispatch(*tx, packet.size(), now);
 }
 
 std::optional<std::uint32_t> Datapath::take_data_slot(std::size_t packet_len) noexcept {
-    // A slot's buffer holds a message of our MTU; longer packets are the device's to refuse
-    // (a TUN whose MTU was raised above ours), counted there.
+    // A slot's buffer holds a message of our MTU: a longer packet (a TUN whose MTU was raised
+    // above ours) cannot be sealed in one.
     if (packet_len > mtu_) {
         ++counters_.tun_oversized;
         return std::nullopt;
     }
-    return slots_.acquire(TxClass::data);
+    const auto tx = slots_.acquire(TxClass::data);
+    if (!tx) ++counters_.tx_slot_exhausted;
+    return tx;
 }
 
 void Datapath::seal_and_dispatch(std::uint32_t tx, std::size_t packet_len,

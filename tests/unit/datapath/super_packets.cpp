@@ -57,6 +57,27 @@ TEST_CASE("super-packets: a read whose virtio-net header is unusable is counted 
     CHECK(p.a.tun.buffers.bad == 0);
 }
 
+TEST_CASE("super-packets: segments over the MTU are counted as oversized, and only as that") {
+    DatapathPair p;
+    p.establish();
+    // 1400-byte segments make 1440-byte packets, over the MTU of 1420 (a TUN MTU raised
+    // above ours); a short last segment fits and goes.
+    p.tun_read(p.a, super_read(tcp4(), 3 * 1400 + 100, 1400));
+    CHECK(p.a.counters().tun_super_packets == 1);
+    CHECK(p.a.counters().tun_oversized == 3);
+    CHECK(p.a.counters().tx_slot_exhausted == 0);
+    // A single packet too.
+    p.tun_read(p.a, plain_read(flow_packet(tcp4(), 0, 1421 - 40, tcp_ack, 1)));
+    CHECK(p.a.counters().tun_oversized == 4);
+    CHECK(p.a.counters().tx_slot_exhausted == 0);
+    p.pump();
+    const auto writes = p.b.written();
+    REQUIRE(writes.size() == 1);
+    CHECK(writes[0] == std::vector<Bytes>{super_segments(tcp4(), 3 * 1400 + 100, 1400)[3]});
+    CHECK(p.a.tun.buffers.lent_count() == 0);
+    CHECK(p.a.dp.slots().in_use() == 0);
+}
+
 TEST_CASE("super-packets: more segments than free data slots; the read credit parks the buffer") {
     // A read may be cut into 49 segments (64 KiB over MTU 1420 less 80) — this one, at an
     // MSS of 536, into 120. Two TUN buffers and 100 data slots: the read credit returns a
