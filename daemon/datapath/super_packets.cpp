@@ -7,9 +7,10 @@
 // transport in one send).
 //
 // Read buffers are few and large, and a read may need dozens of slots: a buffer goes back to
-// the kernel only while the free data slots cover every buffer the kernel could fill
-// (read_credit_ok); otherwise it is parked until sends complete, so the TUN backs up into the
-// kernel's queue (and TCP slows down) instead of segments being read and then dropped.
+// the kernel only while the free data slots cover every buffer the kernel could fill, or the
+// kernel has none and every data slot is free (read_credit_ok); otherwise it is parked until
+// sends complete, so the TUN backs up into the kernel's queue (and TCP slows down) instead of
+// segments being read and then dropped.
 #include <cstring>
 
 #include "daemon/datapath/datapath.hpp"
@@ -91,11 +92,14 @@ void Datapath::seal_and_dispatch(std::uint32_t tx, std::size_t packet_len,
 
 bool Datapath::read_credit_ok(std::uint32_t held) const noexcept {
     // Every buffer the kernel holds may come back as a super-packet of read_segments_
-    // segments; one more buffer may go back if the free data slots cover them all.
+    // segments; one more buffer may go back if the free data slots cover them all. When the
+    // kernel holds none, every data slot free is enough, however few there are ([ring]
+    // tx_slots may be below read_segments_): waiting for more would stop the TUN for good.
     const std::uint32_t free = slots_.data_limit() - slots_.data_in_use();
     const auto away = static_cast<std::uint32_t>(parked_.size()) + held;
     const std::uint32_t in_kernel = tun_buffers_ > away ? tun_buffers_ - away : 0;
-    return free >= (in_kernel + 1) * read_segments_;
+    return free >= (in_kernel + 1) * read_segments_ ||
+           (in_kernel == 0 && free == slots_.data_limit());
 }
 
 void Datapath::recycle_tun(std::uint16_t bid) noexcept {

@@ -113,6 +113,37 @@ TEST_CASE("super-packets: more segments than free data slots; the read credit pa
     CHECK(p.a.tun.buffers.bad == 0);
 }
 
+TEST_CASE(
+    "super-packets: with fewer data slots than one read may need, a TUN buffer still "
+    "goes back once the sends complete") {
+    // [ring] tx_slots = 16 is valid; a read may need 49 slots at MTU 1420. The credit must
+    // not wait for more free slots than there are: with every slot free, one buffer goes
+    // back to the kernel, or the TUN stops reading for good.
+    auto params = offload_params();
+    params.tx_slots = 16;
+    params.tun_buffers = 2;
+    DatapathPair p(params, params);
+    p.establish();
+    for (std::uint16_t bid = 0; bid < 2; ++bid) {
+        if (!p.a.tun.buffers.is_lent(bid))
+            p.tun_read(p.a, plain_read(flow_packet(tcp4(), 100 * bid, 100, tcp_ack, bid)), bid);
+    }
+    CHECK(p.a.dp.tun_parked() == p.a.tun.buffers.lent_count());
+    p.pump();
+    CHECK(p.a.dp.slots().in_use() == 0);
+    CHECK(p.a.dp.tun_parked() < 2);
+    CHECK(p.a.tun.buffers.lent_count() < 2);  // at least one buffer is the kernel's to fill
+    // And reading goes on: 20 segments into 16 slots, the rest counted.
+    const int bid = p.a.tun.buffers.first_free();
+    REQUIRE(bid >= 0);
+    p.tun_read(p.a, super_read(tcp4(), 20 * 1000, 1000), static_cast<std::uint16_t>(bid));
+    CHECK(p.a.counters().tx_slot_exhausted == 4);
+    p.pump();
+    CHECK(p.a.tun.buffers.lent_count() < 2);
+    CHECK(p.b.dp.tun_writes().counters().packets == 2 + 16);
+    CHECK(p.a.tun.buffers.bad == 0);
+}
+
 TEST_CASE("super-packets: stop() gives back every parked buffer and refuses new reads") {
     auto params = offload_params();
     params.tx_slots = 100;
