@@ -183,3 +183,37 @@ TEST_CASE("offloads: super-packets of two flows and plain packets between them k
     CHECK(writes[3] == super_segments(one, 6 * 1000, 1000, 0x200));
     check_all_returned(p);
 }
+
+TEST_CASE("offloads: a GSO batch the kernel refuses is resent datagram by datagram, GSO off") {
+    auto params = offload_params();
+    params.rx_buffers = 32;
+    DatapathPair p(params, params);
+    p.establish();
+    const Flow f = tcp4();
+    p.tun_read(p.a, super_read(f, 10 * 1300, 1300));
+    p.a.dp.flush();
+    const auto batch = one_gso_send(p.a, 10);
+    const FakeNet::Send refused = p.a.net.sends[0];
+    p.a.net.completed = 1;
+    p.a.dp.on_udp_sent(refused.head, refused.generation, refused.count, -EIO, p.now);
+    CHECK(p.a.counters().udp_gso_refused == 1);
+    REQUIRE(p.a.net.sends.size() == 1 + 10);
+    for (std::size_t i = 0; i < 10; ++i) {
+        const msghdr& m = p.a.dp.slots()[p.a.net.sends[1 + i].head].msg;
+        CHECK(udp_segment_of(m) == 0);
+        CHECK(datagrams_of(m) == std::vector<Bytes>{batch[i]});
+    }
+    p.deliver(p.a);
+    p.b.dp.flush();
+    REQUIRE(p.b.tun.writes.size() == 1);  // B's TUN GRO coalesces them all the same
+    CHECK(split_write(p.b.tun.writes[0].bytes) == super_segments(f, 10 * 1300, 1300));
+    p.complete_writes(p.b);
+    // From now on every datagram leaves alone.
+    p.clear();
+    p.tun_read(p.a, super_read(f, 3 * 1300, 1300));
+    p.a.dp.flush();
+    CHECK(p.a.net.sends.size() == 3);
+    p.pump();
+    CHECK(p.b.written() == std::vector<std::vector<Bytes>>{super_segments(f, 3 * 1300, 1300)});
+    check_all_returned(p);
+}
