@@ -4,7 +4,7 @@
 // delivers them, or one by one — and each send is then completed with its length. TUN writes
 // are completed by complete_writes().
 //
-// A: 10.99.0.1:51820, tunnel addresses 10.100.0.1 and fd00::1; B: 10.99.0.2, .2 and fd00::2.
+// A: 10.99.0.1:51820, tunnel addresses 10.0.0.1 and fd00::1; B: 10.99.0.2, .2 and fd00::2.
 //
 // Nothing here allocates after construction once establish() has run (FakeTun::keep_bytes
 // off), so the allocation-counting test drives it too.
@@ -84,8 +84,8 @@ class DatapathPair {
         b.peer = b.device->add_peer(a.device->identity().public_key, no_psk, 0, a.addr);
         REQUIRE(a.peer);
         REQUIRE(b.peer);
-        route(a, "10.100.0.2", "fd00::2");
-        route(b, "10.100.0.1", "fd00::1");
+        route(a, "10.0.0.2", "fd00::2");
+        route(b, "10.0.0.1", "fd00::1");
     }
 
     Node& other(Node& n) { return &n == &a ? b : a; }

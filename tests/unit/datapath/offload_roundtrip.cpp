@@ -47,7 +47,7 @@ void check_all_returned(const DatapathPair& p) {
 
 TEST_CASE("offloads: a TSO super-packet crosses as one GSO send and one coalesced TUN write") {
     struct Case {
-        Flow flow;
+        Spec flow;
         std::size_t payload;
         std::size_t datagram;
     };
@@ -93,7 +93,7 @@ TEST_CASE("offloads: the datagrams may also arrive one by one; B's TUN GRO still
     params.rx_buffers = 32;
     DatapathPair p(params, params);
     p.establish();
-    const Flow f = tcp4();
+    const Spec f = tcp4();
     p.tun_read(p.a, super_read(f, 12 * 1300, 1300));
     p.a.dp.flush();
     (void)one_gso_send(p.a, 12);
@@ -108,16 +108,16 @@ TEST_CASE("offloads: the datagrams may also arrive one by one; B's TUN GRO still
 }
 
 TEST_CASE("offloads: a packet read with NEEDS_CSUM leaves with its checksum finished") {
-    for (const Flow& f : {tcp4(), tcp6(), udp4(), udp6()}) {
+    for (const Spec& f : {tcp4(), tcp6(), udp4(), udp6()}) {
         CAPTURE(f.version);
         CAPTURE(f.proto);
         DatapathPair p;
         p.establish();
         tun::VirtioNetHdr h;
         h.flags = tun::vnet_flag_needs_csum;
-        h.csum_start = static_cast<std::uint16_t>(f.ip_header_len());
-        h.csum_offset = f.proto == 6 ? 16 : 6;
-        const Bytes partial = flow_packet(f, 0, 999, tcp_ack | tcp_psh, 77, false);
+        h.csum_start = static_cast<std::uint16_t>(ip_header_len(f));
+        h.csum_offset = f.proto == tun::proto_tcp ? 16 : 6;
+        const Bytes partial = flow_packet(f, 0, 999, tcp_ack | tcp_psh, 77, Csum::pseudo);
         p.tun_read(p.a, with_vnet(h, partial));
         CHECK(p.a.counters().tun_super_packets == 0);
         p.pump();
@@ -132,7 +132,7 @@ TEST_CASE("offloads: a packet read with NEEDS_CSUM leaves with its checksum fini
 TEST_CASE(
     "offloads: a USO super-packet is cut into datagrams; B coalesces them if its TUN took USO") {
     for (const bool b_uso : {true, false}) {
-        for (const Flow& f : {udp4(), udp6()}) {
+        for (const Spec& f : {udp4(), udp6()}) {
             CAPTURE(b_uso);
             CAPTURE(f.version);
             auto pb = offload_params();
@@ -166,7 +166,7 @@ TEST_CASE(
 TEST_CASE("offloads: super-packets of two flows and plain packets between them keep each order") {
     DatapathPair p;
     p.establish();
-    const Flow one = tcp4(40000), two = tcp6(40001);
+    const Spec one = tcp4(40000), two = tcp6(40001);
     p.tun_read(p.a, super_read(one, 6 * 1000, 1000));
     p.tun_read(p.a, super_read(two, 4 * 1200 + 5, 1200));
     const Bytes ping = flow_packet(udp4(53), 0, 60, 0, 5);
@@ -189,7 +189,7 @@ TEST_CASE("offloads: a GSO batch the kernel refuses is resent datagram by datagr
     params.rx_buffers = 32;
     DatapathPair p(params, params);
     p.establish();
-    const Flow f = tcp4();
+    const Spec f = tcp4();
     p.tun_read(p.a, super_read(f, 10 * 1300, 1300));
     p.a.dp.flush();
     const auto batch = one_gso_send(p.a, 10);

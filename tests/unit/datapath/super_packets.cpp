@@ -24,7 +24,7 @@ Bytes edited(Bytes read, F&& edit) {
 
 TEST_CASE("super-packets: a read whose virtio-net header is unusable is counted and dropped") {
     const Bytes tso = super_read(tcp4(), 4 * 1000, 1000);
-    const Bytes partial = flow_packet(tcp4(), 0, 100, tcp_ack, 1, false);
+    const Bytes partial = flow_packet(tcp4(), 0, 100, tcp_ack, 1, Csum::pseudo);
     const std::vector<Bytes> bad = {
         Bytes(5, 0),                                                 // shorter than a header
         edited(tso, [](auto& h) { h.gso_type = tun::gso_udp; }),     // UFO

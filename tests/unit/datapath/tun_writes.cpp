@@ -117,7 +117,7 @@ TEST_CASE("tun writes: with the header and GRO off, a zeroed header then the pac
 }
 
 TEST_CASE("tun writes: GRO coalesces in-order segments of a flow into one valid super-packet") {
-    for (const Flow& f : {tcp4(), tcp6()}) {
+    for (const Spec& f : {tcp4(), tcp6()}) {
         CAPTURE(f.version);
         Harness h(vnet(true));
         REQUIRE(h.w.gro());
@@ -177,7 +177,7 @@ TEST_CASE("tun writes: a full GRO table is written at once; every flow keeps its
     std::vector<std::vector<Bytes>> got(3);
     for (const auto& w : h.tun.writes) {
         for (const Bytes& p : split_write(w.bytes)) {
-            const std::size_t flow = get16(&p[20]) - 40000u;
+            const std::size_t flow = (std::size_t{p[20]} << 8 | p[21]) - 40000u;
             REQUIRE(flow < 3);
             got[flow].push_back(p);
         }
@@ -190,7 +190,7 @@ TEST_CASE("tun writes: a full GRO table is written at once; every flow keeps its
 }
 
 TEST_CASE("tun writes: a refused coalesced write is written again packet by packet, GRO off") {
-    for (const Flow& f : {tcp4(), tcp6(), udp4(), udp6()}) {
+    for (const Spec& f : {tcp4(), tcp6(), udp4(), udp6()}) {
         CAPTURE(f.version);
         CAPTURE(f.proto);
         Harness h(vnet(true, true));

@@ -95,9 +95,7 @@ TEST_CASE("offloaded round trips allocate nothing once warm") {
         super_read(tcp6(), 30 * 1360 + 77, 1360),
         super_read(udp4(), 10 * 1200 + 5, 1200),
     };
-    Flow back = tcp4(5201);
-    back.src = "10.100.0.2";
-    back.dst = "10.100.0.1";
+    const Spec back = reversed(tcp4());
     const std::vector<Bytes> b_reads = {super_read(back, 20 * 1000, 1000),
                                         plain_read(flow_packet(back, 0, 40, tcp_ack, 1))};
     const auto round = [&] {
