@@ -30,6 +30,9 @@ struct LoopParams {
     // refuses it); coop where a kernel or a test needs it.
     ring::TaskRun taskrun = ring::TaskRun::defer;
     Offloads offloads;  // what the TUN and the UDP socket agreed to (cli/offloads)
+    // Whether the configuration leaves any offload on: the sizes must then hold for whatever
+    // the kernel grants at start.
+    bool may_offload = false;
 };
 
 // The TCP transport's sockets: a listener (or none) and the endpoints of peers we dial.

@@ -136,6 +136,10 @@ util::Result<LoopParams> ring_params(const Settings& s, const ring::Features& fe
     auto params = loop_params(s.ring, s.mtu, features, blocking);
     if (!params) return util::fail(params.error());
     if (tun_blocking) *tun_blocking = blocking;
+    const conf::OffloadSettings& o = s.offload;
+    params->may_offload = o.tun_tso != conf::Offload::off || o.tun_uso != conf::Offload::off ||
+                          o.tun_gro != conf::Offload::off || o.udp_gso != conf::Offload::off ||
+                          o.udp_gro != conf::Offload::off;
     return Loop::size(*params, uses_tcp(s));
 }
 

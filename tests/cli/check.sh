@@ -39,7 +39,7 @@ out=$("$RINGTUN" check "$conf" 2>&1)
 rc=$?
 run_out=$(RINGTUN_TUN_FD=none timeout 10 "$RINGTUN" run "$conf" 2>&1)
 set -e
-ring_msg="[ring]: entries = 64 gives a completion queue of 256"
+ring_msg="[ring]: entries = 64 gives a completion queue of 512"
 grep -qF "$ring_msg" <<<"$run_out" || fail "run did not refuse entries = 64: $run_out"
 [ $rc -eq 1 ] || fail "check exit code $rc for entries = 64 (output: $out)"
 grep -qF "$ring_msg" <<<"$out" || fail "check did not print run's message: $out"

@@ -58,12 +58,18 @@ unsigned tx_slot_count(const LoopParams& p) noexcept {
     return p.tx_slots + control_tx_reserve;
 }
 
+unsigned udp_buffer_count(const LoopParams& p) noexcept {
+    // 64 KiB buffers with UDP GRO: fewer of them, each holding up to 64 datagrams.
+    if (p.udp_rx_slots == 0) return p.offloads.udp_gro ? 64 : 256;
+    return p.udp_rx_slots;
+}
+
 bool tun_writes_batched(const LoopParams& p) noexcept {
     return p.offloads.tun_gro || p.offloads.udp_gro;
 }
 
 unsigned tun_write_count(const LoopParams& p) noexcept {
-    return tun_writes_batched(p) ? tun_batch_write_slots : p.udp_rx_slots;
+    return tun_writes_batched(p) ? tun_batch_write_slots : udp_buffer_count(p);
 }
 
 std::size_t udp_buffer_size(const LoopParams& p) noexcept {
@@ -78,7 +84,7 @@ std::size_t buffer_memory(const LoopParams& p) noexcept {
     const std::size_t tun =
         std::size_t{tun_buffer_count(p)} *
         (tun_buffer_size(p) + (p.offloads.vnet_hdr ? 0 : layout::headroom + layout::tailroom));
-    const std::size_t udp = std::size_t{p.udp_rx_slots} * udp_buffer_size(p);
+    const std::size_t udp = std::size_t{udp_buffer_count(p)} * udp_buffer_size(p);
     const std::size_t tx = std::size_t{tx_slot_count(p)} * layout::frame_size(p.mtu);
     return tun + udp + tx;
 }
@@ -97,9 +103,8 @@ util::Result<LoopParams> Loop::size(const LoopParams& params, bool tcp_enabled) 
             util::make_error("[ring] sqpoll_idle_ms",
                              "SQPOLL cannot be used with the TCP transport (listen_tcp_port "
                              "or a peer with transport = \"tcp\"); set it to 0"));
-    // 64 KiB buffers with UDP GRO: fewer of them, each holding up to 64 datagrams.
-    if (p.udp_rx_slots == 0) p.udp_rx_slots = p.offloads.udp_gro ? 64 : 256;
-    p.udp_rx_slots = std::min(round_up_pow2(p.udp_rx_slots), ring::BufferRing::kMaxCount);
+    if (p.udp_rx_slots != 0)
+        p.udp_rx_slots = std::min(round_up_pow2(p.udp_rx_slots), ring::BufferRing::kMaxCount);
     p.tcp_rx_buffers = std::min(round_up_pow2(p.tcp_rx_buffers), 1024u);
     const unsigned cq = std::min(p.entries * cq_factor, 65536u);  // the kernel clamps it there
     const unsigned tun_reads = p.tun_read_multishot ? 1 : p.tun_rx_slots;
@@ -108,15 +113,21 @@ util::Result<LoopParams> Loop::size(const LoopParams& params, bool tcp_enabled) 
     // buffers, a send and a connect, plus the accept.
     const unsigned tcp_pending =
         tcp_enabled ? p.tcp_max_connections * (p.tcp_rx_buffers + 2) + 1 + tcp_copy_buffers : 0;
-    const unsigned tun_writes = tun_writes_batched(p) ? tun_write_count(p) : 0;
-    const unsigned worst = tun_buffer_count(p) + p.udp_rx_slots + tx_slot_count(p) + tun_writes +
-                           tun_reads + tcp_pending + 8;
+    // Bounds that hold whichever offloads the kernel grants at start (check cannot know):
+    // the larger of each count with and without them.
+    LoopParams without = p;
+    without.offloads = {};
+    const unsigned tun_buffers = std::max(tun_buffer_count(p), tun_buffer_count(without));
+    const unsigned udp_buffers = std::max(udp_buffer_count(p), udp_buffer_count(without));
+    const unsigned tun_writes = p.may_offload ? tun_batch_write_slots : 0;
+    const unsigned worst =
+        tun_buffers + udp_buffers + tx_slot_count(p) + tun_writes + tun_reads + tcp_pending + 8;
     if (worst > cq) {
         return util::fail(util::make_error(
             "[ring]", "entries = " + std::to_string(p.entries) + " gives a completion queue of " +
                           std::to_string(cq) + " but up to " + std::to_string(worst) +
                           " completions can be pending (tx_slots " + std::to_string(p.tx_slots) +
-                          " + their TUN buffers, udp_rx_slots " + std::to_string(p.udp_rx_slots) +
+                          " + their TUN buffers, UDP buffers " + std::to_string(udp_buffers) +
                           ", TUN writes " + std::to_string(tun_writes) + ", TUN reads " +
                           std::to_string(tun_reads) + ", TCP " + std::to_string(tcp_pending) +
                           "); raise entries to " +
@@ -160,7 +171,7 @@ util::Result<void> Loop::setup(int tun_fd, const UdpSocket& udp, util::SignalPip
     tun_buffers_ = std::move(*tun);
     auto udpb = ring::BufferRing::create(
         *ring_, {.group_id = udp_group,
-                 .count = params_.udp_rx_slots,
+                 .count = udp_buffer_count(params_),
                  .buffer_size = static_cast<std::uint32_t>(udp_buffer_size(params_))});
     if (!udpb) return util::fail(udpb.error());
     udp_buffers_ = std::move(*udpb);

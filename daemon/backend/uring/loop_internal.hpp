@@ -78,6 +78,8 @@ inline std::span<std::uint8_t> as_bytes(std::span<std::byte> s) noexcept {
 
 unsigned tun_buffer_count(const LoopParams& p) noexcept;
 std::uint32_t tun_buffer_size(const LoopParams& p) noexcept;
+// UDP receive buffers: [ring] udp_rx_slots (a power of two after Loop::size), or by offloads.
+unsigned udp_buffer_count(const LoopParams& p) noexcept;
 // TUN writes in flight. Without either GRO each holds a receive buffer of its own, so there are
 // never more than receive buffers (and their completions are counted as the buffers').
 unsigned tun_write_count(const LoopParams& p) noexcept;

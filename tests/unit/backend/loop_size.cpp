@@ -35,3 +35,19 @@ TEST_CASE("loop size: SQPOLL is refused with the TCP transport") {
     CHECK(sized.error().to_string().find("SQPOLL cannot be used with the TCP transport") !=
           std::string::npos);
 }
+
+TEST_CASE("loop size: with offloads possible, the bound holds whatever the kernel grants") {
+    // check cannot know what the TUN and the UDP socket will accept: the completion queue
+    // must hold the batched TUN writes and the larger of each buffer count either way.
+    LoopParams p;
+    p.entries = 128;  // a completion queue of 1024
+    p.tx_slots = 64;
+    CHECK(Loop::size(p, false));
+    p.may_offload = true;
+    auto sized = Loop::size(p, false);
+    REQUIRE_FALSE(sized);
+    CHECK(sized.error().to_string().find("TUN writes 1024") != std::string::npos);
+    // The same with the offloads granted: no smaller.
+    p.offloads = {.vnet_hdr = true, .tun_tso = true, .tun_gro = true, .udp_gro = true};
+    CHECK_FALSE(Loop::size(p, false));
+}
