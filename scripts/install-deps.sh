@@ -1,6 +1,11 @@
 #!/usr/bin/env bash
 # Installs the Debian bookworm packages ringtun needs to build, test and run its demo.
 # Idempotent and quick when everything is present; needs root only when something is missing.
+#
+#   scripts/install-deps.sh           # build, tests, demo
+#   scripts/install-deps.sh --bench   # also what bench/ uses beyond the tests: gnuplot for
+#                                     # the chart, ethtool for the TUN offload column, perf
+#                                     # for bench/profile.sh
 set -euo pipefail
 
 packages=(
@@ -9,6 +14,11 @@ packages=(
   liburing-dev libssl-dev libnl-3-dev libnl-route-3-dev libtomlplusplus-dev doctest-dev
   iproute2 iputils-ping iperf3 wireguard-tools wireguard-go procps psmisc kmod python3
 )
+case ${1:-} in
+  "") ;;
+  --bench) packages+=(gnuplot-nox ethtool linux-perf) ;;
+  *) echo "usage: scripts/install-deps.sh [--bench]" >&2 && exit 2 ;;
+esac
 
 missing=()
 for p in "${packages[@]}"; do
