@@ -11,7 +11,7 @@
 # the whole machine's non-idle CPU time (/proc/stat) during the three iperf3 runs divided
 # by the bytes they delivered. "idle load" is the machine's busy cores in the second before
 # (the harness waits up to 30 s for one below $BENCH_QUIET_CORES, default 0.25), to show how
-# quiet the machine was.
+# quiet the machine was (the busier of that second and the one before the small-packet search).
 # Then the small-packet capacity: the highest rate of 64-byte UDP datagrams (iperf3 -u -l 64)
 # from A that B receives with less than 1% loss, found by doubling from $BENCH_PPS_START
 # (default 40000/s) and then bisecting, at most 8 probes of --pps-seconds (default 3; 0 skips
@@ -168,6 +168,9 @@ bench_one() {
     'BEGIN { printf "%.2f", (t / hz) / (b / 1e9) }')")
   results+=("tun_offload=$(bench_tun_offload)")
   if [ "$pps_seconds" -gt 0 ]; then
+    # The search waits for a quiet machine too; "idle load" is the busier of the two waits.
+    idle=$(awk -v a="$idle" -v b="$(bench_quiet "$hz")" 'BEGIN { print (b > a ? b : a) }')
+    results[2]="idle_cores=$idle"
     bench_pps_search "$pps_seconds" "$pps_senders" >"$NETNS_TMP/pps.result"
     mapfile -t -O ${#results[@]} results <"$NETNS_TMP/pps.result"
   fi
