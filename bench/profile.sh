@@ -129,6 +129,7 @@ function who(comm) {
   key = sym " (" dso ")"
   if (sym ~ /^0x[0-9a-f]+$/) key = "unresolved (" dso ")"
   symn[key] += n
+  if (c ~ /^kernel other/) othern[sym] += n
 }
 function pct(a, b) { return b ? sprintf("%.1f%%", 100 * a / b) : "-" }
 function sorted_print(arr, denom, extra, k, i, j, keys, m, t, limit) {
@@ -155,6 +156,8 @@ END {
   sorted_print(proc, busy, "")
   printf "\n| top symbols (self) | share of busy samples |\n|---|--:|\n"
   sorted_print(symn, busy, "top")
+  printf "\n| top of \"kernel other\" | share of busy samples |\n|---|--:|\n"
+  sorted_print(othern, busy, "top")
 }' "$NETNS_TMP/report.tsv")
 echo "$summary"
 [ -z "$out" ] || echo "$summary" >"$out"
