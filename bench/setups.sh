@@ -63,10 +63,11 @@ setup_ringtun() {
 }
 
 # The [offload] section that turns every offload off (keys of issue 8: each "auto", "on" or
-# "off").
+# "off"), or only those $BENCH_OFFLOAD_OFF names (e.g. "tun_gro udp_gro": what each step buys).
 bench_offload_off_toml() {
   printf '\n[offload]\n'
-  printf '%s = "off"\n' tun_tso tun_uso tun_gro udp_gso udp_gro
+  # shellcheck disable=SC2086  # a list of keys
+  printf '%s = "off"\n' ${BENCH_OFFLOAD_OFF:-tun_tso tun_uso tun_gro udp_gso udp_gro}
 }
 
 # ringtun_pair TRANSPORT with bench_offload_off_toml appended to both configs. A build that
