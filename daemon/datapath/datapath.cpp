@@ -76,13 +76,16 @@ void Datapath::on_datagrams(std::span<std::uint8_t> payload, std::size_t segment
     } else {
         ++counters_.udp_rx_coalesced;
     }
-    for (std::size_t at = 0; at < payload.size() && !stopping_; at += segment) {
+    // At least once: an empty datagram is a message too (a malformed one, counted).
+    std::size_t at = 0;
+    do {
         const auto message = payload.subspan(at, std::min(segment, payload.size() - at));
         ++counters_.udp_rx_packets;
         counters_.udp_rx_bytes += message.size();
         const Device::Inbound in = device_->on_network_packet(message, from, now);
         if (!in.packet.empty()) tun_writes_.add(in.packet, rx);
-    }
+        at += segment;
+    } while (at < payload.size() && !stopping_);
     tun_writes_.release(rx);
 }
 

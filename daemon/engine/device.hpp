@@ -63,6 +63,14 @@ class Device {
     std::span<const std::unique_ptr<Peer>> peers() const noexcept { return peers_; }
     Peer* find_peer(const crypto::PublicKey& key) noexcept;
     const DeviceCounters& counters() const noexcept { return counters_; }
+    // A packet of `length` bytes read from the TUN that the caller dropped before it reached
+    // on_tun_packet (e.g. a segment over the MTU that no buffer could hold): counted as read
+    // and dropped for `why`, like the packets the device drops itself.
+    void on_tun_dropped(Drop why, std::size_t length) noexcept {
+        ++counters_.tun_rx_packets;
+        counters_.tun_rx_bytes += length;
+        counters_.drops.add(why);
+    }
     // Test hook: the handshake count per second above which mac2 becomes mandatory.
     void set_load_threshold(std::uint32_t t) noexcept { load_ = HandshakeLoad(t); }
 

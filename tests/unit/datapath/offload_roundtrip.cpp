@@ -217,3 +217,18 @@ TEST_CASE("offloads: a GSO batch the kernel refuses is resent datagram by datagr
     CHECK(p.b.written() == std::vector<std::vector<Bytes>>{super_segments(f, 3 * 1300, 1300)});
     check_all_returned(p);
 }
+
+TEST_CASE("offloads: an empty datagram is one malformed message, and its buffer comes back") {
+    // netns.garbage found it: the split loop ran zero times for an empty payload, so the
+    // datagram was neither counted nor dropped as malformed.
+    DatapathPair p;
+    p.establish();
+    const auto before = p.b.device->counters().drops.get(Drop::malformed);
+    const std::uint16_t rx = 3;
+    p.b.net.rx.lend(rx);
+    p.b.dp.on_datagrams({p.b.rx[rx].data(), 0}, 0, p.a.addr, rx, p.now);
+    CHECK(p.b.device->counters().drops.get(Drop::malformed) == before + 1);
+    CHECK(p.b.counters().udp_rx_packets >= 1);
+    CHECK_FALSE(p.b.net.rx.is_lent(rx));
+    CHECK(p.b.net.rx.bad == 0);
+}
