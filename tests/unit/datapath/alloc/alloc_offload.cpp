@@ -5,65 +5,13 @@
 //
 // Its own executable because OpenSSL's allocator hooks can only be installed before OpenSSL
 // allocates anything.
-// The replacement operator new/delete pair malloc with free, which GCC cannot see through.
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 #define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
-#include <openssl/crypto.h>
 
-#include <atomic>
-#include <cstdio>
-#include <cstdlib>
-#include <new>
-
+#include "tests/unit/alloc_counter_main.hpp"
 #include "tests/unit/datapath/datapath_pair.hpp"
 
-namespace {
-
-std::atomic<bool> counting{false};
-std::atomic<long> allocations{0};
-std::atomic<long> openssl_allocations{0};
-
-void note_allocation() noexcept {
-    if (counting.load(std::memory_order_relaxed)) allocations.fetch_add(1);
-}
-
-void* counting_malloc(size_t n, const char*, int) {
-    note_allocation();
-    if (counting.load(std::memory_order_relaxed)) openssl_allocations.fetch_add(1);
-    return std::malloc(n);
-}
-void* counting_realloc(void* p, size_t n, const char*, int) {
-    note_allocation();
-    return std::realloc(p, n);
-}
-void counting_free(void* p, const char*, int) {
-    std::free(p);
-}
-
-}  // namespace
-
-void* operator new(std::size_t n) {
-    note_allocation();
-    if (void* p = std::malloc(n ? n : 1)) return p;
-    throw std::bad_alloc();
-}
-void* operator new[](std::size_t n) {
-    return operator new(n);
-}
-void operator delete(void* p) noexcept {
-    std::free(p);
-}
-void operator delete[](void* p) noexcept {
-    std::free(p);
-}
-void operator delete(void* p, std::size_t) noexcept {
-    std::free(p);
-}
-void operator delete[](void* p, std::size_t) noexcept {
-    std::free(p);
-}
-
+using namespace ringtun::test::alloc;
 using namespace ringtun;
 using namespace ringtun::test;
 
@@ -139,13 +87,4 @@ TEST_CASE("the counter sees both OpenSSL and C++ allocations") {
     counting = false;
     CHECK(allocations.load() > openssl_allocations.load());
     CHECK(openssl_allocations.load() > 0);
-}
-
-int main(int argc, char** argv) {
-    if (CRYPTO_set_mem_functions(counting_malloc, counting_realloc, counting_free) != 1) {
-        std::fputs("OpenSSL allocated before main; cannot count its allocations\n", stderr);
-        return 1;
-    }
-    doctest::Context context(argc, argv);
-    return context.run();
 }

@@ -1,46 +1,14 @@
 // The offload code allocates nothing after construction: GroTable::add/finish/item/clear,
 // plan_split, write_segment and finish_checksum, counted through a replaced operator new
 // (as tests/unit/crypto/alloc does). Counting is off except around the calls under test.
-// The replacement operator new/delete pair malloc with free, which GCC cannot see through.
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 #include <doctest/doctest.h>
 
-#include <atomic>
-#include <cstdlib>
-#include <new>
-
+#include "tests/unit/alloc_counter.hpp"
 #include "tests/unit/tun/offload/packets.hpp"
 #include "tun/gro.hpp"
 #include "tun/gso_split.hpp"
 
-namespace {
-
-std::atomic<bool> counting{false};
-std::atomic<long> allocations{0};
-
-}  // namespace
-
-void* operator new(std::size_t n) {
-    if (counting.load(std::memory_order_relaxed)) allocations.fetch_add(1);
-    if (void* p = std::malloc(n ? n : 1)) return p;
-    throw std::bad_alloc();
-}
-void* operator new[](std::size_t n) {
-    return operator new(n);
-}
-void operator delete(void* p) noexcept {
-    std::free(p);
-}
-void operator delete[](void* p) noexcept {
-    std::free(p);
-}
-void operator delete(void* p, std::size_t) noexcept {
-    std::free(p);
-}
-void operator delete[](void* p, std::size_t) noexcept {
-    std::free(p);
-}
-
+using namespace ringtun::test::alloc;
 using namespace ringtun::tun;
 using namespace ringtun::test;
 
