@@ -2,7 +2,7 @@
 # Where the CPU goes while ringtun carries one TCP stream: a system-wide `perf record -a -g
 # -e cpu-clock` (this VM has no hardware counters) during an iperf3 run A->B through a ringtun
 # pair in two network namespaces (tests/netns/lib.sh), summarised as markdown on stdout:
-# shares of the busy samples by category (crypto in libcrypto, copies, checksums, the kernel's
+# shares of the busy samples by category (crypto in libcrypto or ringtun's own, copies, checksums, the kernel's
 # TCP / UDP / TUN / veth / other network paths, io_uring, ringtun's own code, the rest), by
 # process, and the top symbols.
 #
@@ -91,6 +91,8 @@ function category(comm, dso, sym, kern) {
     return "copies (memcpy, copy_user, usercopy checks)"
   if (sym ~ /csum|checksum/) return "checksums (csum*)"
   if (dso ~ /libcrypto/) return "crypto (libcrypto)"
+  if (dso == "ringtun" && sym ~ /chacha20_|poly1305_|absorb_|avx512_(seal|open)|xor_bytes|wipe_bytes/)
+    return "crypto (ringtun AVX-512)"
   if ((kern && sym ~ /^(__)?io_|io_uring/ && sym !~ /^io_schedule/) || dso ~ /liburing/)
     return "io_uring (kernel and liburing)"
   if (dso == "ringtun") return "ringtun (own code)"

@@ -2,6 +2,8 @@
 
 #include <openssl/crypto.h>
 
+#include "crypto/aead_avx512.hpp"
+
 #include <cstdlib>
 #include <cstring>
 
@@ -43,7 +45,15 @@ Nonce12 wireguard_nonce(std::uint64_t counter) noexcept {
     return n;
 }
 
-std::optional<AeadContext> AeadContext::create(const SymmetricKey& key, Direction dir) noexcept {
+bool AeadContext::avx512_supported() noexcept {
+    static const bool supported = detail::avx512_aead_supported();
+    return supported;
+}
+
+std::optional<AeadContext> AeadContext::create(const SymmetricKey& key, Direction dir,
+                                               Engine engine) noexcept {
+    if (engine == Engine::avx512 && !avx512_supported()) return std::nullopt;
+    if (engine != Engine::openssl && avx512_supported()) return AeadContext(key);
     detail::CipherCtxPtr ctx(EVP_CIPHER_CTX_new());
     if (!ctx) return std::nullopt;
     int enc = dir == Direction::seal ? 1 : 0;
@@ -65,6 +75,11 @@ bool AeadContext::process(const Nonce12& nonce, std::span<std::uint8_t> data, By
 
 bool AeadContext::seal(const Nonce12& nonce, std::span<std::uint8_t> data,
                        std::span<std::uint8_t, 16> tag, Bytes ad) noexcept {
+    if (!ctx_) {
+        detail::avx512_seal(key_.data(), nonce.data(), ad.data(), ad.size(), data.data(),
+                            data.size(), tag.data());
+        return true;
+    }
     EVP_CIPHER_CTX* c = ctx_.get();
     int len = 0;
     if (!process(nonce, data, ad)) return false;
@@ -74,6 +89,9 @@ bool AeadContext::seal(const Nonce12& nonce, std::span<std::uint8_t> data,
 
 bool AeadContext::open(const Nonce12& nonce, std::span<std::uint8_t> data,
                        std::span<const std::uint8_t, 16> tag, Bytes ad) noexcept {
+    if (!ctx_)
+        return detail::avx512_open(key_.data(), nonce.data(), ad.data(), ad.size(), data.data(),
+                                   data.size(), tag.data());
     EVP_CIPHER_CTX* c = ctx_.get();
     int len = 0;
     if (!process(nonce, data, ad)) return false;

@@ -1,8 +1,9 @@
 // ChaCha20-Poly1305 (RFC 8439) with the WireGuard nonce (4 zero bytes ‖ LE64 counter), and
 // XChaCha20-Poly1305 for cookie replies, built on our own HChaCha20 because OpenSSL has none.
 //
-// AeadContext is the data-path form: one OpenSSL cipher context keyed once, then reused for
-// every packet in one direction, sealing or opening in place without allocating.
+// AeadContext is the data-path form: keyed once, then used for every packet in one direction,
+// sealing or opening in place without allocating. On CPUs with AVX-512 and IFMA it runs our own
+// ChaCha20-Poly1305 (aead_avx512.hpp); elsewhere one OpenSSL cipher context.
 #pragma once
 
 #include <array>
@@ -24,9 +25,14 @@ Nonce12 wireguard_nonce(std::uint64_t counter) noexcept;
 class AeadContext {
   public:
     enum class Direction { seal, open };
+    // `best` is the AVX-512 form where the CPU has it; tests ask for each by name.
+    enum class Engine { best, openssl, avx512 };
 
-    // nullopt only if OpenSSL cannot allocate or key the context.
-    static std::optional<AeadContext> create(const SymmetricKey& key, Direction dir) noexcept;
+    // nullopt only if OpenSSL cannot allocate or key the context, or `avx512` was asked for on
+    // a CPU without it.
+    static std::optional<AeadContext> create(const SymmetricKey& key, Direction dir,
+                                             Engine engine = Engine::best) noexcept;
+    static bool avx512_supported() noexcept;
 
     // Encrypts `data` in place and writes the tag. Precondition: a seal context.
     bool seal(const Nonce12& nonce, std::span<std::uint8_t> data, std::span<std::uint8_t, 16> tag,
@@ -38,9 +44,11 @@ class AeadContext {
 
   private:
     explicit AeadContext(detail::CipherCtxPtr ctx) noexcept : ctx_(std::move(ctx)) {}
+    explicit AeadContext(const SymmetricKey& key) noexcept : key_(key) {}
     // Sets the nonce, authenticates `ad`, and en/decrypts `data` in place (no tag yet).
     bool process(const Nonce12& nonce, std::span<std::uint8_t> data, Bytes ad) noexcept;
-    detail::CipherCtxPtr ctx_;
+    detail::CipherCtxPtr ctx_;  // null: the AVX-512 form, keyed by key_
+    SymmetricKey key_;
 };
 
 // One-shot forms for handshake fields. `out` must be plaintext.size() + 16 bytes.

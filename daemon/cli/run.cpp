@@ -4,6 +4,7 @@
 
 #include <cstdio>
 
+#include "crypto/aead.hpp"
 #include "crypto/x25519.hpp"
 #include "daemon/backend/tcp_socket.hpp"
 #include "daemon/backend/udp_socket.hpp"
@@ -107,9 +108,11 @@ int run_command(const std::string& path) {
     if (auto r = add_peers(device, *settings); !r) return report(r.error());
     if (tcp_listener) RT_LOG_NOTICE("%s: TCP port %u", tun->name().c_str(), tcp_listener->port);
     RT_LOG_NOTICE(
-        "%s: up, public key %s, UDP port %u, MTU %u, %zu peers, TUN %s", tun->name().c_str(),
-        crypto::key_to_base64(device.identity().public_key.span()).c_str(), udp->port,
-        settings->mtu, settings->peers.size(), tun_blocking ? "blocking" : "non-blocking");
+        "%s: up, public key %s, UDP port %u, MTU %u, %zu peers, TUN %s, ChaCha20-Poly1305 %s",
+        tun->name().c_str(), crypto::key_to_base64(device.identity().public_key.span()).c_str(),
+        udp->port, settings->mtu, settings->peers.size(),
+        tun_blocking ? "blocking" : "non-blocking",
+        crypto::AeadContext::avx512_supported() ? "AVX-512 (ringtun's)" : "OpenSSL");
     notify_systemd("READY=1\nSTATUS=running");
 
     // STOPPING=1 as soon as shutdown begins, so systemd shows "deactivating" during the drain.

@@ -29,6 +29,7 @@ declare -A may_use=(
   [daemon/transport]="crypto util daemon/engine daemon/datapath"
   [daemon/service]="util"
   [daemon/backend]="crypto util ring tun daemon/engine daemon/datapath daemon/transport"
+  [bench]="crypto"
   [daemon/cli]="crypto conf util ring tun daemon/engine daemon/datapath daemon/transport daemon/service daemon/backend daemon/cli"
 )
 sans_io=(daemon/engine daemon/datapath daemon/transport)

@@ -47,12 +47,13 @@ TEST_CASE("sealing and opening 10,000 packets allocates nothing") {
 }
 
 TEST_CASE("the counter sees both OpenSSL and C++ allocations") {
-    SessionKeys keys;
+    SymmetricKey key;
     allocations = 0;
     counting = true;
-    auto session = Session::create(keys, 0);  // OpenSSL cipher contexts
+    // An OpenSSL cipher context (sessions on AVX-512 CPUs have none).
+    auto ctx = AeadContext::create(key, AeadContext::Direction::seal, AeadContext::Engine::openssl);
     counting = false;
-    CHECK(session);
+    CHECK(ctx);
     CHECK(allocations.load() > 0);
     allocations = 0;
     counting = true;
