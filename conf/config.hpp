@@ -100,6 +100,10 @@ struct OffloadSettings {
     Offload tun_gro = Offload::automatic;  // decrypted packets coalesced before the TUN write
     Offload udp_gso = Offload::automatic;  // messages to one peer in one UDP_SEGMENT send
     Offload udp_gro = Offload::automatic;  // coalesced datagrams received (UDP_GRO)
+    // tun_gro_checksums: "trust" (false, default) merges opened packets as the AEAD delivered
+    // them, as kernel WireGuard does; "verify" (true) checks each one's checksums first, as
+    // wireguard-go does.
+    bool tun_gro_verify = false;
 };
 
 struct Interface {

@@ -1,5 +1,6 @@
 // [offload]: which of the data path's offloads to use. Every key is optional and "auto" by
 // default; the daemon probes the TUN and the UDP socket for what "auto" and "on" need.
+// tun_gro_checksums ("trust" by default, or "verify") is the TUN GRO's checksum policy.
 #include "conf/sections.hpp"
 
 namespace ringtun::conf {
@@ -29,11 +30,18 @@ std::string_view to_string(Offload o) noexcept {
 MaybeError read_offload(const FileContext& ctx, toml::table* table, OffloadSettings& out) {
     if (table == nullptr) return std::nullopt;
     const TableReader r(ctx, *table, "offload");
-    if (auto e = r.reject_unknown({"tun_tso", "tun_uso", "tun_gro", "udp_gso", "udp_gro"}))
+    if (auto e = r.reject_unknown(
+            {"tun_tso", "tun_uso", "tun_gro", "tun_gro_checksums", "udp_gso", "udp_gro"}))
         return e;
+    std::optional<Item<std::size_t>> checksums;
+    if (auto e = r.choice("tun_gro_checksums", {"trust", "verify"}, checksums)) return e;
+    if (checksums) out.tun_gro_verify = checksums->value == 1;
     if (auto e = read_one(r, "tun_tso", out.tun_tso)) return e;
     if (auto e = read_one(r, "tun_uso", out.tun_uso)) return e;
     if (auto e = read_one(r, "tun_gro", out.tun_gro)) return e;
+    if (checksums && out.tun_gro == Offload::off)
+        return Error{checksums->where, checksums->field,
+                     "has no effect with tun_gro = \"off\"; remove one of them"};
     if (auto e = read_one(r, "udp_gso", out.udp_gso)) return e;
     return read_one(r, "udp_gro", out.udp_gro);
 }

@@ -48,6 +48,7 @@ util::Result<void> negotiate_tun(const conf::OffloadSettings& s, tun::TunDevice&
     // A failed attempt leaves the previous flags; say exactly what is on.
     if (auto r = tun.set_offload(flags); !r) return util::fail(r.error());
     out.tun_gro = s.tun_gro != Offload::off;
+    out.gro_verify = s.tun_gro_verify;
     return {};
 }
 

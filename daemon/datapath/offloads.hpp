@@ -14,6 +14,9 @@ struct Offloads {
     bool tun_gro = false;   // opened packets are coalesced per flow before the TUN write
     bool udp_gso = false;   // messages to one peer leave in one UDP_SEGMENT send
     bool udp_gro = false;   // datagrams may arrive coalesced (UDP_GRO)
+    // TUN GRO checks each opened packet's checksums before merging it (wireguard-go) instead
+    // of trusting the AEAD that authenticated it (kernel WireGuard); see tun/gro.hpp.
+    bool gro_verify = false;
 
     // "TUN TSO, TUN USO, TUN GRO (TCP, UDP), UDP GSO, UDP GRO" for what is on, or "none".
     std::string describe() const {
@@ -25,7 +28,9 @@ struct Offloads {
         };
         add(tun_tso, "TUN TSO");
         add(tun_uso, "TUN USO");
-        add(tun_gro, tun_uso ? "TUN GRO (TCP, UDP)" : "TUN GRO (TCP)");
+        add(tun_gro,
+            tun_uso ? (gro_verify ? "TUN GRO (TCP, UDP; checksums verified)" : "TUN GRO (TCP, UDP)")
+                    : (gro_verify ? "TUN GRO (TCP; checksums verified)" : "TUN GRO (TCP)"));
         add(udp_gso, "UDP GSO");
         add(udp_gro, "UDP GRO");
         return s.empty() ? "none" : s;

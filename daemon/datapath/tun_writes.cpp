@@ -19,7 +19,7 @@ TunWrites::TunWrites(const Params& p, TunPort& tun, NetPort& net)
         gro_ = std::make_unique<tun::GroTable>(tun::GroParams{.max_flows = p.slots / 4 + 1,
                                                               .max_segments = max_gro_segments,
                                                               .udp = p.gro_udp,
-                                                              .verify_checksums = true});
+                                                              .verify_checksums = p.gro_verify});
 }
 
 void TunWrites::hold(std::uint16_t rx) noexcept {

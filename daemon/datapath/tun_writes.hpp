@@ -50,7 +50,8 @@ class TunWrites {
         std::uint32_t rx_buffers = 256;  // receive buffers (ids 0 .. rx_buffers - 1)
         bool vnet_hdr = false;
         bool gro = false;
-        bool gro_udp = false;  // UDP flows too (the TUN took USO)
+        bool gro_udp = false;     // UDP flows too (the TUN took USO)
+        bool gro_verify = false;  // checksums checked before merging (Offloads::gro_verify)
     };
 
     TunWrites(const Params& p, TunPort& tun, NetPort& net);

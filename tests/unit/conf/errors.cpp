@@ -163,6 +163,11 @@ const Case cases[] = {
      "CONF:4:11: offload.udp_gro: expected \"auto\", \"on\" or \"off\""},
     {105, IFACE "[offload]\ntso = \"off\"\n", "CONF:4:1: offload.tso: unknown key"},
     {106, "offload = \"off\"\n" IFACE, "CONF:1:11: offload: expected a table ([offload])"},
+    {107, IFACE "[offload]\ntun_gro_checksums = \"check\"\n",
+     "CONF:4:21: offload.tun_gro_checksums: expected \"trust\" or \"verify\""},
+    {108, IFACE "[offload]\ntun_gro = \"off\"\ntun_gro_checksums = \"verify\"\n",
+     "CONF:5:21: offload.tun_gro_checksums: has no effect with tun_gro = \"off\"; remove one of "
+     "them"},
     // Duplicates point at the second occurrence.
     {110, IFACE PEER "[[peer]]\npublic_key = \"b3RoZXI=\"\n" PEER,
      "CONF:8:14: peer[3].public_key: the same public key as peer[1] (line 4)"},

@@ -116,6 +116,28 @@ TEST_CASE("tun writes: with the header and GRO off, a zeroed header then the pac
     CHECK(h.net.rx.bad == 0);
 }
 
+TEST_CASE("tun writes: a bad checksum is merged when trusted, written alone when verified") {
+    for (bool verify : {false, true}) {
+        CAPTURE(verify);
+        TunWrites::Params p = vnet(true);
+        p.gro_verify = verify;
+        Harness h(p);
+        auto packets = super_segments(tcp4(), 3 * 1200, 1200);
+        REQUIRE(packets.size() == 3);
+        packets[1].back() ^= 0x01;  // a payload byte: the TCP checksum no longer matches
+        h.receive(0, packets);
+        h.w.flush();
+        // Trusted (kernel WireGuard's policy: the AEAD authenticated these bytes), the three
+        // go in one super-packet; verified (wireguard-go's), the corrupt one breaks the run
+        // and reaches the kernel on its own, which drops it.
+        CHECK(h.tun.writes.size() == (verify ? 3u : 1u));
+        h.complete();
+        CHECK(h.w.counters().packets == 3);
+        CHECK(h.w.counters().coalesced == (verify ? 0u : 1u));
+        CHECK(h.net.rx.bad == 0);
+    }
+}
+
 TEST_CASE("tun writes: GRO coalesces in-order segments of a flow into one valid super-packet") {
     for (const Spec& f : {tcp4(), tcp6()}) {
         CAPTURE(f.version);
