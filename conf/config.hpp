@@ -100,10 +100,10 @@ struct OffloadSettings {
     Offload tun_gro = Offload::automatic;  // decrypted packets coalesced before the TUN write
     Offload udp_gso = Offload::automatic;  // messages to one peer in one UDP_SEGMENT send
     Offload udp_gro = Offload::automatic;  // coalesced datagrams received (UDP_GRO)
-    // tun_gro_checksums: "trust" (false, default) merges opened packets as the AEAD delivered
-    // them, as kernel WireGuard does; "verify" (true) checks each one's checksums first, as
-    // wireguard-go does.
-    bool tun_gro_verify = false;
+    // tun_gro_checksums: "verify" (true, default) checks each opened packet's checksums before
+    // merging it, as wireguard-go does; "trust" (false) merges them as the AEAD delivered them,
+    // as kernel WireGuard does.
+    bool tun_gro_verify = true;
 };
 
 struct Interface {

@@ -1,6 +1,6 @@
 // [offload]: which of the data path's offloads to use. Every key is optional and "auto" by
 // default; the daemon probes the TUN and the UDP socket for what "auto" and "on" need.
-// tun_gro_checksums ("trust" by default, or "verify") is the TUN GRO's checksum policy.
+// tun_gro_checksums ("verify" by default, or "trust") is the TUN GRO's checksum policy.
 #include "conf/sections.hpp"
 
 namespace ringtun::conf {

@@ -21,11 +21,11 @@
 // There is no prepending: packets a flow delivers out of order are written as they come.
 //
 // Checksum policy (verify_checksums):
-//   - true (as wireguard-go): a merged packet is written with NEEDS_CSUM, which the
+//   - true (the daemon's default, [offload] tun_gro_checksums; as wireguard-go): a merged packet is written with NEEDS_CSUM, which the
 //     kernel takes as "trusted, compute when needed" (CHECKSUM_PARTIAL), so a corrupt segment
 //     would be delivered with its checksum "fixed". Verifying every component first keeps the
 //     end-to-end check.
-//   - false (the daemon's default, [offload] tun_gro_checksums; as kernel WireGuard, which marks
+//   - false ("trust"; as kernel WireGuard, which marks
 //     decrypted packets CHECKSUM_UNNECESSARY: "We've already verified the Poly1305 auth tag"):
 //     the AEAD covers the peer's bytes, so only a peer that sent bad checksums itself loses the
 //     check. Saves a pass over each payload.

@@ -16,7 +16,7 @@ struct Offloads {
     bool udp_gro = false;   // datagrams may arrive coalesced (UDP_GRO)
     // TUN GRO checks each opened packet's checksums before merging it (wireguard-go) instead
     // of trusting the AEAD that authenticated it (kernel WireGuard); see tun/gro.hpp.
-    bool gro_verify = false;
+    bool gro_verify = true;
 
     // "TUN TSO, TUN USO, TUN GRO (TCP, UDP), UDP GSO, UDP GRO" for what is on, or "none".
     std::string describe() const {
@@ -29,8 +29,8 @@ struct Offloads {
         add(tun_tso, "TUN TSO");
         add(tun_uso, "TUN USO");
         add(tun_gro,
-            tun_uso ? (gro_verify ? "TUN GRO (TCP, UDP; checksums verified)" : "TUN GRO (TCP, UDP)")
-                    : (gro_verify ? "TUN GRO (TCP; checksums verified)" : "TUN GRO (TCP)"));
+            tun_uso ? (gro_verify ? "TUN GRO (TCP, UDP)" : "TUN GRO (TCP, UDP; checksums trusted)")
+                    : (gro_verify ? "TUN GRO (TCP)" : "TUN GRO (TCP; checksums trusted)"));
         add(udp_gso, "UDP GSO");
         add(udp_gro, "UDP GRO");
         return s.empty() ? "none" : s;

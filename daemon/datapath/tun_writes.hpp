@@ -51,7 +51,7 @@ class TunWrites {
         bool vnet_hdr = false;
         bool gro = false;
         bool gro_udp = false;     // UDP flows too (the TUN took USO)
-        bool gro_verify = false;  // checksums checked before merging (Offloads::gro_verify)
+        bool gro_verify = true;   // checksums checked before merging (Offloads::gro_verify)
     };
 
     TunWrites(const Params& p, TunPort& tun, NetPort& net);
