@@ -28,11 +28,12 @@ declare -A may_use=(
   [daemon/datapath]="crypto util daemon/engine $tun_offload_headers"
   [daemon/transport]="crypto util daemon/engine daemon/datapath"
   [daemon/service]="util"
+  [daemon/control]="crypto util daemon/engine"
   [daemon/backend]="crypto util ring tun daemon/engine daemon/datapath daemon/transport"
   [bench]="crypto"
-  [daemon/cli]="crypto conf util ring tun daemon/engine daemon/datapath daemon/transport daemon/service daemon/backend daemon/cli"
+  [daemon/cli]="crypto conf util ring tun daemon/engine daemon/datapath daemon/transport daemon/service daemon/backend daemon/control daemon/cli"
 )
-sans_io=(daemon/engine daemon/datapath daemon/transport)
+sans_io=(daemon/engine daemon/datapath daemon/transport daemon/control)
 # What sans-IO code must not name: io_uring, clocks, the headers of file-descriptor I/O, and
 # system calls (those without a method namesake anywhere, or called as ::name).
 forbidden='#include <(liburing|unistd|fcntl|poll|sys/epoll|sys/ioctl)\.h>|\bio_uring_[a-z_]+\(|clock_gettime|gettimeofday|getrandom|std::time\(|steady_clock|system_clock|\b(sendmsg|recvmsg|sendmmsg|recvmmsg|sendto|recvfrom|ioctl|epoll_wait|epoll_ctl|accept4)\(|(^|[^A-Za-z0-9_>])::(read|write|recv|send|socket|connect|accept|bind|listen|open|close|poll)\('
