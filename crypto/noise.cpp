@@ -145,6 +145,11 @@ Handshake::~Handshake() {
     clear();
 }
 
+void Handshake::local_key_changed() noexcept {
+    clear();
+    static_static_ok_ = dh(static_static_, local_->private_key, remote_static_);
+}
+
 void Handshake::clear() noexcept {
     state_ = HandshakeState::zeroed;
     chaining_key_.clear();

@@ -81,6 +81,10 @@ class Handshake {
     // False when DH(our static, their static) is zero: no handshake with this key can work.
     bool usable() const noexcept { return static_static_ok_; }
     void set_preshared_key(const SymmetricKey& psk) noexcept { psk_ = psk; }
+    const SymmetricKey& preshared_key() const noexcept { return psk_; }
+    // The interface's private key changed (the Identity passed at construction now holds the
+    // new one): recomputes DH(our static, their static) and forgets any handshake in progress.
+    void local_key_changed() noexcept;
 
     // Initiator, message 1. `ephemeral` is a fresh private key (generate_private_key). mac1/mac2
     // are left zero. Replaces any handshake in progress.

@@ -54,6 +54,32 @@ class Device {
                    std::uint16_t persistent_keepalive, std::optional<Endpoint> endpoint);
     // Routes a prefix to `peer` (moving it from another peer that held it).
     bool add_allowed_ip(Peer& peer, int family, const std::uint8_t* addr, std::uint8_t cidr);
+    // Live reconfiguration (reconfigure.cpp; the UAPI's set and reload). Setup path: these may
+    // allocate. A peer keeps its sessions and counters through every change but a new private
+    // key of ours.
+    //
+    // The new key resets every session and handshake, and removes a peer whose public key is
+    // now our own (as wireguard-go does). All zero: no key; handshakes fail until one is set.
+    void set_private_key(const crypto::PrivateKey& key);
+    // Forgets `peer`: its sessions leave the index table, its prefixes the routing table, its
+    // staged packets are dropped, and `peer` is destroyed. Callers that attached it elsewhere
+    // (a TCP connection) detach it first.
+    void remove_peer(Peer& peer);
+    void set_preshared_key(Peer& peer, const crypto::SymmetricKey& psk) noexcept;
+    void set_endpoint(Peer& peer, const Endpoint& endpoint) noexcept;
+    // Turning it on (or changing it) with an endpoint known sends a keepalive at once, so the
+    // tunnel comes up without traffic.
+    void set_persistent_keepalive(Peer& peer, std::uint16_t seconds, const Now& now) noexcept;
+    // Removes every prefix of `peer`; returns how many.
+    std::size_t clear_allowed_ips(Peer& peer);
+    // Removes the prefix if `peer` holds it; false if it does not.
+    bool remove_allowed_ip(Peer& peer, int family, const std::uint8_t* addr, std::uint8_t cidr);
+    // Each prefix of `peer`: fn(family, bytes, cidr).
+    template <typename F>
+    void for_each_allowed_ip(const Peer& peer, F&& fn) const {
+        allowed_ips_.for_each(const_cast<Peer*>(&peer), std::forward<F>(fn));
+    }
+
     // Starts what a configured peer does at once: a handshake if it has a persistent
     // keepalive and an endpoint (so the tunnel comes up without traffic).
     void start(const Now& now) noexcept;

@@ -1,0 +1,82 @@
+// Live reconfiguration of the device: what `wg set`, `wg syncconf` and a reload change while
+// traffic flows. The rules follow wireguard-go (device/uapi.go, device/device.go) and the
+// kernel (netlink.c): a new private key resets every session (the kernel's
+// wg_noise_precompute_static_static and keypair expiry), a removed peer's sessions and
+// prefixes go with it, and anything else leaves the sessions alone.
+#include <algorithm>
+#include <cstring>
+
+#include "daemon/engine/device.hpp"
+#include "util/log.hpp"
+
+namespace ringtun::daemon {
+
+void Device::set_private_key(const crypto::PrivateKey& key) {
+    if (key == identity_.private_key) return;
+    identity_ = crypto::Identity::create(key);
+    // A peer with our own new public key would be talking to itself.
+    if (Peer* self = find_peer(identity_.public_key)) remove_peer(*self);
+    for (auto& p : peers_) {
+        p->wipe_keys(index_);
+        p->handshake.local_key_changed();
+        const std::uint16_t keepalive = p->timers.persistent_keepalive();
+        p->timers = Timers{};
+        p->timers.set_persistent_keepalive(keepalive);
+        p->staged.clear();
+        p->last_initiation_sent.reset();  // one under the old key does not hold back the next
+    }
+    rebuild_due();
+    RT_LOG_INFO("private key changed: every session reset, %zu peers", peers_.size());
+}
+
+void Device::remove_peer(Peer& peer) {
+    peer.wipe_keys(index_);
+    allowed_ips_.remove_all(&peer);
+    RT_LOG_INFO("%s: removed", peer.label().c_str());
+    const std::uint32_t id = peer.id;
+    // Keep ids dense: the last peer takes the removed one's place.
+    if (id + 1 != peers_.size()) {
+        std::swap(peers_[id], peers_.back());
+        peers_[id]->id = id;
+    }
+    peers_.pop_back();
+    rebuild_due();
+}
+
+void Device::set_preshared_key(Peer& peer, const crypto::SymmetricKey& psk) noexcept {
+    // Applies to the next handshake; the sessions it keyed stay until they expire.
+    peer.handshake.set_preshared_key(psk);
+}
+
+void Device::set_endpoint(Peer& peer, const Endpoint& endpoint) noexcept {
+    peer.endpoint = endpoint;
+}
+
+void Device::set_persistent_keepalive(Peer& peer, std::uint16_t seconds, const Now& now) noexcept {
+    const bool changed = peer.timers.persistent_keepalive() != seconds;
+    peer.timers.set_persistent_keepalive(seconds);
+    if (changed && seconds != 0 && peer.endpoint) send_keepalive(peer, now);
+    reschedule(peer);
+}
+
+std::size_t Device::clear_allowed_ips(Peer& peer) {
+    return allowed_ips_.remove_all(&peer);
+}
+
+bool Device::remove_allowed_ip(Peer& peer, int family, const std::uint8_t* addr,
+                               std::uint8_t cidr) {
+    bool held = false;
+    const std::size_t len = family == AF_INET ? 4 : 16;
+    allowed_ips_.for_each(&peer, [&](int f, const std::uint8_t* bytes, std::uint8_t c) {
+        if (f != family || c != cidr) return;
+        // The stored prefix is masked; compare masked bytes.
+        std::uint8_t want[16] = {};
+        std::memcpy(want, addr, len);
+        for (std::size_t bit = cidr; bit < 8 * len; ++bit)
+            want[bit / 8] &= static_cast<std::uint8_t>(~(0x80u >> (bit % 8)));
+        held = held || std::memcmp(want, bytes, len) == 0;
+    });
+    return held && allowed_ips_.remove(family, addr, cidr);
+}
+
+}  // namespace ringtun::daemon

@@ -1,0 +1,120 @@
+// Device pair: live reconfiguration (reconfigure.cpp) while sessions exist — what keeps the
+// sessions (a psk, endpoint or keepalive change, allowed IPs) and what does not (a new private
+// key, removal), and that the routing table and the index table follow.
+#include <doctest/doctest.h>
+
+#include "crypto/x25519.hpp"
+#include "tests/unit/engine/device_harness.hpp"
+
+using namespace ringtun;
+using namespace ringtun::test;
+
+namespace {
+
+std::uint32_t current_index(daemon::Peer& p) {
+    REQUIRE(p.current);
+    return p.current->local_index();
+}
+
+}  // namespace
+
+TEST_CASE("reconfigure: psk, endpoint and keepalive changes keep the session and counters") {
+    DevicePair p;
+    p.establish();
+    const std::uint32_t index = current_index(*p.a.peer);
+    const std::uint64_t rx = p.a.peer->rx_bytes;
+    crypto::SymmetricKey psk;
+    psk.data()[0] = 7;
+    p.a.dev().set_preshared_key(*p.a.peer, psk);
+    p.a.dev().set_endpoint(*p.a.peer, p.b.addr);
+    p.clear_records();
+    p.a.dev().set_persistent_keepalive(*p.a.peer, 25, p.now);
+    CHECK(count_keepalives(p.a.tx.log) == 1);  // turned on: one at once
+    CHECK(current_index(*p.a.peer) == index);
+    CHECK(p.a.peer->rx_bytes == rx);  // counters kept
+    CHECK(p.send_tun(p.a, a_to_b(1)));
+    p.deliver_all();
+    CHECK(p.b.tun.size() == 1);
+}
+
+TEST_CASE("reconfigure: removing a peer takes its sessions, prefixes and index entries") {
+    DevicePair p;
+    p.establish();
+    p.a.dev().remove_peer(*p.a.peer);
+    p.a.peer = nullptr;
+    CHECK(p.a.dev().peers().empty());
+    // A's packets to B now have no route; B's data to A finds no session.
+    CHECK_FALSE(p.send_tun(p.a, a_to_b(1)));
+    CHECK(p.a.drops(Drop::no_route) == 1);
+    CHECK(p.send_tun(p.b, b_to_a(2)));
+    p.deliver_all();
+    CHECK(p.a.tun.empty());
+    CHECK(p.a.drops(Drop::unknown_index) >= 1);
+}
+
+TEST_CASE("reconfigure: removing one of several peers keeps the others working") {
+    DevicePair p;
+    // Two extra peers on A, the real one in the middle of the vector after a removal.
+    TestRng r(99);
+    const auto k1 = crypto::derive_public_key(crypto::generate_private_key(r));
+    const auto k2 = crypto::derive_public_key(crypto::generate_private_key(r));
+    daemon::Peer* x = p.a.dev().add_peer(k1, {}, 0, std::nullopt);
+    REQUIRE(x);
+    REQUIRE(p.a.dev().add_peer(k2, {}, 0, std::nullopt));
+    p.establish();
+    p.a.dev().remove_peer(*x);
+    REQUIRE(p.a.dev().peers().size() == 2);
+    p.a.peer = p.a.dev().find_peer(p.b.dev().identity().public_key);
+    REQUIRE(p.a.peer);
+    CHECK(p.send_tun(p.a, a_to_b(1)));
+    p.deliver_all();
+    CHECK(p.b.tun.size() == 1);
+    // Timers still reach it after the ids moved: the session rekeys in time.
+    p.advance(seconds_ns(125));
+    p.deliver_all();
+    CHECK(p.send_tun(p.a, a_to_b(2)));
+    p.deliver_all();
+    CHECK(p.b.tun.size() == 2);
+}
+
+TEST_CASE("reconfigure: allowed IPs move, clear and are removed only by their holder") {
+    DevicePair p;
+    p.establish();
+    std::uint8_t v4[4] = {10, 100, 0, 2};
+    std::uint8_t other[4] = {10, 100, 0, 9};
+    CHECK_FALSE(p.a.dev().remove_allowed_ip(*p.a.peer, AF_INET, other, 32));
+    CHECK(p.a.dev().remove_allowed_ip(*p.a.peer, AF_INET, v4, 32));
+    CHECK_FALSE(p.send_tun(p.a, a_to_b(1)));
+    CHECK(p.a.dev().add_allowed_ip(*p.a.peer, AF_INET, v4, 24));
+    CHECK(p.send_tun(p.a, a_to_b(2)));
+    std::size_t n = 0;
+    p.a.dev().for_each_allowed_ip(*p.a.peer, [&](int, const std::uint8_t*, std::uint8_t) { ++n; });
+    CHECK(n == 2);  // 10.100.0.0/24 and fd00::2/128
+    CHECK(p.a.dev().clear_allowed_ips(*p.a.peer) == 2);
+    CHECK_FALSE(p.send_tun(p.a, a_to_b(3)));
+}
+
+TEST_CASE("reconfigure: a new private key resets sessions; a handshake under it works") {
+    DevicePair p;
+    p.establish();
+    TestRng r(5);
+    const crypto::PrivateKey fresh = crypto::generate_private_key(r);
+    p.a.dev().set_private_key(fresh);
+    CHECK_FALSE(p.a.peer->current);
+    // B still knows A's old public key: it must be told the new one to talk again.
+    p.b.dev().remove_peer(*p.b.peer);
+    p.b.peer = p.b.dev().add_peer(p.a.dev().identity().public_key, {}, 0, p.a.addr);
+    REQUIRE(p.b.peer);
+    std::uint8_t a4[4] = {10, 100, 0, 1};
+    REQUIRE(p.b.dev().add_allowed_ip(*p.b.peer, AF_INET, a4, 32));
+    p.establish();
+    CHECK(p.send_tun(p.a, a_to_b(7)));
+    p.deliver_all();
+    CHECK_FALSE(p.b.tun.empty());
+}
+
+TEST_CASE("reconfigure: a new private key equal to a peer's removes that peer") {
+    DevicePair p;
+    p.a.dev().set_private_key(p.b.key);
+    CHECK(p.a.dev().peers().empty());
+}
