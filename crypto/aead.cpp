@@ -75,7 +75,7 @@ bool AeadContext::process(const Nonce12& nonce, std::span<std::uint8_t> data, By
 
 bool AeadContext::seal(const Nonce12& nonce, std::span<std::uint8_t> data,
                        std::span<std::uint8_t, 16> tag, Bytes ad) noexcept {
-    if (!ctx_) {
+    if (avx512_) {
         detail::avx512_seal(key_.data(), nonce.data(), ad.data(), ad.size(), data.data(),
                             data.size(), tag.data());
         return true;
@@ -89,7 +89,7 @@ bool AeadContext::seal(const Nonce12& nonce, std::span<std::uint8_t> data,
 
 bool AeadContext::open(const Nonce12& nonce, std::span<std::uint8_t> data,
                        std::span<const std::uint8_t, 16> tag, Bytes ad) noexcept {
-    if (!ctx_)
+    if (avx512_)
         return detail::avx512_open(key_.data(), nonce.data(), ad.data(), ad.size(), data.data(),
                                    data.size(), tag.data());
     EVP_CIPHER_CTX* c = ctx_.get();

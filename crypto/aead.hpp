@@ -44,11 +44,14 @@ class AeadContext {
 
   private:
     explicit AeadContext(detail::CipherCtxPtr ctx) noexcept : ctx_(std::move(ctx)) {}
-    explicit AeadContext(const SymmetricKey& key) noexcept : key_(key) {}
+    explicit AeadContext(const SymmetricKey& key) noexcept : key_(key), avx512_(true) {}
     // Sets the nonce, authenticates `ad`, and en/decrypts `data` in place (no tag yet).
     bool process(const Nonce12& nonce, std::span<std::uint8_t> data, Bytes ad) noexcept;
-    detail::CipherCtxPtr ctx_;  // null: the AVX-512 form, keyed by key_
-    SymmetricKey key_;
+    detail::CipherCtxPtr ctx_;  // the OpenSSL form
+    SymmetricKey key_;          // the AVX-512 form's key
+    // Which form; explicit, so a moved-from OpenSSL context fails instead of running AVX-512
+    // code on a CPU that may lack it.
+    bool avx512_ = false;
 };
 
 // One-shot forms for handshake fields. `out` must be plaintext.size() + 16 bytes.

@@ -23,12 +23,14 @@ struct ChaChaKey {
     std::uint32_t nonce[3];
 };
 
-// Writes `blocks` (1..16) keystream blocks, counters counter..counter+blocks-1, to out.
+// Writes keystream blocks counter, counter+1, … to out: 16 of them when blocks > 8, else 8
+// (out must hold 1024 bytes); `blocks` (1..16) is how many the caller needs.
 void chacha20_avx512_keystream(const ChaChaKey& key, std::uint32_t counter, unsigned blocks,
                                std::uint8_t* out) noexcept;
 // XORs the keystream from block `counter` on into data[0..len).
 void chacha20_avx512_xor(const ChaChaKey& key, std::uint32_t counter, std::uint8_t* data,
                          std::size_t len) noexcept;
+// data[i] ^= ks[i] for i < n; reads and writes nothing beyond n.
 void xor_bytes(std::uint8_t* data, const std::uint8_t* ks, std::size_t n) noexcept;
 // Zeroes p[0..n) in a way the compiler cannot drop.
 void wipe_bytes(std::uint8_t* p, std::size_t n) noexcept;
@@ -38,7 +40,11 @@ void wipe_bytes(std::uint8_t* p, std::size_t n) noexcept;
 void poly1305_aead_tag(const std::uint8_t otk[32], const std::uint8_t* ad, std::size_t ad_len,
                        const std::uint8_t* ct, std::size_t ct_len, std::uint8_t tag[16]) noexcept;
 
-// In place; `tag` receives 16 bytes.
+// Messages of at most 256 GiB (the block counter is 32 bits); WireGuard's are at most 64 KiB.
+// The keystream buffer and the one-time key are wiped; values the compiler spills to the stack
+// inside the AVX-512 functions (broadcast key words, Poly1305 key powers) are not: the session
+// key they come from lives in the session for minutes anyway, and the next packet overwrites
+// them. In place; `tag` receives 16 bytes.
 void avx512_seal(const std::uint8_t key[32], const std::uint8_t nonce[12], const std::uint8_t* ad,
                  std::size_t ad_len, std::uint8_t* data, std::size_t len,
                  std::uint8_t tag[16]) noexcept;

@@ -14,62 +14,67 @@ namespace {
 
 constexpr std::uint32_t sigma[4] = {0x61707865, 0x3320646e, 0x79622d32, 0x6b206574};
 
-// One quarter round on four lanes-of-blocks at once (RFC 8439 §2.1).
-#define RINGTUN_QR(V, ROL, a, b, c, d)                             \
-    do {                                                           \
-        a = V##_add_epi32(a, b), d = ROL(V##_xor_si512(d, a), 16); \
-        c = V##_add_epi32(c, d), b = ROL(V##_xor_si512(b, c), 12); \
-        a = V##_add_epi32(a, b), d = ROL(V##_xor_si512(d, a), 8);  \
-        c = V##_add_epi32(c, d), b = ROL(V##_xor_si512(b, c), 7);  \
-    } while (0)
+// The vector operations for sixteen blocks (zmm) and for eight (ymm).
+struct Ops512 {
+    using V = __m512i;
+    static V add(V a, V b) { return _mm512_add_epi32(a, b); }
+    static V xor_(V a, V b) { return _mm512_xor_si512(a, b); }
+    template <int N>
+    static V rol(V v) {
+        return _mm512_rol_epi32(v, N);
+    }
+    static V unpacklo32(V a, V b) { return _mm512_unpacklo_epi32(a, b); }
+    static V unpackhi32(V a, V b) { return _mm512_unpackhi_epi32(a, b); }
+    static V unpacklo64(V a, V b) { return _mm512_unpacklo_epi64(a, b); }
+    static V unpackhi64(V a, V b) { return _mm512_unpackhi_epi64(a, b); }
+};
 
-#define RINGTUN_ROL512(v, n) _mm512_rol_epi32(v, n)
+struct Ops256 {
+    using V = __m256i;
+    static V add(V a, V b) { return _mm256_add_epi32(a, b); }
+    static V xor_(V a, V b) { return _mm256_xor_si256(a, b); }
+    template <int N>
+    static V rol(V v) {
+        return _mm256_rol_epi32(v, N);
+    }
+    static V unpacklo32(V a, V b) { return _mm256_unpacklo_epi32(a, b); }
+    static V unpackhi32(V a, V b) { return _mm256_unpackhi_epi32(a, b); }
+    static V unpacklo64(V a, V b) { return _mm256_unpacklo_epi64(a, b); }
+    static V unpackhi64(V a, V b) { return _mm256_unpackhi_epi64(a, b); }
+};
 
-// Ten double rounds over x[16] (each word of 16 blocks), then the feed-forward addition.
-void rounds16(__m512i x[16]) noexcept {
-    __m512i in[16];
+// One quarter round on one word of every block at once (RFC 8439 §2.1).
+template <typename Ops, typename V = typename Ops::V>
+void quarter_round(V& a, V& b, V& c, V& d) noexcept {
+    a = Ops::add(a, b), d = Ops::template rol<16>(Ops::xor_(d, a));
+    c = Ops::add(c, d), b = Ops::template rol<12>(Ops::xor_(b, c));
+    a = Ops::add(a, b), d = Ops::template rol<8>(Ops::xor_(d, a));
+    c = Ops::add(c, d), b = Ops::template rol<7>(Ops::xor_(b, c));
+}
+
+// Ten double rounds over x[16] (each word of every block), then the feed-forward addition.
+template <typename Ops, typename V = typename Ops::V>
+void rounds(V x[16]) noexcept {
+    V in[16];
     for (int i = 0; i < 16; ++i)
         in[i] = x[i];
     for (int round = 0; round < 10; ++round) {
-        RINGTUN_QR(_mm512, RINGTUN_ROL512, x[0], x[4], x[8], x[12]);
-        RINGTUN_QR(_mm512, RINGTUN_ROL512, x[1], x[5], x[9], x[13]);
-        RINGTUN_QR(_mm512, RINGTUN_ROL512, x[2], x[6], x[10], x[14]);
-        RINGTUN_QR(_mm512, RINGTUN_ROL512, x[3], x[7], x[11], x[15]);
-        RINGTUN_QR(_mm512, RINGTUN_ROL512, x[0], x[5], x[10], x[15]);
-        RINGTUN_QR(_mm512, RINGTUN_ROL512, x[1], x[6], x[11], x[12]);
-        RINGTUN_QR(_mm512, RINGTUN_ROL512, x[2], x[7], x[8], x[13]);
-        RINGTUN_QR(_mm512, RINGTUN_ROL512, x[3], x[4], x[9], x[14]);
+        quarter_round<Ops>(x[0], x[4], x[8], x[12]);
+        quarter_round<Ops>(x[1], x[5], x[9], x[13]);
+        quarter_round<Ops>(x[2], x[6], x[10], x[14]);
+        quarter_round<Ops>(x[3], x[7], x[11], x[15]);
+        quarter_round<Ops>(x[0], x[5], x[10], x[15]);
+        quarter_round<Ops>(x[1], x[6], x[11], x[12]);
+        quarter_round<Ops>(x[2], x[7], x[8], x[13]);
+        quarter_round<Ops>(x[3], x[4], x[9], x[14]);
     }
     for (int i = 0; i < 16; ++i)
-        x[i] = _mm512_add_epi32(x[i], in[i]);
+        x[i] = Ops::add(x[i], in[i]);
 }
-
-#define _mm256_xor_si512 _mm256_xor_si256
-#define RINGTUN_ROL256(v, n) _mm256_rol_epi32(v, n)
-
-void rounds8(__m256i x[16]) noexcept {
-    __m256i in[16];
-    for (int i = 0; i < 16; ++i)
-        in[i] = x[i];
-    for (int round = 0; round < 10; ++round) {
-        RINGTUN_QR(_mm256, RINGTUN_ROL256, x[0], x[4], x[8], x[12]);
-        RINGTUN_QR(_mm256, RINGTUN_ROL256, x[1], x[5], x[9], x[13]);
-        RINGTUN_QR(_mm256, RINGTUN_ROL256, x[2], x[6], x[10], x[14]);
-        RINGTUN_QR(_mm256, RINGTUN_ROL256, x[3], x[7], x[11], x[15]);
-        RINGTUN_QR(_mm256, RINGTUN_ROL256, x[0], x[5], x[10], x[15]);
-        RINGTUN_QR(_mm256, RINGTUN_ROL256, x[1], x[6], x[11], x[12]);
-        RINGTUN_QR(_mm256, RINGTUN_ROL256, x[2], x[7], x[8], x[13]);
-        RINGTUN_QR(_mm256, RINGTUN_ROL256, x[3], x[4], x[9], x[14]);
-    }
-    for (int i = 0; i < 16; ++i)
-        x[i] = _mm256_add_epi32(x[i], in[i]);
-}
-
-#undef _mm256_xor_si512
 
 // Within each 128-bit lane, turns four word-registers (words w..w+3 of four blocks) into four
 // block-registers (block j of the lane holds words w..w+3) — a 4×4 transpose of 32-bit words.
-template <typename V, typename Ops>
+template <typename Ops, typename V = typename Ops::V>
 void transpose4(V& a, V& b, V& c, V& d) noexcept {
     V ab_lo = Ops::unpacklo32(a, b), ab_hi = Ops::unpackhi32(a, b);
     V cd_lo = Ops::unpacklo32(c, d), cd_hi = Ops::unpackhi32(c, d);
@@ -79,25 +84,11 @@ void transpose4(V& a, V& b, V& c, V& d) noexcept {
     d = Ops::unpackhi64(ab_hi, cd_hi);
 }
 
-struct Ops512 {
-    static __m512i unpacklo32(__m512i a, __m512i b) { return _mm512_unpacklo_epi32(a, b); }
-    static __m512i unpackhi32(__m512i a, __m512i b) { return _mm512_unpackhi_epi32(a, b); }
-    static __m512i unpacklo64(__m512i a, __m512i b) { return _mm512_unpacklo_epi64(a, b); }
-    static __m512i unpackhi64(__m512i a, __m512i b) { return _mm512_unpackhi_epi64(a, b); }
-};
-
-struct Ops256 {
-    static __m256i unpacklo32(__m256i a, __m256i b) { return _mm256_unpacklo_epi32(a, b); }
-    static __m256i unpackhi32(__m256i a, __m256i b) { return _mm256_unpackhi_epi32(a, b); }
-    static __m256i unpacklo64(__m256i a, __m256i b) { return _mm256_unpacklo_epi64(a, b); }
-    static __m256i unpackhi64(__m256i a, __m256i b) { return _mm256_unpackhi_epi64(a, b); }
-};
-
 // Stores 16 blocks in order. After transpose4 on each word group g, x[4g + j] holds, in its
 // 128-bit lane L, words 4g..4g+3 of block 4L + j; a 4×4 transpose of 128-bit lanes finishes it.
 void store16(__m512i x[16], std::uint8_t* out) noexcept {
     for (int g = 0; g < 4; ++g)
-        transpose4<__m512i, Ops512>(x[4 * g], x[4 * g + 1], x[4 * g + 2], x[4 * g + 3]);
+        transpose4<Ops512>(x[4 * g], x[4 * g + 1], x[4 * g + 2], x[4 * g + 3]);
     for (int j = 0; j < 4; ++j) {
         __m512i ab_lo = _mm512_shuffle_i32x4(x[j], x[4 + j], _MM_SHUFFLE(2, 0, 2, 0));
         __m512i ab_hi = _mm512_shuffle_i32x4(x[j], x[4 + j], _MM_SHUFFLE(3, 1, 3, 1));
@@ -117,7 +108,7 @@ void store16(__m512i x[16], std::uint8_t* out) noexcept {
 // The eight-block form: two 128-bit lanes per register, so blocks j and 4 + j.
 void store8(__m256i x[16], std::uint8_t* out) noexcept {
     for (int g = 0; g < 4; ++g)
-        transpose4<__m256i, Ops256>(x[4 * g], x[4 * g + 1], x[4 * g + 2], x[4 * g + 3]);
+        transpose4<Ops256>(x[4 * g], x[4 * g + 1], x[4 * g + 2], x[4 * g + 3]);
     for (int j = 0; j < 4; ++j) {
         std::uint8_t* lo = out + 64 * j;
         std::uint8_t* hi = out + 64 * (4 + j);
@@ -147,7 +138,7 @@ void chacha20_avx512_keystream(const ChaChaKey& key, std::uint32_t counter, unsi
             _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
         for (int i = 0; i < 3; ++i)
             x[13 + i] = _mm512_set1_epi32(static_cast<int>(key.nonce[i]));
-        rounds16(x);
+        rounds<Ops512>(x);
         store16(x, out);
         return;
     }
@@ -160,7 +151,7 @@ void chacha20_avx512_keystream(const ChaChaKey& key, std::uint32_t counter, unsi
                              _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
     for (int i = 0; i < 3; ++i)
         x[13 + i] = _mm256_set1_epi32(static_cast<int>(key.nonce[i]));
-    rounds8(x);
+    rounds<Ops256>(x);
     store8(x, out);
 }
 
@@ -187,7 +178,8 @@ void xor_bytes(std::uint8_t* data, const std::uint8_t* ks, std::size_t n) noexce
     if (i < n) {
         const __mmask64 tail = _cvtu64_mask64(~0ULL >> (64 - (n - i)));
         __m512i d = _mm512_maskz_loadu_epi8(tail, data + i);
-        _mm512_mask_storeu_epi8(data + i, tail, _mm512_xor_si512(d, _mm512_loadu_si512(ks + i)));
+        const __m512i k = _mm512_maskz_loadu_epi8(tail, ks + i);
+        _mm512_mask_storeu_epi8(data + i, tail, _mm512_xor_si512(d, k));
     }
 }
 

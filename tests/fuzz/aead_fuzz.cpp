@@ -3,8 +3,9 @@
 // and OpenSSL's must agree on every seal, and on every open of arbitrary bytes (almost always a
 // rejection; if one accepts, both must, with the same plaintext).
 //
-// Input: byte 0 = AD length (low 6 bits); 32 key bytes; 12 nonce bytes; 16 tag bytes; the
-// rest is the message. Without AVX-512 on the CPU only the OpenSSL engine runs.
+// Input: bytes 0-1 = AD length (little-endian, mod 2048; at most the message); 32 key bytes;
+// 12 nonce bytes; 16 tag bytes; the rest is the message, its first bytes also the AD. Without
+// AVX-512 on the CPU only the OpenSSL engine runs.
 #include <array>
 #include <cstdint>
 #include <cstdlib>
@@ -19,7 +20,7 @@ using Direction = AeadContext::Direction;
 
 namespace {
 
-constexpr std::size_t header_len = 1 + 32 + 12 + 16;
+constexpr std::size_t header_len = 2 + 32 + 12 + 16;
 
 void require(bool ok) {
     if (!ok) std::abort();
@@ -46,13 +47,14 @@ Outcome run(Engine engine, Direction dir, const SymmetricKey& key, const Nonce12
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     if (size < header_len) return 0;
     SymmetricKey key;
-    key.assign(std::span<const std::uint8_t, 32>(data + 1, 32));
+    key.assign(std::span<const std::uint8_t, 32>(data + 2, 32));
     Nonce12 nonce;
-    std::memcpy(nonce.data(), data + 33, 12);
+    std::memcpy(nonce.data(), data + 34, 12);
     std::array<std::uint8_t, 16> tag;
-    std::memcpy(tag.data(), data + 45, 16);
+    std::memcpy(tag.data(), data + 46, 16);
     const std::vector<std::uint8_t> message(data + header_len, data + size);
-    const std::size_t ad_len = std::min<std::size_t>(data[0] & 63, message.size());
+    const std::size_t ad_len =
+        std::min<std::size_t>((data[0] | data[1] << 8) % 2048, message.size());
     const Bytes ad(message.data(), ad_len);
 
     // Opening what a peer sent: the same verdict from both engines.

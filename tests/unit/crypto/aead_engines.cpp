@@ -107,6 +107,31 @@ TEST_CASE("IFMA Poly1305 equals OpenSSL's for extreme keys and messages") {
     }
 }
 
+TEST_CASE("Poly1305's final reduction: h = p + k gives the tag k") {
+    if (!AeadContext::avx512_supported()) return;
+    // r = 1 and s = 0: the tag is the sum of the blocks mod 2^130 - 5, mod 2^128. With a
+    // 32-byte ct of m1 = 2^128 - 2^69 - 5 + k and m2 = 0 the three blocks (each with its 2^128
+    // bit, the last being le64(0) ‖ le64(32)) sum to exactly p + k, which only a correct
+    // final subtraction of p turns into k.
+    std::array<std::uint8_t, 32> otk{};
+    otk[0] = 1;
+    for (std::uint8_t k = 0; k < 5; ++k) {
+        std::vector<std::uint8_t> ct(32, 0);
+        __extension__ typedef unsigned __int128 u128;
+        const u128 m1 = (~u128{0} << 69) - 5 + k;  // 2^128 - 2^69 - 5 + k
+        for (int i = 0; i < 16; ++i)
+            ct[i] = static_cast<std::uint8_t>(m1 >> (8 * i));
+        std::array<std::uint8_t, 16> ours{};
+        ringtun::crypto::detail::poly1305_aead_tag(otk.data(), nullptr, 0, ct.data(), ct.size(),
+                                                   ours.data());
+        std::array<std::uint8_t, 16> expected{};
+        expected[0] = k;
+        CAPTURE(int{k});
+        CHECK(ours == expected);
+        CHECK(reference_tag(otk, ct) == expected);
+    }
+}
+
 TEST_CASE("AVX-512 ChaCha20-Poly1305 equals OpenSSL's on every length") {
     if (!AeadContext::avx512_supported()) {
         MESSAGE("this CPU lacks AVX-512 F/VL/BW/IFMA: only the OpenSSL engine runs here");
@@ -121,7 +146,8 @@ TEST_CASE("AVX-512 ChaCha20-Poly1305 equals OpenSSL's on every length") {
         key.assign(std::span<const std::uint8_t, 32>(k.data(), 32));
         auto n = random_bytes(rng, 12);
         std::memcpy(nonce.data(), n.data(), 12);
-        const std::size_t ad_len = len % 7 == 0 ? len % 61 : 0;
+        // Some with long additional data too, so that it takes the eight-lane path.
+        const std::size_t ad_len = len % 7 == 0 ? len % 61 : len % 11 == 0 ? len * 13 % 1600 : 0;
         check_agree(key, nonce, random_bytes(rng, len), random_bytes(rng, ad_len));
     }
     for (std::size_t len : {16384u, 65519u})
