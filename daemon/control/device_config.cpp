@@ -6,6 +6,8 @@
 #include <cstring>
 #include <vector>
 
+#include "crypto/x25519.hpp"
+
 namespace ringtun::daemon::control {
 
 namespace {
@@ -73,6 +75,12 @@ UapiError DeviceConfig::apply(const SetCommand& command) {
 
 UapiError DeviceConfig::apply_device(const SetCommand& command) {
     if (auto* c = std::get_if<set::PrivateKey>(&command)) {
+        if (c->key == device_.identity().private_key) return UapiError::none;
+        // The device would drop a peer that has our new public key; detach it first.
+        if (Peer* self = device_.find_peer(crypto::derive_public_key(c->key))) {
+            sockets_.forget_peer(*self);
+            device_.remove_peer(*self);
+        }
         device_.set_private_key(c->key);
         return UapiError::none;
     }

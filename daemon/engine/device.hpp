@@ -59,7 +59,8 @@ class Device {
     // key of ours.
     //
     // The new key resets every session and handshake, and removes a peer whose public key is
-    // now our own (as wireguard-go does). All zero: no key; handshakes fail until one is set.
+    // now our own (as wireguard-go does; callers with a TCP transport remove that peer
+    // themselves first, to detach it). All zero is wg's "no key": the get reply leaves it out.
     void set_private_key(const crypto::PrivateKey& key);
     // Forgets `peer`: its sessions leave the index table, its prefixes the routing table, its
     // staged packets are dropped, and `peer` is destroyed. Callers that attached it elsewhere

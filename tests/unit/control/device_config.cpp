@@ -154,6 +154,15 @@ TEST_CASE("uapi set: allowed IPs removed by prefix, keepalive, psk and endpoint"
     CHECK_FALSE(has_line(r, "allowed_ip=10.100.0.2/32"));
 }
 
+TEST_CASE("uapi set: a private key equal to a peer's removes that peer through forget_peer") {
+    Fixture f;
+    daemon::Peer* b = f.pair.a.peer;
+    CHECK(f.request("set=1\nprivate_key=" + hex(f.pair.b.key.data()) + "\n\n") == "errno=0\n\n");
+    CHECK(f.pair.a.dev().peers().empty());
+    CHECK(f.sockets.forgotten == std::vector<daemon::Peer*>{b});
+    CHECK(f.pair.a.dev().identity().public_key == f.pair.b.dev().identity().public_key);
+}
+
 TEST_CASE("uapi set: a new listen port that cannot be bound is -98 and changes nothing") {
     Fixture f;
     f.sockets.port_result = UapiError::address_in_use;
