@@ -1,0 +1,43 @@
+// The UAPI listening socket, DIR/IFNAME.sock (DIR = /var/run/wireguard for the daemon), made
+// as wireguard-go makes it (ipc/uapi_unix.go) so that `wg` finds it and nobody else can use it:
+//   - DIR is created 0755 if missing; the socket is bound under umask 077 (srwx------).
+//   - A socket file nobody accepts on (a daemon that died) is replaced; one that accepts is
+//     refused ("in use"): two daemons must not share an interface name.
+//   - The file is unlinked when the ControlSocket goes, unless another process has replaced
+//     it meanwhile (the inode no longer ours).
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+
+#include "util/result.hpp"
+#include "util/unique_fd.hpp"
+
+namespace ringtun::daemon {
+
+class ControlSocket {
+  public:
+    static util::Result<ControlSocket> open(const std::string& dir, const std::string& ifname);
+
+    ControlSocket(ControlSocket&& o) noexcept;
+    ControlSocket& operator=(ControlSocket&&) = delete;
+    ControlSocket(const ControlSocket&) = delete;
+    ~ControlSocket();
+
+    int fd() const noexcept { return fd_.get(); }
+    const std::string& path() const noexcept { return path_; }
+    // Whether the file at path() is still our socket (the daemon exits when it is deleted, as
+    // wireguard-go does).
+    bool still_ours() const noexcept;
+
+  private:
+    ControlSocket(util::UniqueFd fd, std::string path, ino_t inode) noexcept
+        : fd_(std::move(fd)), path_(std::move(path)), inode_(inode) {}
+
+    util::UniqueFd fd_;
+    std::string path_;
+    ino_t inode_ = 0;
+};
+
+}  // namespace ringtun::daemon
