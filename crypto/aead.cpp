@@ -2,10 +2,10 @@
 
 #include <openssl/crypto.h>
 
-#include "crypto/aead_avx512.hpp"
-
 #include <cstdlib>
 #include <cstring>
+
+#include "crypto/aead_avx512.hpp"
 
 namespace ringtun::crypto {
 
