@@ -17,6 +17,12 @@ constexpr std::uint32_t sigma[4] = {0x61707865, 0x3320646e, 0x79622d32, 0x6b2065
 // The vector operations for sixteen blocks (zmm) and for eight (ymm).
 struct Ops512 {
     using V = __m512i;
+    static V set1(std::uint32_t w) { return _mm512_set1_epi32(static_cast<int>(w)); }
+    // counter, counter + 1, … one per lane
+    static V counters(std::uint32_t c) {
+        return _mm512_add_epi32(
+            set1(c), _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
+    }
     static V add(V a, V b) { return _mm512_add_epi32(a, b); }
     static V xor_(V a, V b) { return _mm512_xor_si512(a, b); }
     template <int N>
@@ -31,6 +37,10 @@ struct Ops512 {
 
 struct Ops256 {
     using V = __m256i;
+    static V set1(std::uint32_t w) { return _mm256_set1_epi32(static_cast<int>(w)); }
+    static V counters(std::uint32_t c) {
+        return _mm256_add_epi32(set1(c), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    }
     static V add(V a, V b) { return _mm256_add_epi32(a, b); }
     static V xor_(V a, V b) { return _mm256_xor_si256(a, b); }
     template <int N>
@@ -42,6 +52,18 @@ struct Ops256 {
     static V unpacklo64(V a, V b) { return _mm256_unpacklo_epi64(a, b); }
     static V unpackhi64(V a, V b) { return _mm256_unpackhi_epi64(a, b); }
 };
+
+// The initial state (RFC 8439 §2.3) of one block per lane, words in separate registers.
+template <typename Ops, typename V = typename Ops::V>
+void initial_state(const ChaChaKey& key, std::uint32_t counter, V x[16]) noexcept {
+    for (int i = 0; i < 4; ++i)
+        x[i] = Ops::set1(sigma[i]);
+    for (int i = 0; i < 8; ++i)
+        x[4 + i] = Ops::set1(key.key[i]);
+    x[12] = Ops::counters(counter);
+    for (int i = 0; i < 3; ++i)
+        x[13 + i] = Ops::set1(key.nonce[i]);
+}
 
 // One quarter round on one word of every block at once (RFC 8439 §2.1).
 template <typename Ops, typename V = typename Ops::V>
@@ -129,28 +151,13 @@ void chacha20_avx512_keystream(const ChaChaKey& key, std::uint32_t counter, unsi
                                std::uint8_t* out) noexcept {
     if (blocks > 8) {
         __m512i x[16];
-        for (int i = 0; i < 4; ++i)
-            x[i] = _mm512_set1_epi32(static_cast<int>(sigma[i]));
-        for (int i = 0; i < 8; ++i)
-            x[4 + i] = _mm512_set1_epi32(static_cast<int>(key.key[i]));
-        x[12] = _mm512_add_epi32(
-            _mm512_set1_epi32(static_cast<int>(counter)),
-            _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
-        for (int i = 0; i < 3; ++i)
-            x[13 + i] = _mm512_set1_epi32(static_cast<int>(key.nonce[i]));
+        initial_state<Ops512>(key, counter, x);
         rounds<Ops512>(x);
         store16(x, out);
         return;
     }
     __m256i x[16];
-    for (int i = 0; i < 4; ++i)
-        x[i] = _mm256_set1_epi32(static_cast<int>(sigma[i]));
-    for (int i = 0; i < 8; ++i)
-        x[4 + i] = _mm256_set1_epi32(static_cast<int>(key.key[i]));
-    x[12] = _mm256_add_epi32(_mm256_set1_epi32(static_cast<int>(counter)),
-                             _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-    for (int i = 0; i < 3; ++i)
-        x[13 + i] = _mm256_set1_epi32(static_cast<int>(key.nonce[i]));
+    initial_state<Ops256>(key, counter, x);
     rounds<Ops256>(x);
     store8(x, out);
 }

@@ -47,9 +47,20 @@ inline Limbs mul(const Limbs& a, const Limbs& b) noexcept {
     return r;
 }
 
+// The 128-bit number hi·2^64 + lo as limbs (the top one 40 bits).
+Limbs split(std::uint64_t lo, std::uint64_t hi) noexcept {
+    return {lo & mask44, ((lo >> 44) | (hi << 20)) & mask44, hi >> 24};
+}
+
+// A whole block and its 2^128 bit.
+Limbs block_limbs(std::uint64_t lo, std::uint64_t hi) noexcept {
+    Limbs m = split(lo, hi);
+    m.l2 |= hibit;
+    return m;
+}
+
 Limbs block_limbs(const std::uint8_t* p) noexcept {
-    const std::uint64_t lo = load64(p), hi = load64(p + 8);
-    return {lo & mask44, ((lo >> 44) | (hi << 20)) & mask44, (hi >> 24) | hibit};
+    return block_limbs(load64(p), load64(p + 8));
 }
 
 void absorb(Limbs& h, const Limbs& m, const Limbs& r) noexcept {
@@ -165,15 +176,13 @@ void absorb_lanes(Limbs& h, const std::uint8_t* p, std::size_t groups, const Lim
 
 // Absorbs data[0..len) zero-padded to a multiple of 16 bytes.
 void absorb_padded(Limbs& h, const std::uint8_t* data, std::size_t len, const Limbs& r) noexcept {
-    std::size_t blocks = len / 16;
-    if (blocks >= min_vector_blocks) {
-        for (std::size_t i = 0, head = blocks % 8; i < head; ++i, data += 16)
-            absorb(h, block_limbs(data), r);
-        absorb_lanes(h, data, blocks / 8, r);
-        data += 16 * (blocks - blocks % 8);
-    } else {
-        for (std::size_t i = 0; i < blocks; ++i, data += 16)
-            absorb(h, block_limbs(data), r);
+    const std::size_t blocks = len / 16;
+    const std::size_t groups = blocks >= min_vector_blocks ? blocks / 8 : 0;
+    for (std::size_t i = 8 * groups; i < blocks; ++i, data += 16)  // the head, one by one
+        absorb(h, block_limbs(data), r);
+    if (groups != 0) {
+        absorb_lanes(h, data, groups, r);
+        data += 128 * groups;
     }
     if (const std::size_t rest = len % 16; rest != 0) {
         std::uint8_t last[16] = {};
@@ -199,11 +208,11 @@ void finish(Limbs h, const std::uint8_t s[16], std::uint8_t tag[16]) noexcept {
     h.l1 = (h.l1 & ~use_g) | (g1 & use_g);
     h.l2 = (h.l2 & ~use_g) | (g2 & use_g);
 
-    const std::uint64_t t0 = load64(s), t1 = load64(s + 8);
-    h.l0 += t0 & mask44;
-    h.l1 += (((t0 >> 44) | (t1 << 20)) & mask44) + (h.l0 >> 44);
+    const Limbs pad = split(load64(s), load64(s + 8));
+    h.l0 += pad.l0;
+    h.l1 += pad.l1 + (h.l0 >> 44);
     h.l0 &= mask44;
-    h.l2 += (t1 >> 24) + (h.l1 >> 44);
+    h.l2 += pad.l2 + (h.l1 >> 44);
     h.l1 &= mask44;
     h.l2 &= mask42;
     const std::uint64_t lo = h.l0 | (h.l1 << 44), hi = (h.l1 >> 20) | (h.l2 << 24);
@@ -215,17 +224,12 @@ void finish(Limbs h, const std::uint8_t s[16], std::uint8_t tag[16]) noexcept {
 
 void poly1305_aead_tag(const std::uint8_t otk[32], const std::uint8_t* ad, std::size_t ad_len,
                        const std::uint8_t* ct, std::size_t ct_len, std::uint8_t tag[16]) noexcept {
-    const std::uint64_t t0 = load64(otk), t1 = load64(otk + 8);
-    const Limbs r{t0 & 0xffc0fffffffULL, ((t0 >> 44) | (t1 << 20)) & 0xfffffc0ffffULL,
-                  (t1 >> 24) & 0x00ffffffc0fULL};  // clamped as §2.5.1 says
+    Limbs r = split(load64(otk), load64(otk + 8));
+    r.l0 &= 0xffc0fffffffULL, r.l1 &= 0xfffffc0ffffULL, r.l2 &= 0x00ffffffc0fULL;  // §2.5.1 clamp
     Limbs h{0, 0, 0};
     absorb_padded(h, ad, ad_len, r);
     absorb_padded(h, ct, ct_len, r);
-    const std::uint64_t lengths_lo = ad_len, lengths_hi = ct_len;
-    absorb(h,
-           {lengths_lo & mask44, ((lengths_lo >> 44) | (lengths_hi << 20)) & mask44,
-            (lengths_hi >> 24) | hibit},
-           r);
+    absorb(h, block_limbs(ad_len, ct_len), r);  // le64(ad_len) ‖ le64(ct_len)
     finish(h, otk + 16, tag);
 }
 

@@ -77,10 +77,7 @@ UapiError DeviceConfig::apply_device(const SetCommand& command) {
     if (auto* c = std::get_if<set::PrivateKey>(&command)) {
         if (c->key == device_.identity().private_key) return UapiError::none;
         // The device would drop a peer that has our new public key; detach it first.
-        if (Peer* self = device_.find_peer(crypto::derive_public_key(c->key))) {
-            sockets_.forget_peer(*self);
-            device_.remove_peer(*self);
-        }
+        if (Peer* self = device_.find_peer(crypto::derive_public_key(c->key))) remove_peer(*self);
         device_.set_private_key(c->key);
         return UapiError::none;
     }
@@ -106,12 +103,14 @@ void DeviceConfig::select_peer(const crypto::PublicKey& key) {
     created_ = peer_ != nullptr;
 }
 
+void DeviceConfig::remove_peer(Peer& peer) {
+    sockets_.forget_peer(peer);
+    device_.remove_peer(peer);
+}
+
 void DeviceConfig::remove_all_peers() {
-    while (!device_.peers().empty()) {
-        Peer& p = *device_.peers().back();
-        sockets_.forget_peer(p);
-        device_.remove_peer(p);
-    }
+    while (!device_.peers().empty())
+        remove_peer(*device_.peers().back());
 }
 
 UapiError DeviceConfig::apply_peer(const SetCommand& command) {
@@ -119,8 +118,7 @@ UapiError DeviceConfig::apply_peer(const SetCommand& command) {
     Peer& peer = *peer_;
     if (std::holds_alternative<set::Remove>(command) ||
         (std::holds_alternative<set::UpdateOnly>(command) && created_)) {
-        sockets_.forget_peer(peer);
-        device_.remove_peer(peer);
+        remove_peer(peer);
         peer_ = nullptr;
         return UapiError::none;
     }

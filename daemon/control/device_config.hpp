@@ -51,6 +51,8 @@ class DeviceConfig final : public UapiTarget {
     UapiError apply_device(const SetCommand& command);
     UapiError apply_peer(const SetCommand& command);
     void select_peer(const crypto::PublicKey& key);
+    // Detached from the sockets first, then gone from the device.
+    void remove_peer(Peer& peer);
     void remove_all_peers();
 
     Device& device_;

@@ -90,55 +90,49 @@ bool parse_allowed_ip(std::string_view text, set::AllowedIp& out) {
     return parse_decimal<std::uint8_t>(text.substr(slash + 1), max, out.cidr);
 }
 
+// "true" is the only value these keys take.
+template <typename Command>
+ParsedLine only_true(std::string_view value) {
+    return value == "true" ? ok(Command{}) : fail(UapiError::invalid);
+}
+
+template <typename Command, typename T>
+ParsedLine decimal(std::string_view value, T max, T Command::*field) {
+    Command c{};
+    if (!parse_decimal<T>(value, max, c.*field)) return fail(UapiError::invalid);
+    return ok(c);
+}
+
+// Decoded straight into the key type that wipes itself.
+template <typename Command>
+ParsedLine secret_key(std::string_view value) {
+    Command c;
+    if (!hex_to_key(value, c.key.data())) return fail(UapiError::invalid);
+    return ok(std::move(c));
+}
+
 ParsedLine parse_device_line(std::string_view key, std::string_view value) {
-    if (key == "private_key") {
-        std::uint8_t bytes[32];
-        if (!hex_to_key(value, bytes)) return fail(UapiError::invalid);
-        set::PrivateKey c;
-        c.key.assign(std::span<const std::uint8_t, 32>(bytes, 32));
-        std::memset(bytes, 0, sizeof bytes);
-        return ok(std::move(c));
-    }
-    if (key == "listen_port") {
-        set::ListenPort c{};
-        if (!parse_decimal<std::uint16_t>(value, 65535, c.port)) return fail(UapiError::invalid);
-        return ok(c);
-    }
-    if (key == "fwmark") {
-        set::Fwmark c{};
-        if (!parse_decimal<std::uint32_t>(value, 0xffffffffu, c.mark))
-            return fail(UapiError::invalid);
-        return ok(c);
-    }
-    if (key == "replace_peers")
-        return value == "true" ? ok(set::ReplacePeers{}) : fail(UapiError::invalid);
+    if (key == "private_key") return secret_key<set::PrivateKey>(value);
+    if (key == "listen_port")
+        return decimal<set::ListenPort, std::uint16_t>(value, 65535, &set::ListenPort::port);
+    if (key == "fwmark")
+        return decimal<set::Fwmark, std::uint32_t>(value, 0xffffffffu, &set::Fwmark::mark);
+    if (key == "replace_peers") return only_true<set::ReplacePeers>(value);
     return fail(UapiError::invalid);
 }
 
 ParsedLine parse_peer_line(std::string_view key, std::string_view value) {
-    if (key == "remove") return value == "true" ? ok(set::Remove{}) : fail(UapiError::invalid);
-    if (key == "update_only")
-        return value == "true" ? ok(set::UpdateOnly{}) : fail(UapiError::invalid);
-    if (key == "replace_allowed_ips")
-        return value == "true" ? ok(set::ReplaceAllowedIps{}) : fail(UapiError::invalid);
+    if (key == "remove") return only_true<set::Remove>(value);
+    if (key == "update_only") return only_true<set::UpdateOnly>(value);
+    if (key == "replace_allowed_ips") return only_true<set::ReplaceAllowedIps>(value);
     if (key == "protocol_version")
         return value == "1" ? ok(set::ProtocolVersion{}) : fail(UapiError::invalid);
-    if (key == "preshared_key") {
-        std::uint8_t bytes[32];
-        if (!hex_to_key(value, bytes)) return fail(UapiError::invalid);
-        set::PresharedKey c;
-        c.key.assign(std::span<const std::uint8_t, 32>(bytes, 32));
-        std::memset(bytes, 0, sizeof bytes);
-        return ok(std::move(c));
-    }
+    if (key == "preshared_key") return secret_key<set::PresharedKey>(value);
+    if (key == "persistent_keepalive_interval")
+        return decimal<set::Keepalive, std::uint16_t>(value, 65535, &set::Keepalive::seconds);
     if (key == "endpoint") {
         set::PeerEndpoint c{};
         if (!parse_endpoint(value, c.endpoint)) return fail(UapiError::invalid);
-        return ok(c);
-    }
-    if (key == "persistent_keepalive_interval") {
-        set::Keepalive c{};
-        if (!parse_decimal<std::uint16_t>(value, 65535, c.seconds)) return fail(UapiError::invalid);
         return ok(c);
     }
     if (key == "allowed_ip") {

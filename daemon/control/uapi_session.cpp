@@ -67,16 +67,10 @@ void UapiSession::finish_set(UapiError result, UapiTarget& target, std::string& 
 }
 
 void UapiSession::end_of_input(UapiTarget& target, std::string& out) {
-    if (state_ == State::set_lines) {
-        if (!line_.empty()) {
-            const ParsedLine parsed = parse_set_line(line_, in_peer_);
-            UapiError e = parsed.error;
-            if (e == UapiError::none) e = target.apply(parsed.command);
-            line_.clear();
-            if (e != UapiError::none) return finish_set(e, target, out);
-        }
-        finish_set(UapiError::none, target, out);
-    }
+    // A last line without its '\n' still counts, as wireguard-go reads it.
+    if (state_ == State::set_lines && !line_.empty()) on_line(line_, target, out);
+    line_.clear();
+    if (state_ == State::set_lines) finish_set(UapiError::none, target, out);
     state_ = State::done;
 }
 

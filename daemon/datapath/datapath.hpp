@@ -45,7 +45,6 @@ struct DatapathCounters {
     std::uint64_t unframeable = 0;         // for a TCP endpoint, but no transport or over 65535 B
     std::uint64_t tun_super_packets = 0;   // TUN reads that were super-packets (split)
     std::uint64_t tun_bad_offload = 0;     // TUN reads whose virtio-net header we cannot use
-    std::uint64_t tun_oversized = 0;       // TUN packets or segments over our MTU
     std::uint64_t udp_rx_coalesced = 0;    // datagrams UDP GRO had coalesced
     std::uint64_t udp_gso_batches = 0;     // sends of several datagrams (UDP_SEGMENT)
     std::uint64_t udp_gso_refused = 0;     // batches refused, after which GSO went off
@@ -123,8 +122,8 @@ class Datapath final : public MessageSink {
     void submit_udp(const UdpSend& send) noexcept;
     // super_packets.cpp
     void send_segment(std::span<const std::uint8_t> packet, const Now& now) noexcept;
-    // A data slot for a packet of `packet_len` bytes, or nullopt, counted as tun_oversized or
-    // tx_slot_exhausted: every drop under its own reason.
+    // A data slot for a packet of `packet_len` bytes, or nullopt, counted as the device's
+    // tun_oversized drop or as tx_slot_exhausted: every drop under its own reason.
     std::optional<std::uint32_t> take_data_slot(std::size_t packet_len) noexcept;
     void seal_and_dispatch(std::uint32_t tx, std::size_t packet_len, const Now& now) noexcept;
     bool read_credit_ok(std::uint32_t held) const noexcept;

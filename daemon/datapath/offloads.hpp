@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 namespace ringtun::daemon {
 
@@ -21,16 +22,15 @@ struct Offloads {
     // "TUN TSO, TUN USO, TUN GRO (TCP, UDP), UDP GSO, UDP GRO" for what is on, or "none".
     std::string describe() const {
         std::string s;
-        auto add = [&s](bool on, const char* what) {
+        auto add = [&s](bool on, std::string_view what) {
             if (!on) return;
             if (!s.empty()) s += ", ";
             s += what;
         };
         add(tun_tso, "TUN TSO");
         add(tun_uso, "TUN USO");
-        add(tun_gro,
-            tun_uso ? (gro_verify ? "TUN GRO (TCP, UDP)" : "TUN GRO (TCP, UDP; checksums trusted)")
-                    : (gro_verify ? "TUN GRO (TCP)" : "TUN GRO (TCP; checksums trusted)"));
+        add(tun_gro, std::string(tun_uso ? "TUN GRO (TCP, UDP" : "TUN GRO (TCP") +
+                         (gro_verify ? ")" : "; checksums trusted)"));
         add(udp_gso, "UDP GSO");
         add(udp_gro, "UDP GRO");
         return s.empty() ? "none" : s;

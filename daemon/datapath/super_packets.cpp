@@ -71,8 +71,7 @@ std::optional<std::uint32_t> Datapath::take_data_slot(std::size_t packet_len) no
     // A slot's buffer holds a message of our MTU: a longer packet (a TUN whose MTU was raised
     // above ours) cannot be sealed in one.
     if (packet_len > mtu_) {
-        ++counters_.tun_oversized;
-        device_->on_tun_dropped(Drop::tun_oversized, packet_len);  // where every drop is counted
+        device_->on_tun_dropped(Drop::tun_oversized, packet_len);
         return std::nullopt;
     }
     const auto tx = slots_.acquire(TxClass::data);

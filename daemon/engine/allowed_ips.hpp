@@ -17,6 +17,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -91,8 +92,10 @@ class AllowedIps {
     // the family's address, or value == none.
     [[nodiscard]] bool insert(int family, const std::uint8_t* bytes, std::uint8_t cidr, T value);
 
-    // Forgets the prefix; false if it was not present.
-    bool remove(int family, const std::uint8_t* bytes, std::uint8_t cidr);
+    // Forgets the prefix; false if it was not present, or `held_by` is given and another
+    // value holds it (then nothing changes).
+    bool remove(int family, const std::uint8_t* bytes, std::uint8_t cidr,
+                std::optional<T> held_by = std::nullopt);
 
     // Forgets every prefix mapped to `value` (peer removal); returns how many.
     std::size_t remove_all(T value);
@@ -189,7 +192,8 @@ bool AllowedIps<T>::insert(int family, const std::uint8_t* bytes, std::uint8_t c
 }
 
 template <typename T>
-bool AllowedIps<T>::remove(int family, const std::uint8_t* bytes, std::uint8_t cidr) {
+bool AllowedIps<T>::remove(int family, const std::uint8_t* bytes, std::uint8_t cidr,
+                           std::optional<T> held_by) {
     using namespace allowed_ips_detail;
     if (family_bits(family) == 0 || cidr > family_bits(family)) return false;
     const Key key = masked(load(family, bytes), cidr);
@@ -202,6 +206,7 @@ bool AllowedIps<T>::remove(int family, const std::uint8_t* bytes, std::uint8_t c
     }
     Node* n = slot->get();
     if (n == nullptr || n->cidr != cidr || !(n->key == key) || !n->has_value) return false;
+    if (held_by && n->value != *held_by) return false;
 
     n->has_value = false;
     n->value = none_;

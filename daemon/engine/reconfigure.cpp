@@ -3,9 +3,6 @@
 // kernel (netlink.c): a new private key resets every session (the kernel's
 // wg_noise_precompute_static_static and keypair expiry), a removed peer's sessions and
 // prefixes go with it, and anything else leaves the sessions alone.
-#include <algorithm>
-#include <cstring>
-
 #include "daemon/engine/device.hpp"
 #include "util/log.hpp"
 
@@ -22,7 +19,6 @@ void Device::set_private_key(const crypto::PrivateKey& key) {
         const std::uint16_t keepalive = p->timers.persistent_keepalive();
         p->timers = Timers{};
         p->timers.set_persistent_keepalive(keepalive);
-        p->staged.clear();
         p->last_initiation_sent.reset();  // one under the old key does not hold back the next
     }
     rebuild_due();
@@ -65,18 +61,7 @@ std::size_t Device::clear_allowed_ips(Peer& peer) {
 
 bool Device::remove_allowed_ip(Peer& peer, int family, const std::uint8_t* addr,
                                std::uint8_t cidr) {
-    bool held = false;
-    const std::size_t len = family == AF_INET ? 4 : 16;
-    allowed_ips_.for_each(&peer, [&](int f, const std::uint8_t* bytes, std::uint8_t c) {
-        if (f != family || c != cidr) return;
-        // The stored prefix is masked; compare masked bytes.
-        std::uint8_t want[16] = {};
-        std::memcpy(want, addr, len);
-        for (std::size_t bit = cidr; bit < 8 * len; ++bit)
-            want[bit / 8] &= static_cast<std::uint8_t>(~(0x80u >> (bit % 8)));
-        held = held || std::memcmp(want, bytes, len) == 0;
-    });
-    return held && allowed_ips_.remove(family, addr, cidr);
+    return allowed_ips_.remove(family, addr, cidr, &peer);
 }
 
 }  // namespace ringtun::daemon

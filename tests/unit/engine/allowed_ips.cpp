@@ -152,6 +152,16 @@ TEST_CASE("allowed_ips: nested prefixes resolve to the longest match") {
     CHECK(t.size() == 3);
 }
 
+TEST_CASE("allowed_ips: remove held_by takes a prefix only from its holder") {
+    AllowedIps<std::uint32_t> t;
+    REQUIRE(t.insert(AF_INET, v4(10, 1, 0, 0).data(), 16, 2));
+    CHECK_FALSE(t.remove(AF_INET, v4(10, 1, 0, 0).data(), 16, 3));
+    CHECK(t.lookup(AF_INET, v4(10, 1, 2, 3).data()) == 2);
+    CHECK(t.size() == 1);
+    CHECK(t.remove(AF_INET, v4(10, 1, 7, 7).data(), 16, 2));  // host bits ignored, as always
+    CHECK(t.size() == 0);
+}
+
 TEST_CASE("allowed_ips: /0, /32 and /128 edges; families stay apart") {
     AllowedIps<std::uint32_t> t;
     REQUIRE(t.insert(AF_INET, v4(0, 0, 0, 0).data(), 0, 1));

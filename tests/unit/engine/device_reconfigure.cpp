@@ -54,7 +54,7 @@ TEST_CASE("reconfigure: removing a peer takes its sessions, prefixes and index e
 
 TEST_CASE("reconfigure: removing one of several peers keeps the others working") {
     DevicePair p;
-    // Two extra peers on A, the real one in the middle of the vector after a removal.
+    // Two extra peers after B on A; removing the first moves the second into its place.
     TestRng r(99);
     const auto k1 = crypto::derive_public_key(crypto::generate_private_key(r));
     const auto k2 = crypto::derive_public_key(crypto::generate_private_key(r));
@@ -69,7 +69,8 @@ TEST_CASE("reconfigure: removing one of several peers keeps the others working")
     CHECK(p.send_tun(p.a, a_to_b(1)));
     p.deliver_all();
     CHECK(p.b.tun.size() == 1);
-    // Timers still reach it after the ids moved: the session rekeys in time.
+    // Past REKEY_AFTER_TIME the next send rekeys, and the tunnel carries on (the moved peer's
+    // timers are the next test's).
     p.advance(seconds_ns(125));
     p.deliver_all();
     CHECK(p.send_tun(p.a, a_to_b(2)));
@@ -77,12 +78,48 @@ TEST_CASE("reconfigure: removing one of several peers keeps the others working")
     CHECK(p.b.tun.size() == 2);
 }
 
+TEST_CASE("reconfigure: a peer whose index moves on a removal keeps its pending timers") {
+    DevicePair p;
+    TestRng r(21);
+    daemon::Peer* x = p.a.dev().add_peer(crypto::derive_public_key(crypto::generate_private_key(r)),
+                                         {}, 0, std::nullopt);
+    REQUIRE(x);
+    // Put B last among A's peers: remove it and add it back after x.
+    p.a.dev().remove_peer(*p.a.peer);
+    p.a.peer = p.a.dev().add_peer(p.b.dev().identity().public_key, {}, 0, p.b.addr);
+    REQUIRE(p.a.peer);
+    std::uint8_t b4[4] = {10, 100, 0, 2};
+    REQUIRE(p.a.dev().add_allowed_ip(*p.a.peer, AF_INET, b4, 32));
+    p.establish();
+    REQUIRE(p.a.peer->id == 1);
+    // Data that B never answers arms A's new-handshake timer (15 s + jitter) ...
+    p.b.absent = true;
+    CHECK(p.send_tun(p.a, a_to_b(1)));
+    p.deliver_all();
+    p.clear_records();
+    // ... then the removal moves B from index 1 to 0, with that deadline pending.
+    p.a.dev().remove_peer(*x);
+    REQUIRE(p.a.peer->id == 0);
+    p.advance(seconds_ns(20));
+    CHECK(count_type(p.a.tx.log, 1) >= 1);  // the timer fired: a new initiation
+}
+
 TEST_CASE("reconfigure: allowed IPs move, clear and are removed only by their holder") {
     DevicePair p;
     p.establish();
     std::uint8_t v4[4] = {10, 100, 0, 2};
     std::uint8_t other[4] = {10, 100, 0, 9};
+    CHECK_FALSE(p.a.dev().remove_allowed_ip(*p.a.peer, AF_INET, other, 32));  // nobody's
+    // Held by another peer: B's request cannot take it away.
+    TestRng r(11);
+    daemon::Peer* x = p.a.dev().add_peer(crypto::derive_public_key(crypto::generate_private_key(r)),
+                                         {}, 0, std::nullopt);
+    REQUIRE(x);
+    REQUIRE(p.a.dev().add_allowed_ip(*x, AF_INET, other, 32));
     CHECK_FALSE(p.a.dev().remove_allowed_ip(*p.a.peer, AF_INET, other, 32));
+    std::size_t held = 0;
+    p.a.dev().for_each_allowed_ip(*x, [&](int, const std::uint8_t*, std::uint8_t) { ++held; });
+    CHECK(held == 1);
     CHECK(p.a.dev().remove_allowed_ip(*p.a.peer, AF_INET, v4, 32));
     CHECK_FALSE(p.send_tun(p.a, a_to_b(1)));
     CHECK(p.a.dev().add_allowed_ip(*p.a.peer, AF_INET, v4, 24));
