@@ -87,6 +87,7 @@ struct RingTunables {
     std::uint32_t sqpoll_idle_ms = 0;                  // 0 = no SQPOLL
     std::optional<std::uint32_t> tcp_rx_buffers;       // per TCP connection, 1..1024
     std::optional<std::uint32_t> tcp_max_connections;  // 1..65536
+    friend bool operator==(const RingTunables&, const RingTunables&) = default;
 };
 
 // [offload]: each offload "auto" (on where this kernel and device offer it), "on" (required:
@@ -104,6 +105,7 @@ struct OffloadSettings {
     // merging it, as wireguard-go does; "trust" (false) merges them as the AEAD delivered them,
     // as kernel WireGuard does.
     bool tun_gro_verify = true;
+    friend bool operator==(const OffloadSettings&, const OffloadSettings&) = default;
 };
 
 struct Interface {
@@ -113,6 +115,7 @@ struct Interface {
     std::optional<std::uint16_t> listen_tcp_port;  // absent: no TCP listener
     std::vector<Prefix> addresses;                 // host bits kept
     std::uint32_t mtu = default_mtu;
+    bool control_socket = true;  // serve `wg` on /var/run/wireguard/NAME.sock
 };
 
 struct Peer {

@@ -1,4 +1,5 @@
-// [interface]: the TUN device, its private key, listening ports, addresses and MTU.
+// [interface]: the TUN device, its private key, listening ports, addresses, MTU and whether
+// the UAPI socket is served.
 #include <algorithm>
 
 #include "conf/sections.hpp"
@@ -63,7 +64,7 @@ MaybeError read_interface(const FileContext& ctx, toml::table* table, Interface&
     if (table == nullptr) return Error{Location{ctx.file}, "interface", std::string(key_required)};
     TableReader r(ctx, *table, "interface");
     if (auto e = r.reject_unknown({"name", "private_key", "private_key_file", "listen_port",
-                                   "listen_tcp_port", "address", "mtu"})) {
+                                   "listen_tcp_port", "address", "mtu", "control_socket"})) {
         return e;
     }
     if (auto e = read_name(r, out)) return e;
@@ -73,6 +74,9 @@ MaybeError read_interface(const FileContext& ctx, toml::table* table, Interface&
     out.private_key = std::move(*key);
     if (auto e = read_ports(r, out)) return e;
     if (auto e = read_addresses(r, out)) return e;
+    std::optional<Item<bool>> control;
+    if (auto e = r.boolean("control_socket", control)) return e;
+    if (control) out.control_socket = control->value;
     return read_mtu(r, out);
 }
 

@@ -11,7 +11,7 @@ namespace ringtun::ring {
 namespace {
 
 // The Ring's own requests, told apart by the slot field of an internal user_data.
-enum InternalOp : std::uint32_t { kCancelAny = 1, kCancelFd = 2 };
+enum InternalOp : std::uint32_t { kCancelAny = 1, kCancelFd = 2, kCancelRequest = 3 };
 
 constexpr std::uint64_t internal_user_data(InternalOp op) noexcept {
     return encode(UserData{.kind = kInternalKind, .slot = op});
@@ -179,6 +179,16 @@ void Ring::cancel_fd(int fd, bool fixed) noexcept {
     unsigned flags = IORING_ASYNC_CANCEL_ALL | (fixed ? IORING_ASYNC_CANCEL_FD_FIXED : 0);
     io_uring_prep_cancel_fd(sqe, fd, flags);
     io_uring_sqe_set_data64(sqe, internal_user_data(kCancelFd));
+}
+
+void Ring::cancel_request(std::uint64_t user_data) noexcept {
+    io_uring_sqe* sqe = get_sqe();
+    if (sqe == nullptr) {
+        RT_LOG_ERROR("io_uring: no SQE to cancel a request");
+        return;
+    }
+    io_uring_prep_cancel64(sqe, user_data, 0);
+    io_uring_sqe_set_data64(sqe, internal_user_data(kCancelRequest));
 }
 
 // Results of our cancel requests: a count, -ENOENT (nothing matched) or -EALREADY are fine;

@@ -84,6 +84,8 @@ class Ring {
 
     // Cancels all requests on one fd, or on registered file `fd` if `fixed`.
     void cancel_fd(int fd, bool fixed) noexcept;
+    // Cancels the request whose user_data is `user_data` (the first, if several share it).
+    void cancel_request(std::uint64_t user_data) noexcept;
 
     // Reaps (passing every CQE to on_cqe, so slots and buffers go back) until in_flight()
     // reaches 0, `timeout` passes or the kernel refuses to enter. Returns how many requests

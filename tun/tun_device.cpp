@@ -143,8 +143,8 @@ util::Result<TunDevice> TunDevice::adopt(int fd) {
                      (ifr.ifr_flags & IFF_VNET_HDR) != 0);
 }
 
-util::Result<std::optional<TunDevice>> TunDevice::adopt_from_env() {
-    const char* value = std::getenv(kTunFdEnv);
+util::Result<std::optional<TunDevice>> TunDevice::adopt_from_env(const char* variable) {
+    const char* value = std::getenv(variable);
     if (value == nullptr) return std::optional<TunDevice>{};
 
     const std::string_view text(value);
@@ -152,7 +152,7 @@ util::Result<std::optional<TunDevice>> TunDevice::adopt_from_env() {
     const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), fd);
     if (text.empty() || ec != std::errc{} || end != text.data() + text.size() || fd < 0) {
         return util::fail(
-            util::make_error(kTunFdEnv, single_quoted(text) + " is not a file descriptor number"));
+            util::make_error(variable, single_quoted(text) + " is not a file descriptor number"));
     }
     auto dev = adopt(fd);
     if (!dev) return util::fail(dev.error());

@@ -44,8 +44,9 @@ class TunDevice {
     // pass and its packets would carry 4 extra leading bytes.
     static util::Result<TunDevice> adopt(int fd);
 
-    // adopt() of the fd named by RINGTUN_TUN_FD; nullopt if the variable is unset.
-    static util::Result<std::optional<TunDevice>> adopt_from_env();
+    // adopt() of the fd named by `variable` (RINGTUN_TUN_FD; WG_TUN_FD under wireguard-go's
+    // command line); nullopt if the variable is unset.
+    static util::Result<std::optional<TunDevice>> adopt_from_env(const char* variable = kTunFdEnv);
 
     TunDevice(TunDevice&&) noexcept = default;
     TunDevice& operator=(TunDevice&&) noexcept = default;

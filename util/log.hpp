@@ -15,7 +15,8 @@
 
 namespace ringtun::util::log {
 
-enum class Level : int { error = 3, warning = 4, notice = 5, info = 6, debug = 7 };
+// `silent` is only for set_min_level: nothing is written.
+enum class Level : int { silent = 0, error = 3, warning = 4, notice = 5, info = 6, debug = 7 };
 
 void set_debug(bool on) noexcept;
 bool debug_enabled() noexcept;

@@ -15,12 +15,15 @@ std::atomic<bool> g_instance{false};
 std::atomic<int> g_write_fd{-1};
 static_assert(std::atomic<int>::is_always_lock_free, "handlers may only touch lock-free atomics");
 
-constexpr int kSignals[] = {SIGTERM, SIGINT, SIGUSR1};
+constexpr int kSignals[] = {SIGTERM, SIGINT, SIGUSR1, SIGHUP};
+constexpr int kSignalCount = 4;
 
 // Async-signal-safe: one lock-free load, one write(2), errno restored.
 void on_signal(int sig) {
     const int saved_errno = errno;
-    const char byte = sig == SIGUSR1 ? SignalPipe::kUser1 : SignalPipe::kTerminate;
+    const char byte = sig == SIGUSR1  ? SignalPipe::kUser1
+                      : sig == SIGHUP ? SignalPipe::kReload
+                                      : SignalPipe::kTerminate;
     const int fd = g_write_fd.load(std::memory_order_relaxed);
     if (fd >= 0) {
         [[maybe_unused]] const ssize_t n = ::write(fd, &byte, 1);
@@ -58,8 +61,8 @@ util::Result<void> SignalPipe::install() {
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
     sa.sa_flags = SA_RESTART;
-    struct sigaction* olds[] = {&old_term_, &old_int_, &old_usr1_};
-    for (; installed_ < 3; ++installed_) {
+    struct sigaction* olds[] = {&old_term_, &old_int_, &old_usr1_, &old_hup_};
+    for (; installed_ < kSignalCount; ++installed_) {
         if (::sigaction(kSignals[installed_], &sa, olds[installed_]) != 0) {
             return util::fail(util::sys_error("sigaction", errno));
         }
@@ -68,7 +71,7 @@ util::Result<void> SignalPipe::install() {
 }
 
 SignalPipe::~SignalPipe() {
-    const struct sigaction* olds[] = {&old_term_, &old_int_, &old_usr1_};
+    const struct sigaction* olds[] = {&old_term_, &old_int_, &old_usr1_, &old_hup_};
     while (installed_ > 0) {
         --installed_;
         ::sigaction(kSignals[installed_], olds[installed_], nullptr);

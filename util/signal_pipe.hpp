@@ -1,9 +1,10 @@
-// SignalPipe: turns SIGTERM/SIGINT/SIGUSR1 into bytes on a pipe, so the ring's loop learns of
-// them through an ordinary read completion instead of an interrupted syscall.
+// SignalPipe: turns SIGTERM/SIGINT/SIGUSR1/SIGHUP into bytes on a pipe, so the ring's loop
+// learns of them through an ordinary read completion instead of an interrupted syscall.
 //
-// The handlers write kTerminate ('T') for SIGTERM and SIGINT, kUser1 ('U') for SIGUSR1; they
-// only call write(2) on a non-blocking pipe (a full pipe drops the byte: one pending byte of
-// each kind is enough) and preserve errno. The daemon keeps one read on read_fd() in flight at
+// The handlers write kTerminate ('T') for SIGTERM and SIGINT, kUser1 ('U') for SIGUSR1 and
+// kReload ('H') for SIGHUP (so SIGHUP never kills the daemon); they only call write(2) on a
+// non-blocking pipe (a full pipe drops the byte: one pending byte of each kind is enough) and
+// preserve errno. The daemon keeps one read on read_fd() in flight at
 // all times and decides what a byte means. Previous handlers are restored on destruction.
 //
 // At most one SignalPipe exists per process (handlers are process-wide); create() fails while
@@ -23,6 +24,7 @@ class SignalPipe {
   public:
     static constexpr char kTerminate = 'T';
     static constexpr char kUser1 = 'U';
+    static constexpr char kReload = 'H';
 
     static util::Result<std::unique_ptr<SignalPipe>> create();
 
@@ -46,7 +48,8 @@ class SignalPipe {
     struct sigaction old_term_ {};
     struct sigaction old_int_ {};
     struct sigaction old_usr1_ {};
-    int installed_ = 0;  // how many of the three handlers are in place
+    struct sigaction old_hup_ {};
+    int installed_ = 0;  // how many of the four handlers are in place
 };
 
 }  // namespace ringtun::util

@@ -1,5 +1,7 @@
 #include "daemon/backend/control_socket.hpp"
 
+#include <fcntl.h>
+#include <sys/inotify.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -55,10 +57,42 @@ util::Result<ControlSocket> ControlSocket::open(const std::string& dir, const st
         if (bind_private(fd.get(), *addr) != 0)
             return util::fail(util::sys_error("bind", errno, path));
     }
-    if (::listen(fd.get(), 16) != 0) return util::fail(util::sys_error("listen", errno, path));
+    // A burst of clients (the newest evict the oldest) waits in the backlog, not refused.
+    if (::listen(fd.get(), 128) != 0) return util::fail(util::sys_error("listen", errno, path));
     struct stat st {};
     if (::stat(path.c_str(), &st) != 0) return util::fail(util::sys_error("stat", errno, path));
     return ControlSocket(std::move(fd), path, st.st_ino);
+}
+
+util::Result<ControlSocket> ControlSocket::adopt(int fd, const std::string& dir,
+                                                 const std::string& ifname) {
+    util::UniqueFd owned(fd);
+    int listening = 0, type = 0;
+    socklen_t len = sizeof listening;
+    if (::getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 || !listening)
+        return util::fail(util::make_error("WG_UAPI_FD", "not a listening socket"));
+    len = sizeof type;
+    sockaddr_un a{};
+    socklen_t alen = sizeof a;
+    if (::getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0 || type != SOCK_STREAM ||
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &alen) != 0 || a.sun_family != AF_UNIX)
+        return util::fail(util::make_error("WG_UAPI_FD", "not a unix stream socket"));
+    if (::fcntl(fd, F_SETFD, FD_CLOEXEC) != 0)
+        return util::fail(util::sys_error("fcntl", errno, "WG_UAPI_FD"));
+    const std::string path = dir + "/" + ifname + ".sock";
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) != 0 || !S_ISSOCK(st.st_mode))
+        return util::fail(util::make_error(path, "WG_UAPI_FD given but no socket file here"));
+    return ControlSocket(std::move(owned), path, st.st_ino);
+}
+
+util::Result<util::UniqueFd> ControlSocket::watch() const {
+    util::UniqueFd fd(::inotify_init1(IN_CLOEXEC | IN_NONBLOCK));
+    if (!fd) return util::fail(util::sys_error("inotify_init1", errno, path_));
+    if (::inotify_add_watch(fd.get(), path_.c_str(),
+                            IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF | IN_DONT_FOLLOW) < 0)
+        return util::fail(util::sys_error("inotify_add_watch", errno, path_));
+    return fd;
 }
 
 ControlSocket::ControlSocket(ControlSocket&& o) noexcept

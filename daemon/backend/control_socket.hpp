@@ -19,6 +19,11 @@ namespace ringtun::daemon {
 class ControlSocket {
   public:
     static util::Result<ControlSocket> open(const std::string& dir, const std::string& ifname);
+    // Takes over `fd`, a listening unix socket made by another process for DIR/IFNAME.sock
+    // (WG_UAPI_FD, as wireguard-go re-executes itself): an error if it is not one, or if
+    // nothing is at that path.
+    static util::Result<ControlSocket> adopt(int fd, const std::string& dir,
+                                             const std::string& ifname);
 
     ControlSocket(ControlSocket&& o) noexcept;
     ControlSocket& operator=(ControlSocket&&) = delete;
@@ -30,6 +35,10 @@ class ControlSocket {
     // Whether the file at path() is still our socket (the daemon exits when it is deleted, as
     // wireguard-go does).
     bool still_ours() const noexcept;
+    // An inotify descriptor that turns readable when the file at path() changes; then ask
+    // still_ours(). An unlink shows as IN_ATTRIB (the link count), not IN_DELETE_SELF: the
+    // bound socket keeps the inode alive.
+    util::Result<util::UniqueFd> watch() const;
 
   private:
     ControlSocket(util::UniqueFd fd, std::string path, ino_t inode) noexcept

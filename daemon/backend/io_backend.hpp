@@ -1,13 +1,15 @@
-// What the composition root (cli/run) needs of a backend, and what it hands one. A backend
-// owns the I/O — the TUN, the UDP socket, the TCP sockets, the signal pipe, the clock — and
-// drives the sans-IO engine through the datapath and the transport; the io_uring loop
-// (uring/loop) is one. A second one implements this and the ports (datapath/ports.hpp,
-// transport/tcp_transport.hpp) without touching the engine, the datapath or the transport.
+// What the composition root (cli/serve) needs of a backend, and what it hands one. A backend
+// owns the I/O — the TUN, the UDP socket, the TCP sockets, the UAPI socket, the signal pipe,
+// the clock — and drives the sans-IO engine through the datapath, the transport and the UAPI
+// (daemon/control); the io_uring loop (uring/loop) is one. A second one implements this and
+// the ports (datapath/ports.hpp, transport/tcp_transport.hpp) without touching the engine,
+// the datapath or the transport.
 #pragma once
 
 #include <functional>
 #include <vector>
 
+#include "daemon/control/device_config.hpp"
 #include "daemon/datapath/offloads.hpp"
 #include "daemon/engine/device.hpp"
 #include "ring/ring.hpp"
@@ -42,14 +44,43 @@ struct TcpSetup {
     bool enabled() const noexcept { return listener >= 0 || !dial.empty(); }
 };
 
+// Why run() returned. What each means for the exit status is the caller's: a TUN deleted is
+// the normal end under wg-quick (`wg-quick down`), a failure under a supervisor.
+enum class StopReason : std::uint8_t {
+    signal,              // SIGTERM or SIGINT
+    tun_gone,            // the TUN's interface was deleted
+    control_socket_gone  // the UAPI socket file was deleted (wireguard-go's convention)
+};
+
+struct RunEnd {
+    StopReason reason = StopReason::signal;
+    unsigned cancelled = 0;  // requests cancelled at shutdown
+};
+
+// What the caller is told while the backend runs, on the loop thread.
+struct RunHooks {
+    // Once, when shutdown begins.
+    std::function<void()> on_stopping;
+    // SIGHUP: apply a new configuration through `config` (as a set request would). Without
+    // it SIGHUP is logged and ignored; it never stops the daemon.
+    std::function<void(control::DeviceConfig& config, const Now& now)> on_reload;
+};
+
+// The UAPI socket the backend serves (`wg`), and the watch that tells it the file is gone.
+struct ControlSetup {
+    int listener = -1;  // < 0: none
+    int watch = -1;     // inotify fd (ControlSocket::watch), or < 0
+    std::function<bool()> still_ours;
+};
+
 class IoBackend {
   public:
     virtual ~IoBackend() = default;
     // Where the device builds the messages it originates.
     virtual MessageSink& sink() noexcept = 0;
-    // Runs until SIGTERM/SIGINT, or a loss it cannot survive (the TUN's); returns how many
-    // requests were cancelled at shutdown. `on_stopping` runs once, when shutdown begins.
-    virtual util::Result<unsigned> run(Device& device, std::function<void()> on_stopping) = 0;
+    // Runs until SIGTERM/SIGINT, the TUN's loss or the control socket's deletion (the reason
+    // is returned), or a failure it cannot survive (an error).
+    virtual util::Result<RunEnd> run(Device& device, RunHooks hooks) = 0;
     // Counters of every path, for SIGUSR1 and the end of a run.
     virtual void log_statistics() const = 0;
 };

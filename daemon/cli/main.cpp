@@ -8,18 +8,23 @@
 #include "daemon/cli/key_commands.hpp"
 #include "daemon/cli/run.hpp"
 #include "daemon/cli/version.hpp"
+#include "daemon/cli/wg_command.hpp"
 #include "util/log.hpp"
 
 namespace {
 
 constexpr const char* usage_text =
     "Usage: ringtun <command> [arguments]\n"
+    "       ringtun [-f|--foreground] IFNAME\n"
     "\n"
     "A WireGuard data-plane daemon on one io_uring loop.\n"
     "\n"
     "Commands:\n"
     "  run FILE        bring up the interface described by FILE and run in the foreground\n"
-    "                  (--debug before FILE logs every handshake event)\n"
+    "                  (--debug before FILE logs every handshake event); SIGHUP reloads FILE\n"
+    "  IFNAME          as wireguard-go: create the interface IFNAME, unconfigured, for wg and\n"
+    "                  wg-quick (WG_QUICK_USERSPACE_IMPLEMENTATION=ringtun); daemonises unless\n"
+    "                  -f/--foreground or WG_PROCESS_FOREGROUND=1\n"
     "  check FILE      validate FILE and exit 0, or print the error and exit 1\n"
     "  genkey          write a new private key (base64) to standard output\n"
     "  pubkey          read a private key on standard input, write its public key\n"
@@ -62,6 +67,12 @@ int main(int argc, char** argv) {
         if (argc != i + 1) return usage_error("run and check take one configuration file");
         return cmd == "run" ? daemon::run_command(argv[i]) : daemon::check_command(argv[i]);
     }
+    // wireguard-go's command line: `ringtun [-f|--foreground] IFNAME`.
+    if (cmd == "-f" || cmd == "--foreground") {
+        if (argc != 3) return usage_error("-f takes one interface name");
+        return daemon::wg_command(argv[2], true);
+    }
+    if (argc == 2 && !cmd.starts_with('-')) return daemon::wg_command(cmd, false);
     std::string msg = "unknown command '" + std::string(cmd) + "'";
     return usage_error(msg.c_str());
 }

@@ -6,7 +6,8 @@
 namespace ringtun::daemon {
 
 // Brings the interface up from FILE and runs the loop in the foreground until SIGTERM or
-// SIGINT. Returns the process exit code: 0 after a clean shutdown.
+// SIGINT (SIGHUP reloads FILE). Returns the process exit code: 0 after a clean shutdown, 1
+// when it could not start or its TUN was deleted.
 int run_command(const std::string& path);
 
 }  // namespace ringtun::daemon

@@ -35,6 +35,7 @@ struct Settings {
     std::vector<PeerSettings> peers;
     conf::RingTunables ring;
     conf::OffloadSettings offload;
+    bool control_socket = true;  // serve `wg` on /var/run/wireguard/NAME.sock
 };
 
 // Decodes keys and checks what conf cannot (duplicate keys after decoding, our own key as a

@@ -103,6 +103,17 @@ void DeviceConfig::select_peer(const crypto::PublicKey& key) {
     created_ = peer_ != nullptr;
 }
 
+UapiError DeviceConfig::set_endpoint(Peer& peer, Endpoint e, bool keep_transport) {
+    if (keep_transport)
+        e.tcp = peer.endpoint && peer.endpoint->tcp && sockets_.dials(*peer.endpoint);
+    if (peer.endpoint && peer.endpoint->same_address(e) && peer.endpoint->tcp == e.tcp)
+        return UapiError::none;
+    const std::optional<Endpoint> before = peer.endpoint;
+    if (const UapiError r = sockets_.redial(before, e); r != UapiError::none) return r;
+    device_.set_endpoint(peer, e);
+    return UapiError::none;
+}
+
 void DeviceConfig::remove_peer(Peer& peer) {
     sockets_.forget_peer(peer);
     device_.remove_peer(peer);
@@ -125,10 +136,7 @@ UapiError DeviceConfig::apply_peer(const SetCommand& command) {
     if (auto* psk = std::get_if<set::PresharedKey>(&command)) {
         device_.set_preshared_key(peer, psk->key);
     } else if (auto* ep = std::get_if<set::PeerEndpoint>(&command)) {
-        Endpoint e = ep->endpoint;
-        e.tcp = peer.endpoint && peer.endpoint->tcp;  // per-peer transport is the TOML's
-        if (!peer.endpoint || !peer.endpoint->same_address(e) || peer.endpoint->tcp != e.tcp)
-            device_.set_endpoint(peer, e);
+        return set_endpoint(peer, ep->endpoint, ep->keep_transport);
     } else if (auto* ka = std::get_if<set::Keepalive>(&command)) {
         device_.set_persistent_keepalive(peer, ka->seconds, now_);
     } else if (std::holds_alternative<set::ReplaceAllowedIps>(command)) {

@@ -9,12 +9,14 @@
 //   - private_key: the same key is a no-op; a new one resets every session (Device).
 //   - listen_port: the same port is a no-op (wireguard-go rebinds even then); a new one is
 //     bound before the old socket closes, and a failure keeps the old one (-EADDRINUSE).
-//   - A peer configured for the TCP transport stays on it when its endpoint is set.
+//   - A peer we dial over TCP stays on TCP when wg sets its endpoint (the protocol has no
+//     transport); a reload's endpoint names the transport, and the dialers follow.
 // Sessions and counters of a peer survive every change but a new private key and removal, so
 // `wg syncconf` with an unchanged peer keeps its tunnel up.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "daemon/control/uapi_session.hpp"
@@ -33,6 +35,11 @@ class SocketSettings {
     virtual UapiError set_fwmark(std::uint32_t mark) = 0;
     // `peer` is about to be removed from the device: drop every reference to it.
     virtual void forget_peer(Peer& peer) noexcept = 0;
+    // Whether the TCP transport dials `to` (a peer configured with transport = "tcp").
+    virtual bool dials(const Endpoint& to) const noexcept = 0;
+    // A peer's endpoint changed from `before` to `now`: a dialer follows a TCP endpoint. An
+    // error if `now` is a TCP endpoint and this daemon runs no TCP transport.
+    virtual UapiError redial(const std::optional<Endpoint>& before, const Endpoint& now) = 0;
 };
 
 class DeviceConfig final : public UapiTarget {
@@ -51,6 +58,7 @@ class DeviceConfig final : public UapiTarget {
     UapiError apply_device(const SetCommand& command);
     UapiError apply_peer(const SetCommand& command);
     void select_peer(const crypto::PublicKey& key);
+    UapiError set_endpoint(Peer& peer, Endpoint e, bool keep_transport);
     // Detached from the sockets first, then gone from the device.
     void remove_peer(Peer& peer);
     void remove_all_peers();

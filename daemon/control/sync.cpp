@@ -11,7 +11,7 @@ void append_peer(std::vector<SetCommand>& out, const WantedPeer& p) {
     set::PresharedKey psk;
     psk.key = p.preshared_key;  // always: a psk removed from the file is cleared
     out.emplace_back(std::move(psk));
-    if (p.endpoint) out.emplace_back(set::PeerEndpoint{*p.endpoint});
+    if (p.endpoint) out.emplace_back(set::PeerEndpoint{*p.endpoint, false});
     out.emplace_back(set::Keepalive{p.persistent_keepalive});
     out.emplace_back(set::ReplaceAllowedIps{});
     for (const set::AllowedIp& ip : p.allowed_ips)

@@ -46,6 +46,9 @@ struct PresharedKey {
 };
 struct PeerEndpoint {
     Endpoint endpoint;
+    // wg's endpoint names no transport: a peer we dial over TCP stays on TCP. A reload names
+    // it (endpoint.tcp is the file's transport).
+    bool keep_transport = true;
 };
 struct Keepalive {
     std::uint16_t seconds;  // 0: off

@@ -9,9 +9,12 @@ void append_errno(std::string& out, UapiError e) {
     out += "\n\n";
 }
 
-void UapiSession::feed(std::string_view in, UapiTarget& target, std::string& out) {
-    for (std::size_t i = 0; i < in.size() && state_ != State::done; ++i) {
-        const char c = in[i];
+std::size_t UapiSession::feed(std::string_view in, UapiTarget& target, std::string& out) {
+    const std::size_t replies_before = out.size();
+    std::size_t i = 0;
+    // One reply at a time: the caller sends it before more input is read.
+    while (i < in.size() && state_ != State::done && out.size() == replies_before) {
+        const char c = in[i++];
         if (state_ == State::get_terminator) {
             if (c == '\n') {
                 target.write_config(out);
@@ -28,7 +31,7 @@ void UapiSession::feed(std::string_view in, UapiTarget& target, std::string& out
                 if (state_ == State::set_lines) target.end_set();
                 append_errno(out, UapiError::invalid);
                 state_ = State::done;
-                return;
+                break;
             }
             line_ += c;
             continue;
@@ -36,6 +39,7 @@ void UapiSession::feed(std::string_view in, UapiTarget& target, std::string& out
         on_line(line_, target, out);
         line_.clear();
     }
+    return i;
 }
 
 void UapiSession::on_line(std::string_view line, UapiTarget& target, std::string& out) {

@@ -11,7 +11,8 @@
 //     wireguard-go's reads the rest of that request as unknown operations.
 //   - End of input in the middle of a set applies what was read and answers errno=0.
 // Bounds: a line longer than max_line ends the connection with errno=-22; nothing else is
-// buffered, so a client sending forever costs time, not memory.
+// buffered, so a client sending forever costs time, not memory, and one that never reads its
+// replies is not read either (feed stops at each reply).
 #pragma once
 
 #include <cstddef>
@@ -42,8 +43,10 @@ class UapiSession {
 
     UapiSession() { line_.reserve(max_line); }
 
-    // Consumes `in`, appending replies to `out`. Stops early (leaving bytes unread) once done().
-    void feed(std::string_view in, UapiTarget& target, std::string& out);
+    // Consumes `in`, appending replies to `out`; returns how many bytes it consumed. Stops
+    // early once done() or once a reply was appended, so a client pipelining requests gets
+    // one reply at a time and what waits to be sent stays one reply long.
+    std::size_t feed(std::string_view in, UapiTarget& target, std::string& out);
     // The client closed its side.
     void end_of_input(UapiTarget& target, std::string& out);
     // No more input is wanted: close after writing `out`.

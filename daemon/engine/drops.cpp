@@ -36,6 +36,8 @@ const char* to_string(Drop d) noexcept {
             return "under_load_cookie";
         case Drop::rate_limited:
             return "rate_limited";
+        case Drop::no_private_key:
+            return "no_private_key";
         case Drop::tun_malformed:
             return "tun_malformed";
         case Drop::tun_oversized:

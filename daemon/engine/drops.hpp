@@ -27,6 +27,7 @@ enum class Drop : std::uint8_t {
     source_mismatch,    // inner source address does not route to the sending peer
     under_load_cookie,  // handshake answered with a cookie reply instead
     rate_limited,       // handshake over the per-source limit under load
+    no_private_key,     // handshake while the device has no private key (wg's all-zero key)
     // From the TUN.
     tun_malformed,    // not an IPv4/IPv6 packet
     tun_oversized,    // read cut short: the IP header claims more (the TUN's MTU exceeds ours)

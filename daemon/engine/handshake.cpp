@@ -13,6 +13,12 @@ namespace ringtun::daemon {
 
 bool Device::handshake_admitted(std::span<std::uint8_t> message, const Endpoint& from,
                                 const Now& now) noexcept {
+    // Without a key (wg's all zero, before `wg setconf` gave one) there is no identity to
+    // answer as: wireguard-go refuses every handshake then too.
+    if (identity_.private_key.is_zero()) {
+        counters_.drops.add(Drop::no_private_key);
+        return false;
+    }
     if (!cookie_checker_.mac1_valid(message)) {
         counters_.drops.add(Drop::invalid_mac1);
         return false;
@@ -130,7 +136,7 @@ void Device::send_initiation(Peer& peer, const Now& now, bool is_retry,
     if (!fresh_connection && peer.last_initiation_sent &&
         now.boot - *peer.last_initiation_sent < crypto::rekey_timeout)
         return;
-    if (!peer.endpoint) return;
+    if (!peer.endpoint || identity_.private_key.is_zero()) return;
     peer.last_initiation_sent = now.boot;
     SinkLease out(sink_, sizeof(crypto::MessageInitiation), TxClass::control);
     if (!out) {

@@ -40,7 +40,8 @@ TcpTransport::TcpTransport(const TcpTransportParams& p, bool listening, std::vec
               // quota bounds it otherwise), so the queue itself never drops.
               .send_queue_capacity = tx.capacity()}),
       quota_(p.max_connections, p.quota),
-      conns_(p.max_connections) {
+      conns_(p.max_connections),
+      dial_backoff_(p.dial_backoff) {
     pending_starts_.reserve(p.max_connections);
     for (Endpoint& e : dial)
         dialers_.push_back(Dialer{e, Backoff(p.dial_backoff), 0, std::nullopt});
@@ -54,7 +55,8 @@ void TcpTransport::arm(Nanos now) noexcept {
         if (!accept_armed_) accept_retry_at_ = now + accept_retry;
     }
     for (std::size_t i = 0; i < dialers_.size(); ++i)
-        if (!dialers_[i].slot && now >= dialers_[i].next_attempt) start_dial(i, now);
+        if (dialers_[i].active && !dialers_[i].slot && now >= dialers_[i].next_attempt)
+            start_dial(i, now);
     if (restart_sends_) {
         restart_sends_ = false;
         for (std::uint32_t s = 0; s < conns_.size(); ++s)
@@ -194,7 +196,7 @@ void TcpTransport::attach(std::uint32_t conn, Peer* peer) noexcept {
 std::optional<std::uint32_t> TcpTransport::route(const Endpoint& to) const noexcept {
     if (auto slot = table_.slot_of(to.tcp_connection)) return slot;
     for (const Dialer& d : dialers_)
-        if (d.slot && d.to.same_address(to)) return d.slot;
+        if (d.active && d.slot && d.to.same_address(to)) return d.slot;
     return std::nullopt;
 }
 
@@ -338,6 +340,7 @@ void TcpTransport::close(std::uint32_t conn, Close why) noexcept {
             ++counters_.idle_closed;
             break;
         case Close::protocol:
+        case Close::removed:
         case Close::shutdown:
             break;
     }
@@ -361,7 +364,7 @@ void TcpTransport::close(std::uint32_t conn, Close why) noexcept {
 Nanos TcpTransport::next_deadline() const noexcept {
     Nanos t = no_deadline;
     for (const Dialer& d : dialers_)
-        if (!d.slot) t = std::min(t, d.next_attempt);
+        if (d.active && !d.slot) t = std::min(t, d.next_attempt);
     if (table_.in_use() > 0) t = std::min(t, last_sweep_ + crypto::seconds_ns(1));
     if (listening_ && !accept_armed_) t = std::min(t, accept_retry_at_);
     if (any_over_)

@@ -127,6 +127,18 @@ class TcpTransport final : public StreamPort {
     // After the backend drained: forgets every connection (the backend closes the sockets).
     void close_all() noexcept;
 
+    // Reconfiguration (tcp_reconfigure.cpp), between inputs.
+    // Dials `to` (a peer's TCP endpoint) from now on; nothing if a dialer for it exists.
+    void add_dialer(const Endpoint& to);
+    // Stops dialing `to` and closes its dialed connection.
+    void remove_dialer(const Endpoint& to) noexcept;
+    // `peer` is about to be removed: closes every connection it is attached to and stops
+    // dialing its endpoint, so nothing here points at it afterwards.
+    void forget_peer(const Peer& peer) noexcept;
+    std::size_t dialers() const noexcept;
+    // Whether `to`'s address is dialed.
+    bool dials(const Endpoint& to) const noexcept;
+
     std::uint16_t generation(std::uint32_t conn) const noexcept { return table_.generation(conn); }
     // When the batch in flight on `conn` started, or no_deadline if none is.
     Nanos sending_since(std::uint32_t conn) const noexcept {
@@ -151,8 +163,18 @@ class TcpTransport final : public StreamPort {
         Backoff backoff;
         Nanos next_attempt = 0;
         std::optional<std::uint32_t> slot;
+        bool active = true;  // false: removed, the entry free for the next add_dialer
     };
-    enum class Close : std::uint8_t { eof, error, evicted, stalled, idle, protocol, shutdown };
+    enum class Close : std::uint8_t {
+        eof,
+        error,
+        evicted,
+        stalled,
+        idle,
+        protocol,
+        removed,  // its peer or dialer was removed by a reconfiguration
+        shutdown
+    };
 
     std::optional<std::uint32_t> open_slot(Nanos now, Direction d,
                                            const SourceKey& source) noexcept;
@@ -182,6 +204,7 @@ class TcpTransport final : public StreamPort {
     SendQuota quota_;
     std::vector<Conn> conns_;
     std::vector<Dialer> dialers_;
+    BackoffParams dial_backoff_;
     std::vector<std::uint32_t> pending_starts_;  // connections send() queued to since flush()
     Nanos last_sweep_ = 0;
     Nanos now_ = 0;  // the latest time an input brought

@@ -43,9 +43,19 @@ done
 
 "$RINGTUN" --version | grep -Eq '^ringtun [0-9]+\.[0-9]+\.[0-9]+$' || fail "--version"
 "$RINGTUN" --help | grep -q genkey || fail "--help"
+# One word is wireguard-go's `ringtun IFNAME`; two are an unknown command, as is an option.
+for args in "nosuchcommand extra" "--nosuchoption"; do
+  set +e
+  # shellcheck disable=SC2086  # the words of $args are the arguments
+  "$RINGTUN" $args 2>/dev/null
+  rc=$?
+  set -e
+  [ $rc -eq 2 ] || fail "unknown command '$args': exit code $rc"
+done
 set +e
-"$RINGTUN" nosuchcommand 2>/dev/null
+err=$("$RINGTUN" "bad/name" 2>&1)
 rc=$?
 set -e
-[ $rc -eq 2 ] || fail "unknown command exit code $rc"
+[ $rc -eq 1 ] || fail "ringtun bad/name: exit code $rc"
+grep -q "not a valid interface name" <<<"$err" || fail "ringtun bad/name: $err"
 echo "keys: 220 keys agree with wg; malformed input refused"

@@ -75,9 +75,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     UapiSession session;
     std::string out;
     while (!in.empty() && !session.done()) {
-        const std::string_view now = in.substr(0, piece);
-        session.feed(now, target, out);
-        in.remove_prefix(now.size());
+        const std::size_t used = session.feed(in.substr(0, piece), target, out);
+        require(used > 0 || session.done());  // input is never refused while open
+        in.remove_prefix(used);
     }
     session.end_of_input(target, out);
     require(session.done());

@@ -29,7 +29,7 @@ declare -A may_use=(
   [daemon/transport]="crypto util daemon/engine daemon/datapath"
   [daemon/service]="util"
   [daemon/control]="crypto util daemon/engine"
-  [daemon/backend]="crypto util ring tun daemon/engine daemon/datapath daemon/transport"
+  [daemon/backend]="crypto util ring tun daemon/engine daemon/datapath daemon/transport daemon/control"
   [bench]="crypto"
   [daemon/cli]="crypto conf util ring tun daemon/engine daemon/datapath daemon/transport daemon/service daemon/backend daemon/control daemon/cli"
 )

@@ -68,23 +68,27 @@ wg_configure() {
 }
 
 # Writes a ringtun config with one peer. KEY=VALUE arguments; lists are comma-separated:
-#   interface: name private_key_file listen_port listen_tcp_port address mtu
+#   interface: name private_key_file listen_port listen_tcp_port address mtu control_socket
+# control_socket defaults to false here: the UAPI socket path (/var/run/wireguard/NAME.sock)
+# is shared by every namespace, and the pairs use one name on both sides. Tests of the socket
+# pass control_socket=true with a name from netns_ifname.
 #   peer:      public_key preshared_key_file endpoint allowed_ips persistent_keepalive transport
 #   ring.KEY=RAW_TOML_VALUE  goes to [ring] as written
 #   offload.KEY=VALUE        goes to [offload] as a string (auto, on, off)
 ringtun_config() {
-  local out=$1 kv key value iface="" peer="" ring="" offload=""
+  local out=$1 kv key value iface="" peer="" ring="" offload="" control=false
   shift
   for kv in "$@"; do
     key=${kv%%=*} value=${kv#*=}
     case $key in
       address | allowed_ips) value="[$(echo "$value" | sed 's/[^,][^,]*/"&"/g; s/,/, /g')]" ;;
-      listen_port | listen_tcp_port | mtu | persistent_keepalive | ring.*) ;;
+      listen_port | listen_tcp_port | mtu | persistent_keepalive | ring.* | control_socket) ;;
       *) value="\"$value\"" ;;
     esac
     case $key in
       name | private_key_file | listen_port | listen_tcp_port | address | mtu)
         iface+="$key = $value"$'\n' ;;
+      control_socket) control=$value ;;
       public_key | preshared_key_file | endpoint | allowed_ips | persistent_keepalive | transport)
         peer+="$key = $value"$'\n' ;;
       ring.*) ring+="${key#ring.} = $value"$'\n' ;;
@@ -93,7 +97,7 @@ ringtun_config() {
     esac
   done
   {
-    printf '[interface]\n%s' "$iface"
+    printf '[interface]\n%scontrol_socket = %s\n' "$iface" "$control"
     [ -n "$ring" ] && printf '\n[ring]\n%s' "$ring"
     [ -n "$offload" ] && printf '\n[offload]\n%s' "$offload"
     printf '\n[[peer]]\n%s' "$peer"
@@ -174,6 +178,8 @@ ringtun_side_config() {
     address="$ip4/24,$ip6/64" public_key="$(cat "$NETNS_TMP/rt$other.pub")"
     allowed_ips="$peer4/32,$peer6/128")
   [[ " $* " == *" mtu="* ]] || args+=(mtu="$TUN_MTU")
+  # Side A serves `wg` when RT_CONTROL_A=1 (RT_IF must then be a netns_ifname).
+  [ "$side" = a ] && [ "${RT_CONTROL_A:-0}" = 1 ] && args+=(control_socket=true)
   if [ "$transport" = tcp ]; then
     if [ "$side" = a ]; then
       args+=(endpoint="$outer:$TUN_PORT" transport=tcp)

@@ -19,9 +19,9 @@ using namespace loop_detail;
 namespace {
 
 // What the TUN's reads and writes fail with once its interface is deleted (tun.c: the file
-// has no device any more). Nothing brings it back: the daemon exits, its supervisor restarts it.
-constexpr const char* tun_gone =
-    "the TUN device is gone (EBADFD: its interface was deleted); exiting";
+// has no device any more). Nothing brings it back: the loop stops, and the caller decides
+// whether that is the end (wg-quick down) or a failure for a supervisor to restart.
+constexpr const char* tun_gone = "the TUN device is gone (EBADFD: its interface was deleted)";
 
 }  // namespace
 
@@ -42,7 +42,7 @@ void Loop::on_error(Kind kind, const io_uring_cqe& cqe) noexcept {
             } else if (error == -EAGAIN) {
                 ++counters_.rearm_eagain;
             } else if (error == -EBADFD) {
-                fail(tun_gone);
+                stop(StopReason::tun_gone, tun_gone);
             } else if (error != -ECANCELED) {
                 ++counters_.rearm_other;
                 back_off(tun_rearm_backoff_, tun_rearm_at_, "TUN read", error);
@@ -87,12 +87,18 @@ void Loop::on_error(Kind kind, const io_uring_cqe& cqe) noexcept {
         case Kind::tcp_send:
             dispatch_tcp(kind, cqe);  // the transport decides
             return;
+        case Kind::control_accept:
+        case Kind::control_recv:
+        case Kind::control_send:
+        case Kind::control_watch:
+            dispatch_control(kind, cqe);  // ControlIo takes its own failures
+            return;
     }
     ++counters_.stale_completions;
 }
 
 void Loop::tun_write_failed(int error, bool count) noexcept {
-    if (error == -EBADFD) fail(tun_gone);
+    if (error == -EBADFD) stop(StopReason::tun_gone, tun_gone);
     if (error == -ECANCELED) return;
     if (count) ++counters_.tun_write_errors;
     if (error_log_limit_.allow(now_.boot))
@@ -102,6 +108,14 @@ void Loop::tun_write_failed(int error, bool count) noexcept {
 void Loop::fail(const char* why) noexcept {
     if (!failure_) RT_LOG_ERROR("stopping: %s", why);
     failure_ = why;
+    stopping_ = true;
+}
+
+void Loop::stop(StopReason reason, const char* why) noexcept {
+    if (!stopping_) {
+        RT_LOG_NOTICE("stopping: %s", why);
+        stop_reason_ = reason;
+    }
     stopping_ = true;
 }
 

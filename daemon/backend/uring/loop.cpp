@@ -10,6 +10,7 @@
 #include <string>
 
 #include "daemon/backend/clock.hpp"
+#include "daemon/backend/uring/control_io.hpp"
 #include "daemon/backend/uring/loop_internal.hpp"
 #include "daemon/backend/uring/tcp_io.hpp"
 #include "ring/compat.hpp"
@@ -89,7 +90,8 @@ std::size_t buffer_memory(const LoopParams& p) noexcept {
     return tun + udp + tx;
 }
 
-Loop::Loop(const LoopParams& params, int udp_family) : params_(params), udp_family_(udp_family) {}
+Loop::Loop(const LoopParams& params, UdpSocket udp)
+    : params_(params), udp_(std::move(udp)), udp_family_(udp_.family) {}
 
 Loop::~Loop() = default;
 
@@ -109,8 +111,8 @@ util::Result<LoopParams> Loop::size(const LoopParams& params, bool tcp_enabled) 
     const unsigned cq = std::min(p.entries * cq_factor, 65536u);  // the kernel clamps it there
     const unsigned tun_reads = p.tun_read_multishot ? 1 : p.tun_rx_slots;
     // Completions that can be pending at once: one per buffer of each ring, one per send,
-    // plus the TUN reads, the signal read and cancellations; with TCP, per connection its
-    // buffers, a send and a connect, plus the accept.
+    // plus the TUN reads, the signal read, the UAPI socket's and cancellations; with TCP, per
+    // connection its buffers, a send and a connect, plus the accept.
     const unsigned tcp_pending =
         tcp_enabled ? p.tcp_max_connections * (p.tcp_rx_buffers + 2) + 1 + tcp_copy_buffers : 0;
     // Bounds that hold whichever offloads the kernel grants at start (check cannot know):
@@ -120,8 +122,8 @@ util::Result<LoopParams> Loop::size(const LoopParams& params, bool tcp_enabled) 
     const unsigned tun_buffers = std::max(tun_buffer_count(p), tun_buffer_count(without));
     const unsigned udp_buffers = std::max(udp_buffer_count(p), udp_buffer_count(without));
     const unsigned tun_writes = p.may_offload ? tun_batch_write_slots : 0;
-    const unsigned worst =
-        tun_buffers + udp_buffers + tx_slot_count(p) + tun_writes + tun_reads + tcp_pending + 8;
+    const unsigned worst = tun_buffers + udp_buffers + tx_slot_count(p) + tun_writes + tun_reads +
+                           tcp_pending + ControlIo::max_pending + 8;
     if (worst > cq) {
         return util::fail(util::make_error(
             "[ring]", "entries = " + std::to_string(p.entries) + " gives a completion queue of " +
@@ -138,25 +140,25 @@ util::Result<LoopParams> Loop::size(const LoopParams& params, bool tcp_enabled) 
 }
 
 util::Result<std::unique_ptr<Loop>> Loop::create(const LoopParams& params, int tun_fd,
-                                                 const UdpSocket& udp, util::SignalPipe& signals,
-                                                 TcpSetup tcp) {
+                                                 UdpSocket udp, util::SignalPipe& signals,
+                                                 TcpSetup tcp, ControlSetup control) {
     auto p = size(params, tcp.enabled());
     if (!p) return util::fail(p.error());
-    std::unique_ptr<Loop> loop(new Loop(*p, udp.family));
-    if (auto r = loop->setup(tun_fd, udp, signals, std::move(tcp)); !r)
+    std::unique_ptr<Loop> loop(new Loop(*p, std::move(udp)));
+    if (auto r = loop->setup(tun_fd, signals, std::move(tcp), std::move(control)); !r)
         return util::fail(r.error());
     return loop;
 }
 
-util::Result<void> Loop::setup(int tun_fd, const UdpSocket& udp, util::SignalPipe& signals,
-                               TcpSetup tcp) {
+util::Result<void> Loop::setup(int tun_fd, util::SignalPipe& signals, TcpSetup tcp,
+                               ControlSetup control) {
     auto ring = ring::Ring::create({.entries = params_.entries,
                                     .cq_entries = params_.entries * cq_factor,
                                     .sqpoll_idle_ms = params_.sqpoll_idle_ms,
                                     .taskrun = params_.taskrun});
     if (!ring) return util::fail(ring.error());
     ring_ = std::move(*ring);
-    const int files[] = {tun_fd, udp.fd.get(), signals.read_fd()};
+    const int files[] = {tun_fd, udp_.fd.get(), signals.read_fd()};
     if (auto r = ring_->register_files(files); !r) return util::fail(r.error());
 
     // Without the virtio-net header a packet is sealed where it was read: room around it.
@@ -194,6 +196,7 @@ util::Result<void> Loop::setup(int tun_fd, const UdpSocket& udp, util::SignalPip
     udp_recv_msg_.msg_namelen = udp_name_room;
     udp_recv_msg_.msg_controllen = udp_control_space;
     if (tcp.enabled()) tcp_ = std::make_unique<TcpIo>(*this, tcp.listener, std::move(tcp.dial));
+    if (control.listener >= 0) control_ = std::make_unique<ControlIo>(*this, std::move(control));
     RT_LOG_NOTICE(
         "loop: TUN reads %s, %u TUN buffers of %u bytes, %u UDP buffers of %zu bytes, "
         "%u tx slots; %zu KiB of packet buffers; offloads: %s",
@@ -208,10 +211,13 @@ void Loop::refresh_now() noexcept {
     now_ = read_clock();
 }
 
-util::Result<unsigned> Loop::run(Device& device, std::function<void()> on_stopping) {
+util::Result<RunEnd> Loop::run(Device& device, RunHooks hooks) {
     device_ = &device;
+    hooks_ = std::move(hooks);
+    config_ = std::make_unique<control::DeviceConfig>(device, *this);
     datapath_->bind(device, tcp_ ? &tcp_->transport() : nullptr);
     if (tcp_) tcp_->transport().bind(device);
+    if (control_) control_->bind(*config_);
     refresh_now();
     device.start(now_);
     bool failed = false;
@@ -225,12 +231,14 @@ util::Result<unsigned> Loop::run(Device& device, std::function<void()> on_stoppi
             now_.boot >= tun_rearm_at_)
             arm_tun_reads();
         if (tcp_) tcp_->transport().arm(now_.boot);
+        if (control_) control_->arm();
         Nanos deadline = device.next_deadline();
         if (!udp_recv_armed_ && udp_rearm_at_ > now_.boot)
             deadline = std::min(deadline, udp_rearm_at_);
         if (tun_reads_in_flight_ == 0 && tun_rearm_at_ > now_.boot)
             deadline = std::min(deadline, tun_rearm_at_);
         if (tcp_) deadline = std::min(deadline, tcp_->transport().next_deadline());
+        if (control_) deadline = std::min(deadline, control_->next_deadline());
         const Nanos wait =
             deadline <= now_.boot ? 0 : std::min<Nanos>(deadline - now_.boot, max_wait);
         datapath_->flush();
@@ -247,15 +255,22 @@ util::Result<unsigned> Loop::run(Device& device, std::function<void()> on_stoppi
         udp_buffers_->commit();
         if (device.next_deadline() <= now_.boot) device.on_timers(now_);
         if (tcp_) tcp_->transport().sweep(now_.boot);
+        if (control_) {
+            control_->sweep(now_.boot);
+            if (control_->socket_gone())
+                stop(StopReason::control_socket_gone,
+                     "the control socket file was deleted or replaced");
+        }
     }
     datapath_->stop();
-    if (on_stopping) on_stopping();
-    unsigned cancelled = 0;
-    shutdown_and_drain(cancelled);
+    if (hooks_.on_stopping) hooks_.on_stopping();
+    RunEnd end{.reason = stop_reason_};
+    shutdown_and_drain(end.cancelled);
     device_ = nullptr;
+    config_.reset();
     if (failed) return util::fail(util::make_error("io_uring", "the loop failed; see above"));
     if (failure_) return util::fail(util::make_error("loop", failure_));
-    return cancelled;
+    return end;
 }
 
 void Loop::shutdown_and_drain(unsigned& cancelled) noexcept {
@@ -275,9 +290,11 @@ void Loop::shutdown_and_drain(unsigned& cancelled) noexcept {
         (void)datapath_.release();
         (void)copies_.release();
         (void)tcp_.release();
+        (void)control_.release();
         return;
     }
     if (tcp_) tcp_->close_all();
+    if (control_) control_->close_all();
     // The registered-file table holds the TUN and the sockets; the ring's own teardown is
     // asynchronous and would keep them (and the interface) alive after we exit, so a quick
     // restart would find the TUN busy. Drop them now that nothing is in flight.
@@ -322,6 +339,12 @@ void Loop::dispatch(const io_uring_cqe& cqe) noexcept {
         case Kind::tcp_send:
             dispatch_tcp(kind, cqe);
             return;
+        case Kind::control_accept:
+        case Kind::control_recv:
+        case Kind::control_send:
+        case Kind::control_watch:
+            dispatch_control(kind, cqe);
+            return;
     }
     ++counters_.stale_completions;
 }
@@ -339,6 +362,21 @@ void Loop::dispatch_tcp(Kind kind, const io_uring_cqe& cqe) noexcept {
         tcp_->on_recv(cqe);
     else
         tcp_->on_sent(cqe);
+}
+
+void Loop::dispatch_control(Kind kind, const io_uring_cqe& cqe) noexcept {
+    if (!control_) {
+        ++counters_.stale_completions;
+        return;
+    }
+    if (kind == Kind::control_accept)
+        control_->on_accept(cqe);
+    else if (kind == Kind::control_recv)
+        control_->on_recv(cqe);
+    else if (kind == Kind::control_send)
+        control_->on_sent(cqe);
+    else
+        control_->on_watch(cqe);
 }
 
 }  // namespace ringtun::daemon

@@ -14,6 +14,7 @@
 //   tun_write_copy  write of a packet that came over TCP, from a copy buffer.
 //   signal          read of the signal pipe: 'T' stops the loop, 'U' prints statistics.
 //   tcp_*           the TCP transport's accept, connect, recv and send (tcp_io).
+//   control_*       the UAPI socket's accept, recv and send, and its file's watch (control_io).
 // user_data is {kind, generation, slot, buffer id}; a completion returns its slot and buffer
 // on every path. Failed completions go to errors.cpp. The wait's timeout is the earliest of
 // the device's next deadline and the transport's.
@@ -25,10 +26,12 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "daemon/backend/io_backend.hpp"
 #include "daemon/backend/udp_socket.hpp"
+#include "daemon/control/device_config.hpp"
 #include "daemon/datapath/copy_buffers.hpp"
 #include "daemon/datapath/datapath.hpp"
 #include "daemon/engine/device.hpp"
@@ -51,28 +54,43 @@ struct LoopCounters {
 };
 
 class TcpIo;
+class ControlIo;
 namespace loop_detail {
 enum class Kind : std::uint8_t;  // loop_internal.hpp
 }
 
-// The io_uring backend: TunPort and NetPort for the datapath, TcpIo for the transport.
-class Loop final : public IoBackend, public TunPort, public NetPort {
+// The io_uring backend: TunPort and NetPort for the datapath, TcpIo for the transport,
+// ControlIo and the socket settings for the UAPI.
+class Loop final : public IoBackend,
+                   public TunPort,
+                   public NetPort,
+                   public control::SocketSettings {
   public:
     // The parameters as the loop will use them (buffer counts rounded to powers of two), or an
     // error when the completion queue `entries` gives cannot hold every completion that can
     // be pending at once. No I/O: `ringtun check` asks it too.
     static util::Result<LoopParams> size(const LoopParams& params, bool tcp_enabled);
     // Checks the slot counts against the ring size, creates the ring, buffer rings and slots,
-    // and registers the files. The fds stay owned by the caller and must outlive the Loop.
+    // and registers the files. The Loop owns the UDP socket (a new listen port replaces it);
+    // the other fds stay the caller's and must outlive the Loop.
     static util::Result<std::unique_ptr<Loop>> create(const LoopParams& params, int tun_fd,
-                                                      const UdpSocket& udp,
-                                                      util::SignalPipe& signals, TcpSetup tcp = {});
+                                                      UdpSocket udp, util::SignalPipe& signals,
+                                                      TcpSetup tcp = {}, ControlSetup control = {});
     ~Loop() override;
 
     // IoBackend
     MessageSink& sink() noexcept override { return *datapath_; }
-    util::Result<unsigned> run(Device& device, std::function<void()> on_stopping) override;
+    util::Result<RunEnd> run(Device& device, RunHooks hooks) override;
     void log_statistics() const override;
+
+    // control::SocketSettings (socket_settings.cpp)
+    std::uint16_t listen_port() const noexcept override { return udp_.port; }
+    control::UapiError set_listen_port(std::uint16_t port) override;
+    std::uint32_t fwmark() const noexcept override { return fwmark_; }
+    control::UapiError set_fwmark(std::uint32_t mark) override;
+    void forget_peer(Peer& peer) noexcept override;
+    bool dials(const Endpoint& to) const noexcept override;
+    control::UapiError redial(const std::optional<Endpoint>& before, const Endpoint& now) override;
 
     // TunPort, NetPort
     void recycle(std::uint16_t bid) noexcept override;
@@ -97,9 +115,9 @@ class Loop final : public IoBackend, public TunPort, public NetPort {
     void write_copy_to_tun(std::span<const std::uint8_t> packet) noexcept;
 
   private:
-    Loop(const LoopParams& params, int udp_family);
-    util::Result<void> setup(int tun_fd, const UdpSocket& udp, util::SignalPipe& signals,
-                             TcpSetup tcp);
+    Loop(const LoopParams& params, UdpSocket udp);
+    util::Result<void> setup(int tun_fd, util::SignalPipe& signals, TcpSetup tcp,
+                             ControlSetup control);
 
     // One multishot read, or (slots mode) a chain of tun_rx_slots hard-linked reads: reads
     // running side by side on one TUN complete out of order and reorder the packets, so the
@@ -115,6 +133,8 @@ class Loop final : public IoBackend, public TunPort, public NetPort {
     void on_signal(const io_uring_cqe& cqe) noexcept;
     void on_tun_written_copy(const io_uring_cqe& cqe) noexcept;
     void dispatch_tcp(loop_detail::Kind kind, const io_uring_cqe& cqe) noexcept;
+    void dispatch_control(loop_detail::Kind kind, const io_uring_cqe& cqe) noexcept;
+    void reload() noexcept;
     void end_tun_read(const io_uring_cqe& cqe) noexcept;
     // errors.cpp: whether a completion failed, and what that means for its kind.
     static bool failed_completion(loop_detail::Kind kind, const io_uring_cqe& cqe) noexcept;
@@ -123,21 +143,29 @@ class Loop final : public IoBackend, public TunPort, public NetPort {
     // where `count`, counted here (TunWrites counts its own).
     void tun_write_failed(int error, bool count) noexcept;
     void refresh_now() noexcept;
-    // Stops the loop for a reason of its own (the TUN is gone): logged, drained, and run()
-    // returns an error so the process exits non-zero and its supervisor restarts it.
+    // Stops the loop for a failure of its own (the signal pipe broke): logged, drained, and
+    // run() returns an error.
     void fail(const char* why) noexcept;
+    // Stops the loop for `reason` (the TUN or the control socket gone), logged as `why`.
+    void stop(StopReason reason, const char* why) noexcept;
     // An unknown error ended a read path: it is re-armed after a growing delay, not at once.
     void back_off(Backoff& b, Nanos& rearm_at, const char* path, int error) noexcept;
     void shutdown_and_drain(unsigned& cancelled) noexcept;
 
     LoopParams params_;
+    UdpSocket udp_;
     int udp_family_;
+    std::uint32_t fwmark_ = 0;
     std::unique_ptr<ring::Ring> ring_;
     std::unique_ptr<ring::BufferRing> tun_buffers_;
     std::unique_ptr<ring::BufferRing> udp_buffers_;
     std::unique_ptr<Datapath> datapath_;
     std::unique_ptr<CopyBuffers> copies_;  // only with the TCP transport
     std::unique_ptr<TcpIo> tcp_;
+    std::unique_ptr<ControlIo> control_;
+    std::unique_ptr<control::DeviceConfig> config_;  // while run() runs
+    RunHooks hooks_;
+    StopReason stop_reason_ = StopReason::signal;
     msghdr udp_recv_msg_{};  // template of the multishot recvmsg: name and control sizes
     char signal_byte_ = 0;
     bool signal_armed_ = false;

@@ -34,6 +34,10 @@ enum class Kind : std::uint8_t {
     tcp_connect,
     tcp_recv,
     tcp_send,
+    control_accept,
+    control_recv,
+    control_send,
+    control_watch,
 };
 
 inline constexpr std::uint16_t tun_group = 1;

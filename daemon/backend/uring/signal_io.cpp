@@ -1,4 +1,5 @@
-// The signal pipe: SIGTERM/SIGINT stop the loop, SIGUSR1 prints the statistics.
+// The signal pipe: SIGTERM/SIGINT stop the loop, SIGUSR1 prints the statistics, SIGHUP
+// reloads the configuration through the caller's hook.
 #include <liburing.h>
 
 #include "daemon/backend/uring/loop.hpp"
@@ -23,10 +24,20 @@ void Loop::arm_signal_read() noexcept {
 void Loop::on_signal(const io_uring_cqe&) noexcept {
     signal_armed_ = false;  // the run loop arms the next read
     if (signal_byte_ == util::SignalPipe::kUser1) log_statistics();
+    if (signal_byte_ == util::SignalPipe::kReload && !stopping_) reload();
     if (signal_byte_ == util::SignalPipe::kTerminate) {
         if (!stopping_) RT_LOG_NOTICE("stopping on signal");
         stopping_ = true;
     }
+}
+
+void Loop::reload() noexcept {
+    if (!hooks_.on_reload) {
+        RT_LOG_NOTICE("SIGHUP: no configuration file to reload; ignored");
+        return;
+    }
+    refresh_now();
+    hooks_.on_reload(*config_, now_);
 }
 
 void Loop::log_statistics() const {

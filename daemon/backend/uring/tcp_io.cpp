@@ -95,6 +95,7 @@ void TcpIo::on_accept(const io_uring_cqe& cqe) noexcept {
         return;
     }
     (void)set_tunnel_options(fd.get());
+    if (mark_ != 0) (void)setsockopt(fd.get(), SOL_SOCKET, SO_MARK, &mark_, sizeof mark_);
     sockets_[*conn] = Socket{};
     sockets_[*conn].fd = std::move(fd);
     transport_.opened(*conn);
@@ -104,6 +105,8 @@ bool TcpIo::dial(std::uint32_t conn, const Endpoint& to) noexcept {
     if (loop_.stopping() || !buffers(conn)) return false;
     auto fd = open_dialing_socket(to);
     if (!fd) return false;
+    // Before the connect: the mark routes the SYN too.
+    if (mark_ != 0) (void)setsockopt(fd->get(), SOL_SOCKET, SO_MARK, &mark_, sizeof mark_);
     Socket& s = sockets_[conn];
     s = Socket{};
     const socklen_t len = to_socket_address(to, to.family(), s.dial_addr);
@@ -183,6 +186,13 @@ void TcpIo::release_tx_chain(std::uint32_t head) noexcept {
 
 void TcpIo::write_to_tun(std::span<const std::uint8_t> packet) noexcept {
     loop_.write_copy_to_tun(packet);
+}
+
+void TcpIo::set_mark(std::uint32_t mark) noexcept {
+    mark_ = mark;
+    if (listener_ >= 0) (void)setsockopt(listener_, SOL_SOCKET, SO_MARK, &mark, sizeof mark);
+    for (Socket& s : sockets_)
+        if (s.fd) (void)setsockopt(s.fd.get(), SOL_SOCKET, SO_MARK, &mark, sizeof mark);
 }
 
 void TcpIo::close_all() noexcept {

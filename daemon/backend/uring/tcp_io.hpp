@@ -38,6 +38,8 @@ class TcpIo final : public TcpPort {
     void on_sent(const io_uring_cqe& cqe) noexcept;
     // After the loop drained: forgets every connection and closes every socket.
     void close_all() noexcept;
+    // SO_MARK on the listener and every socket, and on those opened from now on (0: none).
+    void set_mark(std::uint32_t mark) noexcept;
 
     // TcpPort
     bool accept() noexcept override;
@@ -63,6 +65,7 @@ class TcpIo final : public TcpPort {
 
     Loop& loop_;
     int listener_;
+    std::uint32_t mark_ = 0;
     crypto::SystemRng rng_;
     std::vector<Socket> sockets_;
     std::vector<std::unique_ptr<ring::BufferRing>>

@@ -4,11 +4,13 @@
 #include "daemon/backend/control_socket.hpp"
 
 #include <doctest/doctest.h>
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
 
 #include "tests/unit/conf/temp_dir.hpp"
@@ -90,4 +92,31 @@ TEST_CASE("control socket: a path deleted or taken over is no longer ours, and i
     CHECK_FALSE(s->still_ours());
     { ControlSocket gone = std::move(*s); }
     CHECK(connects(path));  // the first one's exit did not remove the second's socket
+}
+
+TEST_CASE("control socket: the watch turns readable when the file is deleted") {
+    TempDir tmp;
+    auto s = ControlSocket::open(tmp.path(), "rt0");
+    REQUIRE(s);
+    auto w = s->watch();
+    REQUIRE(w);
+    char buf[4096];
+    CHECK(::read(w->get(), buf, sizeof buf) < 0);  // nothing yet (non-blocking)
+    CHECK(errno == EAGAIN);
+    REQUIRE(::unlink(s->path().c_str()) == 0);
+    CHECK(::read(w->get(), buf, sizeof buf) > 0);  // the unlink, as IN_ATTRIB
+    CHECK_FALSE(s->still_ours());
+}
+
+TEST_CASE("control socket: adopted from WG_UAPI_FD only if it is a listening unix socket") {
+    TempDir tmp;
+    auto made = ControlSocket::open(tmp.path(), "rt0");
+    REQUIRE(made);
+    const int dup = ::fcntl(made->fd(), F_DUPFD_CLOEXEC, 0);
+    auto adopted = ControlSocket::adopt(dup, tmp.path(), "rt0");
+    REQUIRE(adopted);
+    CHECK(adopted->still_ours());
+    CHECK(adopted->path() == made->path());
+    CHECK_FALSE(ControlSocket::adopt(::socket(AF_UNIX, SOCK_STREAM, 0), tmp.path(), "rt0"));
+    CHECK_FALSE(ControlSocket::adopt(::fcntl(made->fd(), F_DUPFD_CLOEXEC, 0), tmp.path(), "rt9"));
 }

@@ -175,7 +175,7 @@ TEST_CASE("loop drain (defect 9): a connect completed before the cancel-all arms
     int pipe_fds[2] = {-1, -1};
     REQUIRE(::pipe2(pipe_fds, O_CLOEXEC) == 0);
     const util::UniqueFd tun_read(pipe_fds[0]), tun_write(pipe_fds[1]);
-    const daemon::UdpSocket udp = loopback_udp();
+    daemon::UdpSocket udp = loopback_udp();
     auto signals = util::SignalPipe::create();
     REQUIRE(signals);
 
@@ -191,7 +191,7 @@ TEST_CASE("loop drain (defect 9): a connect completed before the cancel-all arms
     params.tcp_rx_buffers = 4;
     params.tcp_max_connections = 2;
     params.taskrun = ring::TaskRun::coop;
-    auto loop = daemon::Loop::create(params, tun_read.get(), udp, **signals,
+    auto loop = daemon::Loop::create(params, tun_read.get(), std::move(udp), **signals,
                                      daemon::TcpSetup{.dial = {to}});
     REQUIRE_MESSAGE(loop, (loop ? "" : loop.error().to_string()));
     REQUIRE((*loop)->ring().taskrun() == ring::TaskRun::coop);
@@ -204,7 +204,7 @@ TEST_CASE("loop drain (defect 9): a connect completed before the cancel-all arms
 
     (*signals)->notify(util::SignalPipe::kTerminate);
     Hook hook(listener, (*loop)->ring());
-    const auto result = (*loop)->run(device, [&hook] { hook(); });
+    const auto result = (*loop)->run(device, {.on_stopping = [&hook] { hook(); }, .on_reload = {}});
     const auto drain = Clock::now() - hook.end;
 
     // The window was hit: the connect was pending at the last reap and had completed by the

@@ -6,8 +6,10 @@
 #include <doctest/doctest.h>
 
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "daemon/control/sync.hpp"
 #include "tests/unit/engine/device_harness.hpp"
 
 using namespace ringtun;
@@ -35,6 +37,20 @@ struct FakeSockets : SocketSettings {
         return UapiError::none;
     }
     void forget_peer(daemon::Peer& p) noexcept override { forgotten.push_back(&p); }
+    std::vector<daemon::Endpoint> dialed;  // what the TCP transport dials
+    bool tcp_transport = true;
+    bool dials(const daemon::Endpoint& to) const noexcept override {
+        for (const auto& d : dialed)
+            if (d.same_address(to)) return true;
+        return false;
+    }
+    UapiError redial(const std::optional<daemon::Endpoint>& before,
+                     const daemon::Endpoint& now) override {
+        if (now.tcp && !tcp_transport) return UapiError::invalid;
+        if (before) std::erase_if(dialed, [&](const auto& d) { return d.same_address(*before); });
+        if (now.tcp) dialed.push_back(now);
+        return UapiError::none;
+    }
 };
 
 std::string hex(const std::uint8_t* key) {
@@ -53,7 +69,9 @@ struct Fixture {
         UapiSession session;
         std::string out;
         config.set_now(pair.now);
-        session.feed(text, config, out);
+        std::string_view rest = text;
+        while (!rest.empty() && !session.done())
+            rest.remove_prefix(session.feed(rest, config, out));
         return out;
     }
     std::string b_key() { return hex(pair.b.dev().identity().public_key.data()); }
@@ -176,13 +194,49 @@ TEST_CASE("uapi set: a new listen port that cannot be bound is -98 and changes n
     CHECK(has_line(r, "fwmark=51820"));
 }
 
-TEST_CASE("uapi set: a TCP-transport peer stays on TCP when its endpoint is set") {
+TEST_CASE("uapi set: a peer we dial over TCP stays on TCP, and its dialer follows the address") {
     Fixture f;
     Endpoint tcp = f.pair.b.addr;
     tcp.tcp = true;
     f.pair.a.dev().set_endpoint(*f.pair.a.peer, tcp);
+    f.sockets.dialed.push_back(tcp);
     CHECK(f.request("set=1\npublic_key=" + f.b_key() + "\nendpoint=10.99.0.3:1\n\n") ==
           "errno=0\n\n");
     CHECK(f.pair.a.peer->endpoint->tcp);
+    REQUIRE(f.sockets.dialed.size() == 1);  // the old address is no longer dialed
+    CHECK(f.sockets.dialed[0].to_string() == "10.99.0.3:1/tcp");
     CHECK(has_line(f.request("get=1\n\n"), "endpoint=10.99.0.3:1"));
+}
+
+TEST_CASE("uapi set: a peer that reached us over an accepted TCP connection goes back to UDP") {
+    Fixture f;
+    Endpoint roamed = f.pair.b.addr;
+    roamed.tcp = true;  // its last packet came over a connection it opened; nothing dials it
+    roamed.tcp_connection = 7;
+    f.pair.a.dev().set_endpoint(*f.pair.a.peer, roamed);
+    CHECK(f.request("set=1\npublic_key=" + f.b_key() + "\nendpoint=10.99.0.3:1\n\n") ==
+          "errno=0\n\n");
+    CHECK_FALSE(f.pair.a.peer->endpoint->tcp);
+    CHECK(f.sockets.dialed.empty());
+}
+
+TEST_CASE("reload: a TCP endpoint moves a peer to TCP, refused where no TCP transport runs") {
+    Fixture f;
+    Endpoint tcp = f.pair.b.addr;
+    tcp.tcp = true;
+    const std::vector<SetCommand> commands = {set::PublicKey{f.pair.b.dev().identity().public_key},
+                                              set::PeerEndpoint{tcp, false}};
+    f.sockets.tcp_transport = false;
+    CHECK(apply_commands(f.config, commands) == UapiError::invalid);
+    CHECK_FALSE(f.pair.a.peer->endpoint->tcp);  // unchanged
+    f.sockets.tcp_transport = true;
+    CHECK(apply_commands(f.config, commands) == UapiError::none);
+    CHECK(f.pair.a.peer->endpoint->tcp);
+    CHECK(f.sockets.dialed.size() == 1);
+    Endpoint udp = tcp;
+    udp.tcp = false;  // the file moved it back to UDP
+    CHECK(apply_commands(f.config, {commands[0], set::PeerEndpoint{udp, false}}) ==
+          UapiError::none);
+    CHECK_FALSE(f.pair.a.peer->endpoint->tcp);
+    CHECK(f.sockets.dialed.empty());
 }

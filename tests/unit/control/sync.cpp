@@ -24,6 +24,10 @@ struct NoSockets : SocketSettings {
     std::uint32_t fwmark() const noexcept override { return 0; }
     UapiError set_fwmark(std::uint32_t) override { return UapiError::none; }
     void forget_peer(daemon::Peer& p) noexcept override { forgotten.push_back(&p); }
+    bool dials(const daemon::Endpoint&) const noexcept override { return false; }
+    UapiError redial(const std::optional<daemon::Endpoint>&, const daemon::Endpoint& now) override {
+        return now.tcp ? UapiError::invalid : UapiError::none;
+    }
 };
 
 set::AllowedIp prefix(const char* text, std::uint8_t cidr) {

@@ -39,16 +39,40 @@ struct Run {
     UapiSession session;
     std::string out;
 
+    unsigned calls = 0;  // feed() calls it took
+
+    // Feeds all of `in` (or until done) the way the loop does: again from what was not
+    // consumed, each time a reply came out.
     void feed(std::string_view in, bool bytewise = false) {
-        if (!bytewise) return session.feed(in, target, out);
-        for (char c : in)
-            session.feed(std::string_view(&c, 1), target, out);
+        while (!in.empty() && !session.done()) {
+            const std::size_t n = session.feed(in.substr(0, bytewise ? 1 : in.size()), target, out);
+            REQUIRE(n > 0);
+            in.remove_prefix(n);
+            ++calls;
+        }
     }
 };
 
 const std::string pub = "public_key=" + std::string(64, '1') + "\n";
 
 }  // namespace
+
+TEST_CASE("pipelined requests: feed stops at each reply, so one reply waits at a time") {
+    Run r;
+    const std::string in = "get=1\n\nget=1\n\nset=1\nlisten_port=7\n\n";
+    std::string_view rest = in;
+    std::size_t n = r.session.feed(rest, r.target, r.out);
+    CHECK(n == 7);  // the first get and its terminator, nothing more
+    CHECK(r.out == "listen_port=1\nerrno=0\n\n");
+    rest.remove_prefix(n);
+    r.out.clear();
+    n = r.session.feed(rest, r.target, r.out);
+    CHECK(n == 7);
+    rest.remove_prefix(n);
+    r.out.clear();
+    CHECK(r.session.feed(rest, r.target, r.out) == rest.size());
+    CHECK(r.out == "errno=0\n\n");
+}
 
 TEST_CASE("get: the target's lines, errno=0, and the connection stays open") {
     for (bool bytewise : {false, true}) {

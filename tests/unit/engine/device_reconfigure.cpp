@@ -155,3 +155,18 @@ TEST_CASE("reconfigure: a new private key equal to a peer's removes that peer") 
     p.a.dev().set_private_key(p.b.key);
     CHECK(p.a.dev().peers().empty());
 }
+
+TEST_CASE("reconfigure: without a private key (wg's all zero) no handshake is sent or answered") {
+    DevicePair p;
+    p.a.dev().set_private_key(
+        crypto::PrivateKey{});  // as `ringtun IFNAME` starts, until wg sets one
+    p.clear_records();
+    p.send_tun(p.a, a_to_b(1));  // staged: no initiation leaves
+    CHECK(count_type(p.a.tx.log, 1) == 0);
+    // B's initiation to A is refused, not answered under a key anyone can compute.
+    p.send_tun(p.b, b_to_a(2));
+    p.deliver_all();
+    CHECK(p.a.drops(Drop::no_private_key) >= 1);
+    CHECK(count_type(p.a.tx.log, 2) == 0);
+    CHECK_FALSE(p.b.peer->current);
+}

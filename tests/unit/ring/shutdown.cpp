@@ -112,7 +112,7 @@ TEST_CASE("per-fd cancellation (the fallback path) cancels only that fd") {
     CHECK(reads.pool.in_use() == 0);
 }
 
-TEST_CASE("SignalPipe: SIGTERM and SIGUSR1 complete a pending ring read") {
+TEST_CASE("SignalPipe: SIGTERM, SIGUSR1 and SIGHUP complete a pending ring read") {
     auto ring = ring_or_skip();
     if (!ring) return;
     struct sigaction before {};
@@ -144,6 +144,7 @@ TEST_CASE("SignalPipe: SIGTERM and SIGUSR1 complete a pending ring read") {
         CHECK(read_one(SIGTERM) == SignalPipe::kTerminate);
         CHECK(read_one(SIGUSR1) == SignalPipe::kUser1);
         CHECK(read_one(SIGINT) == SignalPipe::kTerminate);
+        CHECK(read_one(SIGHUP) == SignalPipe::kReload);  // a reload, never the default death
     }
     struct sigaction after {};
     REQUIRE(::sigaction(SIGTERM, nullptr, &after) == 0);

@@ -10,6 +10,10 @@
 #include <set>
 #include <vector>
 
+#include "crypto/rng.hpp"
+#include "crypto/x25519.hpp"
+#include "daemon/engine/peer.hpp"
+
 using namespace ringtun::daemon;
 using ringtun::crypto::millis_ns;
 using ringtun::crypto::Nanos;
@@ -224,4 +228,46 @@ TEST_CASE("tcp transport: a send the backend could not start is tried again next
     h.transport.arm(seconds_ns(1) + millis_ns(1));
     REQUIRE(h.port.sends.size() == 2);
     CHECK(h.port.sends[1].frames == 8);
+}
+
+TEST_CASE("tcp transport: a dialer removed closes its connection; one added dials at once") {
+    Harness h;
+    h.transport.arm(seconds_ns(1));
+    REQUIRE(h.port.dials.size() == 1);
+    const std::uint32_t c = h.port.dials[0];
+    h.transport.on_connected(h.conn(c), 0, h.at(seconds_ns(1)));
+    CHECK(h.transport.dials(peer_endpoint()));
+    h.transport.remove_dialer(peer_endpoint());
+    CHECK(h.port.closes == std::vector<std::uint32_t>{c});
+    CHECK_FALSE(h.transport.dials(peer_endpoint()));
+    CHECK(h.transport.dialers() == 0);
+    // Nothing dials it any more, and what is sent to it is dropped, not queued.
+    h.transport.arm(seconds_ns(60));
+    CHECK(h.port.dials.size() == 1);
+    h.send(h.frame());
+    CHECK(h.transport.counters().no_connection == 1);
+    CHECK(h.slots.in_use() == 0);
+    // Added again (a reload): dialed in the next turn, in the freed entry.
+    h.transport.add_dialer(peer_endpoint());
+    h.transport.add_dialer(peer_endpoint());  // once
+    CHECK(h.transport.dialers() == 1);
+    h.transport.arm(seconds_ns(61));
+    CHECK(h.port.dials.size() == 2);
+}
+
+TEST_CASE("tcp transport: a removed peer is no longer dialed") {
+    Harness h;
+    ringtun::crypto::SystemRng rng;
+    const auto local =
+        ringtun::crypto::Identity::create(ringtun::crypto::generate_private_key(rng));
+    const auto key = ringtun::crypto::derive_public_key(ringtun::crypto::generate_private_key(rng));
+    Peer peer(local, key, {}, 1420);
+    peer.endpoint = peer_endpoint();
+    h.transport.arm(seconds_ns(1));
+    REQUIRE(h.port.dials.size() == 1);
+    h.transport.forget_peer(peer);
+    CHECK(h.port.closes.size() == 1);
+    CHECK(h.transport.dialers() == 0);
+    h.transport.arm(seconds_ns(60));
+    CHECK(h.port.dials.size() == 1);
 }

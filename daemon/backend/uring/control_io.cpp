@@ -1,0 +1,259 @@
+#include "daemon/backend/uring/control_io.hpp"
+
+#include <fcntl.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "daemon/backend/uring/loop.hpp"
+#include "daemon/backend/uring/loop_internal.hpp"
+
+namespace ringtun::daemon {
+
+using namespace loop_detail;
+
+namespace {
+
+constexpr Nanos accept_retry = crypto::millis_ns(100);
+
+// io_uring waits for readiness only on blocking files: on an O_NONBLOCK one a receive or an
+// accept with nothing there completes with -EAGAIN at once.
+void make_blocking(int fd) noexcept {
+    const int fl = ::fcntl(fd, F_GETFL);
+    if (fl >= 0 && (fl & O_NONBLOCK)) (void)::fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+}
+}  // namespace
+
+struct ControlIo::Conn {
+    std::uint32_t id = 0;
+    util::UniqueFd fd;
+    control::UapiSession session;
+    std::string out;       // the reply being sent
+    std::size_t sent = 0;  // of out
+    std::array<char, recv_size> in{};
+    std::size_t in_begin = 0, in_end = 0;  // received, not yet fed
+    std::size_t input_total = 0;
+    Nanos opened = 0, last_input = 0;
+    bool recv_armed = false, send_armed = false;
+    bool want_recv = false, want_send = false;  // to arm when an entry is free
+    bool eof = false;
+    bool closing = false;
+};
+
+ControlIo::ControlIo(Loop& loop, ControlSetup setup) : loop_(loop), setup_(std::move(setup)) {
+    if (setup_.listener >= 0) make_blocking(setup_.listener);
+    if (setup_.watch >= 0) make_blocking(setup_.watch);
+    open_.reserve(max_connections);
+    closing_.reserve(max_closing);
+}
+
+ControlIo::~ControlIo() = default;
+
+ControlIo::Conn* ControlIo::find(const io_uring_cqe& cqe) noexcept {
+    const std::uint32_t id = ring::decode(cqe.user_data).slot;
+    for (auto* list : {&open_, &closing_})
+        for (auto& c : *list)
+            if (c->id == id) return c.get();
+    return nullptr;
+}
+
+void ControlIo::arm() noexcept {
+    if (loop_.stopping()) return;
+    const Nanos now = loop_.now().boot;
+    if (setup_.listener >= 0 && !accept_armed_ && now >= accept_retry_at_) {
+        if (io_uring_sqe* sqe = loop_.new_request()) {
+            io_uring_prep_multishot_accept(sqe, setup_.listener, nullptr, nullptr, SOCK_CLOEXEC);
+            sqe->user_data = tag(Kind::control_accept);
+            accept_armed_ = true;
+        }
+    }
+    if (setup_.watch >= 0 && !watch_armed_) {
+        if (io_uring_sqe* sqe = loop_.new_request()) {
+            io_uring_prep_read(sqe, setup_.watch, watch_buf_.data(), watch_buf_.size(), 0);
+            sqe->user_data = tag(Kind::control_watch);
+            watch_armed_ = true;
+        }
+    }
+    if (!waiting_.empty()) admit();
+    if (!retry_) return;
+    retry_ = false;
+    for (std::size_t i = 0; i < open_.size(); ++i) {
+        Conn& c = *open_[i];
+        if (c.want_send) arm_send(c);
+        if (c.want_recv) arm_recv(c);
+    }
+}
+
+void ControlIo::on_accept(const io_uring_cqe& cqe) noexcept {
+    if (!(cqe.flags & IORING_CQE_F_MORE)) {
+        accept_armed_ = false;
+        // EMFILE and the like persist: re-arming at once would spin.
+        if (cqe.res < 0 && cqe.res != -ECANCELED)
+            accept_retry_at_ = loop_.now().boot + accept_retry;
+    }
+    if (cqe.res < 0) {
+        if (cqe.res != -ECANCELED && log_limit_.allow(loop_.now().boot))
+            RT_LOG_WARN("control: accept failed: %s", std::strerror(-cqe.res));
+        return;
+    }
+    util::UniqueFd fd(cqe.res);
+    if (loop_.stopping() || config_ == nullptr) return;
+    waiting_.push_back(std::move(fd));
+    if (waiting_.size() > max_connections) waiting_.pop_front();  // closed, never served
+    admit();
+}
+
+void ControlIo::admit() noexcept {
+    while (!waiting_.empty()) {
+        if (open_.size() == max_connections) {
+            if (closing_.size() >= max_closing) return;  // until their requests are back
+            auto oldest = std::min_element(
+                open_.begin(), open_.end(),
+                [](const auto& a, const auto& b) { return a->opened < b->opened; });
+            close(**oldest, "evicted by a newer connection");
+        }
+        auto c = std::make_unique<Conn>();
+        c->id = next_id_++;
+        c->fd = std::move(waiting_.front());
+        waiting_.pop_front();
+        c->opened = c->last_input = loop_.now().boot;
+        open_.push_back(std::move(c));
+        arm_recv(*open_.back());
+    }
+}
+
+void ControlIo::arm_recv(Conn& c) noexcept {
+    c.want_recv = false;
+    if (c.closing || c.recv_armed) return;
+    io_uring_sqe* sqe = loop_.new_request();
+    if (!sqe) {
+        c.want_recv = retry_ = !loop_.stopping();
+        return;
+    }
+    io_uring_prep_recv(sqe, c.fd.get(), c.in.data(), c.in.size(), 0);
+    sqe->user_data = tag(Kind::control_recv, 0, c.id);
+    c.recv_armed = true;
+}
+
+void ControlIo::arm_send(Conn& c) noexcept {
+    c.want_send = false;
+    if (c.closing || c.send_armed) return;
+    io_uring_sqe* sqe = loop_.new_request();
+    if (!sqe) {
+        c.want_send = retry_ = !loop_.stopping();
+        return;
+    }
+    io_uring_prep_send(sqe, c.fd.get(), c.out.data() + c.sent, c.out.size() - c.sent, MSG_NOSIGNAL);
+    sqe->user_data = tag(Kind::control_send, 0, c.id);
+    c.send_armed = true;
+}
+
+void ControlIo::on_recv(const io_uring_cqe& cqe) noexcept {
+    Conn* c = find(cqe);
+    if (c == nullptr) return;
+    c->recv_armed = false;
+    if (c->closing) return release_if_idle(*c);
+    if (cqe.res < 0) return close(*c, cqe.res == -ECANCELED ? nullptr : "receive failed");
+    if (cqe.res == 0) {
+        c->eof = true;
+    } else {
+        c->in_begin = 0;
+        c->in_end = static_cast<std::size_t>(cqe.res);
+        c->input_total += c->in_end;
+        c->last_input = loop_.now().boot;
+        if (c->input_total > max_input) return close(*c, "sent more than 16 MiB");
+    }
+    advance(*c);
+}
+
+void ControlIo::on_sent(const io_uring_cqe& cqe) noexcept {
+    Conn* c = find(cqe);
+    if (c == nullptr) return;
+    c->send_armed = false;
+    if (c->closing) return release_if_idle(*c);
+    if (cqe.res <= 0) return close(*c, cqe.res == -ECANCELED ? nullptr : "send failed");
+    c->sent += static_cast<std::size_t>(cqe.res);
+    if (c->sent < c->out.size()) return arm_send(*c);
+    c->out.clear();
+    c->sent = 0;
+    advance(*c);
+}
+
+void ControlIo::advance(Conn& c) noexcept {
+    config_->set_now(loop_.now());
+    while (c.out.empty() && !c.session.done() && c.in_begin < c.in_end)
+        c.in_begin +=
+            c.session.feed({c.in.data() + c.in_begin, c.in_end - c.in_begin}, *config_, c.out);
+    if (c.out.empty() && c.eof && !c.session.done()) c.session.end_of_input(*config_, c.out);
+    if (!c.out.empty()) return arm_send(c);
+    if (c.session.done()) return close(c, nullptr);
+    if (c.in_begin == c.in_end) arm_recv(c);
+}
+
+void ControlIo::on_watch(const io_uring_cqe& cqe) noexcept {
+    watch_armed_ = false;
+    if (cqe.res == -ECANCELED) return;
+    if (cqe.res <= 0) {
+        // Without the watch a deleted socket would go unnoticed: poll it from the sweep.
+        if (log_limit_.allow(loop_.now().boot))
+            RT_LOG_WARN("control: watch on the socket file failed: %s", std::strerror(-cqe.res));
+        setup_.watch = -1;
+    }
+    if (setup_.still_ours && !setup_.still_ours()) socket_gone_ = true;
+}
+
+Nanos ControlIo::next_deadline() const noexcept {
+    Nanos t = no_deadline;
+    if (setup_.listener >= 0 && !accept_armed_) t = std::min(t, accept_retry_at_);
+    if (setup_.watch < 0 && setup_.still_ours)
+        t = std::min(t, loop_.now().boot + crypto::seconds_ns(1));
+    for (const auto& c : open_)
+        t = std::min({t, c->opened + lifetime, c->last_input + idle_timeout});
+    return t;
+}
+
+void ControlIo::sweep(Nanos now) noexcept {
+    if (setup_.watch < 0 && setup_.still_ours && !setup_.still_ours()) socket_gone_ = true;
+    for (std::size_t i = 0; i < open_.size();) {
+        Conn& c = *open_[i];
+        const char* why = now >= c.opened + lifetime ? "open longer than 60 s"
+                          : !c.send_armed && now >= c.last_input + idle_timeout ? "idle for 10 s"
+                                                                                : nullptr;
+        if (why == nullptr) {
+            ++i;
+            continue;
+        }
+        close(c, why);  // takes it out of open_
+    }
+}
+
+void ControlIo::close(Conn& c, const char* why) noexcept {
+    if (c.closing) return;
+    if (why != nullptr) RT_LOG_INFO("control: connection closed: %s", why);
+    c.closing = true;
+    c.want_recv = c.want_send = false;
+    if (c.recv_armed || c.send_armed) {
+        loop_.ring().cancel_fd(c.fd.get(), false);
+        (void)loop_.ring().submit();
+    }
+    auto it =
+        std::find_if(open_.begin(), open_.end(), [&](const auto& p) { return p.get() == &c; });
+    closing_.push_back(std::move(*it));
+    open_.erase(it);
+    release_if_idle(c);
+}
+
+void ControlIo::release_if_idle(Conn& c) noexcept {
+    if (!c.closing || c.recv_armed || c.send_armed) return;
+    std::erase_if(closing_, [&](const auto& p) { return p.get() == &c; });  // closes its socket
+}
+
+void ControlIo::close_all() noexcept {
+    // The loop drained: nothing is in flight any more.
+    open_.clear();
+    closing_.clear();
+    waiting_.clear();
+}
+
+}  // namespace ringtun::daemon

@@ -1,0 +1,88 @@
+// What a UAPI set request may change of the loop's sockets (control::SocketSettings): the UDP
+// listen port, the fwmark of every socket, and the TCP transport's view of the peers.
+#include <liburing.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "daemon/backend/uring/loop.hpp"
+#include "daemon/backend/uring/loop_internal.hpp"
+#include "daemon/backend/uring/tcp_io.hpp"
+
+namespace ringtun::daemon {
+
+using namespace loop_detail;
+using control::UapiError;
+
+namespace {
+
+bool set_mark(int fd, std::uint32_t mark) noexcept {
+    return ::setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof mark) == 0;
+}
+
+}  // namespace
+
+// The new socket is bound before the old one goes, so a port that cannot be had changes
+// nothing. The multishot receive on the old socket is cancelled; the run loop arms the next
+// one on the registered-file slot, which now names the new socket. Sends in flight finish on
+// the old one (a request holds its file).
+UapiError Loop::set_listen_port(std::uint16_t port) {
+    auto fresh = UdpSocket::open(port);
+    if (!fresh) {
+        RT_LOG_WARN("listen port %u: %s", port, fresh.error().to_string().c_str());
+        return UapiError::address_in_use;
+    }
+    if (fresh->family != udp_family_) return UapiError::io;
+    if (params_.offloads.udp_gro) {
+        if (auto r = fresh->enable_gro(); !r) {
+            RT_LOG_WARN("listen port %u: %s", port, r.error().to_string().c_str());
+            return UapiError::io;
+        }
+    }
+    if (fwmark_ != 0 && !set_mark(fresh->fd.get(), fwmark_)) return UapiError::address_in_use;
+    if (auto r = ring_->update_file(file_udp, fresh->fd.get()); !r) {
+        RT_LOG_WARN("listen port %u: %s", port, r.error().to_string().c_str());
+        return UapiError::io;
+    }
+    if (udp_recv_armed_) {
+        ring_->cancel_request(tag(Kind::udp_recv));
+        (void)ring_->submit();
+    }
+    RT_LOG_NOTICE("UDP port %u (was %u)", fresh->port, udp_.port);
+    udp_ = std::move(*fresh);
+    return UapiError::none;
+}
+
+UapiError Loop::set_fwmark(std::uint32_t mark) {
+    if (!set_mark(udp_.fd.get(), mark)) {
+        RT_LOG_WARN("fwmark %u: %s", mark, std::strerror(errno));
+        return UapiError::address_in_use;  // what wireguard-go answers when SO_MARK fails
+    }
+    if (tcp_) tcp_->set_mark(mark);
+    fwmark_ = mark;
+    return UapiError::none;
+}
+
+void Loop::forget_peer(Peer& peer) noexcept {
+    if (tcp_) tcp_->transport().forget_peer(peer);
+}
+
+bool Loop::dials(const Endpoint& to) const noexcept {
+    return tcp_ && tcp_->transport().dials(to);
+}
+
+UapiError Loop::redial(const std::optional<Endpoint>& before, const Endpoint& now) {
+    if (now.tcp && !tcp_) {
+        RT_LOG_WARN("%s: the TCP transport is not running; restart to add a TCP peer",
+                    now.to_string().c_str());
+        return UapiError::invalid;
+    }
+    if (!tcp_) return UapiError::none;
+    if (before && before->tcp && (!now.tcp || !before->same_address(now)))
+        tcp_->transport().remove_dialer(*before);
+    if (now.tcp) tcp_->transport().add_dialer(now);
+    return UapiError::none;
+}
+
+}  // namespace ringtun::daemon

@@ -1,0 +1,94 @@
+#include "daemon/cli/reload.hpp"
+
+#include <algorithm>
+#include <exception>
+
+#include "daemon/service/notify.hpp"
+#include "util/log.hpp"
+
+namespace ringtun::daemon {
+
+namespace {
+
+control::WantedPeer wanted_peer(const PeerSettings& p, bool tcp_running) {
+    control::WantedPeer w;
+    w.public_key = p.public_key;
+    w.preshared_key = p.preshared_key;
+    w.persistent_keepalive = p.persistent_keepalive;
+    if (p.endpoint && (!p.endpoint->tcp || tcp_running)) w.endpoint = p.endpoint;
+    for (const conf::Prefix& ip : p.allowed_ips) {
+        control::set::AllowedIp a{
+            .family = ip.family, .addr = {}, .cidr = ip.length, .remove = false};
+        std::copy(ip.addr.begin(), ip.addr.end(), a.addr);
+        w.allowed_ips.push_back(a);
+    }
+    return w;
+}
+
+std::size_t count_new(const std::vector<crypto::PublicKey>& from,
+                      const std::vector<crypto::PublicKey>& in) {
+    return static_cast<std::size_t>(std::count_if(from.begin(), from.end(), [&](const auto& k) {
+        return std::find(in.begin(), in.end(), k) == in.end();
+    }));
+}
+
+}  // namespace
+
+std::vector<std::string> restart_only_changes(const Settings& running, const Settings& fresh) {
+    std::vector<std::string> out;
+    if (fresh.interface_name != running.interface_name) out.emplace_back("interface.name");
+    if (fresh.addresses != running.addresses) out.emplace_back("interface.address");
+    if (fresh.mtu != running.mtu) out.emplace_back("interface.mtu");
+    if (fresh.listen_tcp_port != running.listen_tcp_port)
+        out.emplace_back("interface.listen_tcp_port");
+    if (fresh.control_socket != running.control_socket)
+        out.emplace_back("interface.control_socket");
+    if (uses_tcp(fresh) && !uses_tcp(running)) out.emplace_back("peer.transport (TCP)");
+    if (!(fresh.ring == running.ring)) out.emplace_back("[ring]");
+    if (!(fresh.offload == running.offload)) out.emplace_back("[offload]");
+    return out;
+}
+
+control::WantedDevice wanted_device(const Settings& s, bool tcp_running) {
+    control::WantedDevice w;
+    w.private_key = s.private_key;
+    w.listen_port = s.listen_port.value_or(0);
+    for (const PeerSettings& p : s.peers)
+        w.peers.push_back(wanted_peer(p, tcp_running));
+    return w;
+}
+
+void Reloader::operator()(control::DeviceConfig& config, const Now&) noexcept {
+    try {
+        notify_systemd("RELOADING=1");
+        RT_LOG_NOTICE("reload: reading %s", path_.c_str());
+        auto fresh = load_settings(path_);
+        if (!fresh) {
+            RT_LOG_ERROR("reload: %s; keeping the running configuration",
+                         fresh.error().to_string().c_str());
+            notify_systemd("READY=1\nSTATUS=running; the last reload failed (see the log)");
+            return;
+        }
+        for (const std::string& key : restart_only_changes(started_, *fresh))
+            RT_LOG_WARN("reload: %s changed; it takes effect at the next restart", key.c_str());
+        std::vector<crypto::PublicKey> before, after;
+        for (const auto& p : device_->peers())
+            before.push_back(p->public_key());
+        const auto commands =
+            control::sync_commands(*device_, wanted_device(*fresh, uses_tcp(started_)));
+        const control::UapiError e = control::apply_commands(config, commands);
+        for (const auto& p : device_->peers())
+            after.push_back(p->public_key());
+        if (e != control::UapiError::none)
+            RT_LOG_ERROR("reload: %s applied in part (error %d); see the lines above",
+                         path_.c_str(), static_cast<int>(e));
+        else
+            RT_LOG_NOTICE("reload: applied %s: %zu peers, %zu added, %zu removed", path_.c_str(),
+                          after.size(), count_new(after, before), count_new(before, after));
+        notify_systemd("READY=1\nSTATUS=running");
+    } catch (const std::exception& ex) {
+        RT_LOG_ERROR("reload: %s: %s; keeping the running configuration", path_.c_str(), ex.what());
+    }
+}
+
+}  // namespace ringtun::daemon

@@ -1,0 +1,40 @@
+// SIGHUP: the configuration file read again and applied to the running device with `wg
+// syncconf` semantics (control/sync), so a peer whose settings did not change keeps its
+// sessions and counters. A file that does not load is reported (FILE:LINE:COLUMN) and the
+// daemon runs on as it was. Settings that cannot change while running — the interface's
+// name, addresses and MTU, the TCP listener, [ring], [offload], the control socket — are
+// named in the log and keep their running values.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "daemon/cli/settings.hpp"
+#include "daemon/control/device_config.hpp"
+#include "daemon/control/sync.hpp"
+
+namespace ringtun::daemon {
+
+// The settings of `fresh` that differ from `running` but need a restart, by their keys.
+std::vector<std::string> restart_only_changes(const Settings& running, const Settings& fresh);
+
+// The device `s` describes. A TCP peer's endpoint is left out when `tcp_running` is false:
+// the transport cannot start without a restart.
+control::WantedDevice wanted_device(const Settings& s, bool tcp_running);
+
+class Reloader {
+  public:
+    // `started` is what the daemon runs from; `device` outlives the Reloader.
+    Reloader(std::string path, const Settings& started, const Device& device)
+        : path_(std::move(path)), started_(started), device_(&device) {}
+
+    // Never throws and never stops the daemon; everything it did or refused is logged.
+    void operator()(control::DeviceConfig& config, const Now& now) noexcept;
+
+  private:
+    std::string path_;
+    Settings started_;
+    const Device* device_;
+};
+
+}  // namespace ringtun::daemon

@@ -1,0 +1,190 @@
+#include "daemon/cli/serve.hpp"
+
+#include <cstdlib>
+#include <optional>
+
+#include "crypto/aead.hpp"
+#include "crypto/x25519.hpp"
+#include "daemon/backend/control_socket.hpp"
+#include "daemon/backend/tcp_socket.hpp"
+#include "daemon/backend/udp_socket.hpp"
+#include "daemon/backend/uring/loop.hpp"
+#include "daemon/cli/offloads.hpp"
+#include "daemon/cli/reload.hpp"
+#include "daemon/engine/device.hpp"
+#include "daemon/engine/statistics.hpp"
+#include "daemon/service/notify.hpp"
+#include "ring/features.hpp"
+#include "tun/netlink.hpp"
+#include "tun/tun_device.hpp"
+#include "util/log.hpp"
+#include "util/signal_pipe.hpp"
+
+namespace ringtun::daemon {
+
+namespace {
+
+int report(const util::Error& e) {
+    RT_LOG_ERROR("%s", e.to_string().c_str());
+    return 1;
+}
+
+// An inherited TUN keeps whatever header it was opened with; one created here gets the
+// virtio-net header unless every TUN offload is off.
+util::Result<tun::TunDevice> open_tun(const ServeOptions& o, bool blocking) {
+    auto inherited = tun::TunDevice::adopt_from_env(o.wg_mode ? "WG_TUN_FD" : tun::kTunFdEnv);
+    if (!inherited) return util::fail(inherited.error());
+    if (*inherited) {
+        if (auto r = (*inherited)->set_blocking(blocking); !r) return util::fail(r.error());
+        return std::move(**inherited);
+    }
+    return tun::TunDevice::create(o.settings.interface_name, blocking,
+                                  wants_vnet_hdr(o.settings.offload));
+}
+
+// Under wg-quick the link is wg-quick's: it sets the addresses, the MTU and the link up after
+// the daemon started, and ringtun must not fight it. Otherwise the file says it all.
+util::Result<void> configure_link(const tun::TunDevice& tun, const ServeOptions& o) {
+    auto nl = tun::RouteSocket::open();
+    if (!nl) return util::fail(nl.error());
+    if (auto r = nl->set_mtu(tun.ifindex(), o.settings.mtu); !r) return r;
+    if (o.wg_mode) return {};
+    for (const conf::Prefix& a : o.settings.addresses)
+        if (auto r = nl->add_address(tun.ifindex(), a.family, a.addr.data(), a.length); !r)
+            return r;
+    return nl->set_up(tun.ifindex());
+}
+
+// What a run opens besides the TUN and the UDP socket (which the loop owns): they must
+// outlive the loop.
+struct Sockets {
+    std::optional<ControlSocket> control;
+    util::UniqueFd control_watch;
+    std::optional<TcpListener> tcp_listener;
+};
+
+// The UAPI socket (made, or under wireguard-go's command line inherited in WG_UAPI_FD) and
+// the watch on its file; none if the configuration turned it off.
+util::Result<ControlSetup> open_control(const ServeOptions& o, const std::string& ifname,
+                                        Sockets& out) {
+    if (!o.settings.control_socket) return ControlSetup{};
+    const char* inherited = o.wg_mode ? std::getenv("WG_UAPI_FD") : nullptr;
+    auto s = inherited != nullptr
+                 ? ControlSocket::adopt(std::atoi(inherited), control_socket_dir, ifname)
+                 : ControlSocket::open(control_socket_dir, ifname);
+    if (!s) return util::fail(s.error());
+    auto watch = s->watch();
+    if (!watch) return util::fail(watch.error());
+    out.control.emplace(std::move(*s));
+    out.control_watch = std::move(*watch);
+    return ControlSetup{.listener = out.control->fd(),
+                        .watch = out.control_watch.get(),
+                        .still_ours = [&c = *out.control] { return c.still_ours(); }};
+}
+
+// The TCP listener, and the peers we dial.
+util::Result<TcpSetup> open_tcp(const Settings& settings, Sockets& out) {
+    TcpSetup tcp;
+    if (settings.listen_tcp_port) {
+        auto l = TcpListener::open(*settings.listen_tcp_port);
+        if (!l) return util::fail(l.error());
+        out.tcp_listener = std::move(*l);
+        tcp.listener = out.tcp_listener->fd.get();
+    }
+    for (const PeerSettings& p : settings.peers)
+        if (p.endpoint && p.endpoint->tcp) tcp.dial.push_back(*p.endpoint);
+    return tcp;
+}
+
+util::Result<void> add_peers(Device& device, const Settings& s) {
+    for (const PeerSettings& p : s.peers) {
+        Peer* peer =
+            device.add_peer(p.public_key, p.preshared_key, p.persistent_keepalive, p.endpoint);
+        if (!peer) return util::fail(util::make_error(p.name, "duplicate public key"));
+        for (const conf::Prefix& ip : p.allowed_ips)
+            if (!device.add_allowed_ip(*peer, ip.family, ip.addr.data(), ip.length))
+                return util::fail(util::make_error(p.name, "bad allowed IP " + ip.to_string()));
+    }
+    return {};
+}
+
+// What the end of a run means for the exit status.
+int exit_status(const RunEnd& end, const ServeOptions& o, const std::string& ifname) {
+    if (end.reason == StopReason::tun_gone && !o.wg_mode) {
+        RT_LOG_ERROR("%s: stopping: its TUN device was deleted", ifname.c_str());
+        return 1;  // a supervisor restarts us
+    }
+    return 0;
+}
+
+void log_up(const ServeOptions& o, const std::string& ifname, const Device& device,
+            const Sockets& sockets, std::uint16_t udp_port, bool tun_blocking) {
+    if (sockets.tcp_listener)
+        RT_LOG_NOTICE("%s: TCP port %u", ifname.c_str(), sockets.tcp_listener->port);
+    if (sockets.control)
+        RT_LOG_NOTICE("%s: UAPI socket %s", ifname.c_str(), sockets.control->path().c_str());
+    const bool keyless = o.settings.private_key.is_zero();  // until `wg` gives one
+    RT_LOG_NOTICE(
+        "%s: up, public key %s, UDP port %u, MTU %u, %zu peers, TUN %s, ChaCha20-Poly1305 %s",
+        ifname.c_str(),
+        keyless ? "(none yet)" : crypto::key_to_base64(device.identity().public_key.span()).c_str(),
+        udp_port, o.settings.mtu, o.settings.peers.size(),
+        tun_blocking ? "blocking" : "non-blocking",
+        crypto::AeadContext::avx512_supported() ? "AVX-512 (ringtun's)" : "OpenSSL");
+}
+
+}  // namespace
+
+int serve(ServeOptions o) {
+    const Settings& settings = o.settings;
+    auto features = ring::probe_features();
+    if (!features) return report(features.error());
+    ring::log_features(*features);
+    bool tun_blocking = false;
+    auto params = ring_params(settings, *features, &tun_blocking);
+    if (!params) return report(params.error());
+    if (auto r = check_offloads(settings.offload, features->kernel); !r) return report(r.error());
+
+    auto signals = util::SignalPipe::create();
+    if (!signals) return report(signals.error());
+    auto tun = open_tun(o, tun_blocking);
+    if (!tun) return report(tun.error());
+    if (auto r = configure_link(*tun, o); !r) return report(r.error());
+    Sockets sockets;
+    auto control = open_control(o, tun->name(), sockets);
+    if (!control) return report(control.error());
+    auto udp = UdpSocket::open(settings.listen_port.value_or(0));
+    if (!udp) return report(udp.error());
+    const std::uint16_t udp_port = udp->port;
+    auto offloads = negotiate_offloads(settings.offload, *tun, *udp);
+    if (!offloads) return report(offloads.error());
+    params->offloads = *offloads;
+    auto tcp = open_tcp(settings, sockets);
+    if (!tcp) return report(tcp.error());
+    // The backend: the io_uring loop (the only one so far).
+    auto loop = Loop::create(*params, tun->fd(), std::move(*udp), **signals, std::move(*tcp),
+                             std::move(*control));
+    if (!loop) return report(loop.error());
+    std::unique_ptr<IoBackend> backend = std::move(*loop);
+
+    crypto::SystemRng rng;
+    Device device(settings.private_key, settings.mtu, backend->sink(), rng);
+    if (auto r = add_peers(device, settings); !r) return report(r.error());
+    log_up(o, tun->name(), device, sockets, udp_port, tun_blocking);
+    if (o.on_ready) o.on_ready();
+    notify_systemd("READY=1\nSTATUS=running");
+
+    RunHooks hooks;
+    // STOPPING=1 as soon as shutdown begins, so systemd shows "deactivating" during the drain.
+    hooks.on_stopping = [] { notify_systemd("STOPPING=1"); };
+    if (!o.config_path.empty()) hooks.on_reload = Reloader(o.config_path, settings, device);
+    auto end = backend->run(device, std::move(hooks));
+    if (!end) return report(end.error());
+    backend->log_statistics();
+    log_device_statistics(device);
+    RT_LOG_NOTICE("%s: stopped, %u in-flight requests cancelled", tun->name().c_str(),
+                  end->cancelled);
+    return exit_status(*end, o, tun->name());
+}
+
+}  // namespace ringtun::daemon
