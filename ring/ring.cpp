@@ -170,25 +170,27 @@ void Ring::cancel_all(std::span<const int> fallback_fds) {
     io_uring_sqe_set_data64(sqe, internal_user_data(kCancelAny));
 }
 
-void Ring::cancel_fd(int fd, bool fixed) noexcept {
+bool Ring::cancel_fd(int fd, bool fixed) noexcept {
     io_uring_sqe* sqe = get_sqe();
     if (sqe == nullptr) {
         RT_LOG_ERROR("io_uring: no SQE to cancel fd %d", fd);
-        return;
+        return false;
     }
     unsigned flags = IORING_ASYNC_CANCEL_ALL | (fixed ? IORING_ASYNC_CANCEL_FD_FIXED : 0);
     io_uring_prep_cancel_fd(sqe, fd, flags);
     io_uring_sqe_set_data64(sqe, internal_user_data(kCancelFd));
+    return true;
 }
 
-void Ring::cancel_request(std::uint64_t user_data) noexcept {
+bool Ring::cancel_request(std::uint64_t user_data) noexcept {
     io_uring_sqe* sqe = get_sqe();
     if (sqe == nullptr) {
         RT_LOG_ERROR("io_uring: no SQE to cancel a request");
-        return;
+        return false;
     }
     io_uring_prep_cancel64(sqe, user_data, 0);
     io_uring_sqe_set_data64(sqe, internal_user_data(kCancelRequest));
+    return true;
 }
 
 // Results of our cancel requests: a count, -ENOENT (nothing matched) or -EALREADY are fine;

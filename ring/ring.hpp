@@ -82,10 +82,12 @@ class Ring {
     // Submitted with the next submit; follow with drain().
     void cancel_all(std::span<const int> fallback_fds = {});
 
-    // Cancels all requests on one fd, or on registered file `fd` if `fixed`.
-    void cancel_fd(int fd, bool fixed) noexcept;
-    // Cancels the request whose user_data is `user_data` (the first, if several share it).
-    void cancel_request(std::uint64_t user_data) noexcept;
+    // Cancels all requests on one fd, or on registered file `fd` if `fixed`. False (logged)
+    // when no submission entry could be had: try again after reaping.
+    bool cancel_fd(int fd, bool fixed) noexcept;
+    // Cancels the request whose user_data is `user_data` (the first, if several share it);
+    // false as cancel_fd.
+    bool cancel_request(std::uint64_t user_data) noexcept;
 
     // Reaps (passing every CQE to on_cqe, so slots and buffers go back) until in_flight()
     // reaches 0, `timeout` passes or the kernel refuses to enter. Returns how many requests

@@ -14,7 +14,7 @@ netns_require iperf3 ping wg
 netns_pair
 echo "== namespaces $NS_A (10.99.0.1) and $NS_B (10.99.0.2) joined by veth"
 RT_IF=$(netns_ifname rt)  # A serves `wg` on /var/run/wireguard/$RT_IF.sock: a unique name
-RT_CONTROL_A=1
+export RT_CONTROL_A=1  # read by ringtun_side_config
 ringtun_pair
 echo "== ringtun in $NS_A, config:"
 sed 's/^private_key_file.*/private_key_file = "…" (mode 0600)/' "$NETNS_TMP/ringtun-a.toml"

@@ -58,7 +58,8 @@ util::Result<ControlSocket> ControlSocket::open(const std::string& dir, const st
             return util::fail(util::sys_error("bind", errno, path));
     }
     // A burst of clients (the newest evict the oldest) waits in the backlog, not refused.
-    if (::listen(fd.get(), 128) != 0) return util::fail(util::sys_error("listen", errno, path));
+    if (::listen(fd.get(), control_backlog) != 0)
+        return util::fail(util::sys_error("listen", errno, path));
     struct stat st {};
     if (::stat(path.c_str(), &st) != 0) return util::fail(util::sys_error("stat", errno, path));
     return ControlSocket(std::move(fd), path, st.st_ino);

@@ -16,6 +16,9 @@
 
 namespace ringtun::daemon {
 
+// The socket's listen backlog: a burst of clients waits there rather than being refused.
+inline constexpr unsigned control_backlog = 128;
+
 class ControlSocket {
   public:
     static util::Result<ControlSocket> open(const std::string& dir, const std::string& ifname);

@@ -12,6 +12,7 @@
 #include "daemon/control/device_config.hpp"
 #include "daemon/datapath/offloads.hpp"
 #include "daemon/engine/device.hpp"
+#include "daemon/transport/tcp_transport.hpp"
 #include "ring/ring.hpp"
 #include "util/result.hpp"
 
@@ -40,7 +41,7 @@ struct LoopParams {
 // The TCP transport's sockets: a listener (or none) and the endpoints of peers we dial.
 struct TcpSetup {
     int listener = -1;
-    std::vector<Endpoint> dial;
+    std::vector<DialTarget> dial;
     bool enabled() const noexcept { return listener >= 0 || !dial.empty(); }
 };
 

@@ -25,11 +25,25 @@ control::WantedPeer wanted_peer(const PeerSettings& p, bool tcp_running) {
     return w;
 }
 
+bool by_bytes(const crypto::PublicKey& a, const crypto::PublicKey& b) noexcept {
+    return a.bytes < b.bytes;
+}
+
+// How many of `from` are not in `in` (sorted).
 std::size_t count_new(const std::vector<crypto::PublicKey>& from,
                       const std::vector<crypto::PublicKey>& in) {
     return static_cast<std::size_t>(std::count_if(from.begin(), from.end(), [&](const auto& k) {
-        return std::find(in.begin(), in.end(), k) == in.end();
+        return !std::binary_search(in.begin(), in.end(), k, by_bytes);
     }));
+}
+
+std::vector<crypto::PublicKey> sorted_keys(const Device& device) {
+    std::vector<crypto::PublicKey> keys;
+    keys.reserve(device.peers().size());
+    for (const auto& p : device.peers())
+        keys.push_back(p->public_key());
+    std::sort(keys.begin(), keys.end(), by_bytes);
+    return keys;
 }
 
 }  // namespace
@@ -71,14 +85,11 @@ void Reloader::operator()(control::DeviceConfig& config, const Now&) noexcept {
         }
         for (const std::string& key : restart_only_changes(started_, *fresh))
             RT_LOG_WARN("reload: %s changed; it takes effect at the next restart", key.c_str());
-        std::vector<crypto::PublicKey> before, after;
-        for (const auto& p : device_->peers())
-            before.push_back(p->public_key());
+        const std::vector<crypto::PublicKey> before = sorted_keys(*device_);
         const auto commands =
             control::sync_commands(*device_, wanted_device(*fresh, uses_tcp(started_)));
         const control::UapiError e = control::apply_commands(config, commands);
-        for (const auto& p : device_->peers())
-            after.push_back(p->public_key());
+        const std::vector<crypto::PublicKey> after = sorted_keys(*device_);
         if (e != control::UapiError::none)
             RT_LOG_ERROR("reload: %s applied in part (error %d); see the lines above",
                          path_.c_str(), static_cast<int>(e));

@@ -1,9 +1,11 @@
 // SIGHUP: the configuration file read again and applied to the running device with `wg
 // syncconf` semantics (control/sync), so a peer whose settings did not change keeps its
-// sessions and counters. A file that does not load is reported (FILE:LINE:COLUMN) and the
-// daemon runs on as it was. Settings that cannot change while running — the interface's
-// name, addresses and MTU, the TCP listener, [ring], [offload], the control socket — are
-// named in the log and keep their running values.
+// sessions and counters — except that a file without listen_port keeps the running port
+// (syncconf would pick a random one). A file that does not load is reported
+// (FILE:LINE:COLUMN) and the daemon runs on as it was; one that loads but cannot be applied
+// in full (a listen port already taken) is applied up to that point, and that is logged. Settings
+// that cannot change while running — the interface's name, addresses and MTU, the TCP listener,
+// [ring], [offload], the control socket — are named in the log and keep their running values.
 #pragma once
 
 #include <string>

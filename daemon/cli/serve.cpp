@@ -92,7 +92,7 @@ util::Result<TcpSetup> open_tcp(const Settings& settings, Sockets& out) {
         tcp.listener = out.tcp_listener->fd.get();
     }
     for (const PeerSettings& p : settings.peers)
-        if (p.endpoint && p.endpoint->tcp) tcp.dial.push_back(*p.endpoint);
+        if (p.endpoint && p.endpoint->tcp) tcp.dial.push_back({*p.endpoint, p.public_key});
     return tcp;
 }
 
@@ -109,12 +109,13 @@ util::Result<void> add_peers(Device& device, const Settings& s) {
 }
 
 // What the end of a run means for the exit status.
+// Under wg-quick a deleted TUN or socket file is how the interface is taken down; under a
+// supervisor (`ringtun run`) it is a failure to restart from, not a stop to honour.
 int exit_status(const RunEnd& end, const ServeOptions& o, const std::string& ifname) {
-    if (end.reason == StopReason::tun_gone && !o.wg_mode) {
-        RT_LOG_ERROR("%s: stopping: its TUN device was deleted", ifname.c_str());
-        return 1;  // a supervisor restarts us
-    }
-    return 0;
+    if (end.reason == StopReason::signal || o.wg_mode) return 0;
+    RT_LOG_ERROR("%s: stopping: its %s was deleted", ifname.c_str(),
+                 end.reason == StopReason::tun_gone ? "TUN device" : "control socket file");
+    return 1;
 }
 
 void log_up(const ServeOptions& o, const std::string& ifname, const Device& device,

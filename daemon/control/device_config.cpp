@@ -60,6 +60,16 @@ void DeviceConfig::begin_set() {
     created_ = false;
 }
 
+Peer* DeviceConfig::current_peer() {
+    // Another session or a reload may have removed peers since this one chose its peer.
+    if (peer_ != nullptr && device_.peers_removed() != removals_seen_) {
+        peer_ = device_.find_peer(peer_key_);
+        if (peer_ == nullptr) created_ = false;
+        removals_seen_ = device_.peers_removed();
+    }
+    return peer_;
+}
+
 void DeviceConfig::end_set() {
     peer_ = nullptr;
     created_ = false;
@@ -96,6 +106,8 @@ UapiError DeviceConfig::apply_device(const SetCommand& command) {
 void DeviceConfig::select_peer(const crypto::PublicKey& key) {
     created_ = false;
     peer_ = nullptr;
+    peer_key_ = key;
+    removals_seen_ = device_.peers_removed();
     if (key == device_.identity().public_key) return;  // a dummy, as wireguard-go
     peer_ = device_.find_peer(key);
     if (peer_ != nullptr) return;
@@ -104,12 +116,10 @@ void DeviceConfig::select_peer(const crypto::PublicKey& key) {
 }
 
 UapiError DeviceConfig::set_endpoint(Peer& peer, Endpoint e, bool keep_transport) {
-    if (keep_transport)
-        e.tcp = peer.endpoint && peer.endpoint->tcp && sockets_.dials(*peer.endpoint);
+    if (keep_transport) e.tcp = sockets_.dials(peer);
     if (peer.endpoint && peer.endpoint->same_address(e) && peer.endpoint->tcp == e.tcp)
         return UapiError::none;
-    const std::optional<Endpoint> before = peer.endpoint;
-    if (const UapiError r = sockets_.redial(before, e); r != UapiError::none) return r;
+    if (const UapiError r = sockets_.redial(peer, e); r != UapiError::none) return r;
     device_.set_endpoint(peer, e);
     return UapiError::none;
 }
@@ -120,13 +130,15 @@ void DeviceConfig::remove_peer(Peer& peer) {
 }
 
 void DeviceConfig::remove_all_peers() {
-    while (!device_.peers().empty())
-        remove_peer(*device_.peers().back());
+    for (const auto& p : device_.peers())
+        sockets_.forget_peer(*p);
+    device_.remove_all_peers();
 }
 
 UapiError DeviceConfig::apply_peer(const SetCommand& command) {
-    if (peer_ == nullptr) return UapiError::none;  // a dummy absorbs it
-    Peer& peer = *peer_;
+    Peer* selected = current_peer();
+    if (selected == nullptr) return UapiError::none;  // a dummy absorbs it
+    Peer& peer = *selected;
     if (std::holds_alternative<set::Remove>(command) ||
         (std::holds_alternative<set::UpdateOnly>(command) && created_)) {
         remove_peer(peer);

@@ -35,13 +35,16 @@ class SocketSettings {
     virtual UapiError set_fwmark(std::uint32_t mark) = 0;
     // `peer` is about to be removed from the device: drop every reference to it.
     virtual void forget_peer(Peer& peer) noexcept = 0;
-    // Whether the TCP transport dials `to` (a peer configured with transport = "tcp").
-    virtual bool dials(const Endpoint& to) const noexcept = 0;
-    // A peer's endpoint changed from `before` to `now`: a dialer follows a TCP endpoint. An
-    // error if `now` is a TCP endpoint and this daemon runs no TCP transport.
-    virtual UapiError redial(const std::optional<Endpoint>& before, const Endpoint& now) = 0;
+    // Whether the TCP transport dials for `peer` (configured with transport = "tcp").
+    virtual bool dials(const Peer& peer) const noexcept = 0;
+    // `peer`'s endpoint is about to become `now`: a TCP one is dialed (a dialer of the peer's
+    // moves there), a UDP one ends the peer's dialer. An error if `now` is a TCP endpoint and
+    // this daemon runs no TCP transport.
+    virtual UapiError redial(const Peer& peer, const Endpoint& now) = 0;
 };
 
+// One per session (a UAPI connection, a reload): what a set request selected is its own, so
+// requests arriving interleaved on several connections do not mix.
 class DeviceConfig final : public UapiTarget {
   public:
     DeviceConfig(Device& device, SocketSettings& sockets) : device_(device), sockets_(sockets) {}
@@ -66,7 +69,13 @@ class DeviceConfig final : public UapiTarget {
     Device& device_;
     SocketSettings& sockets_;
     Now now_{};
-    Peer* peer_ = nullptr;  // the peer this request's lines apply to; null: a dummy
+    // The peer this request's lines apply to (null: a dummy), re-found by key whenever peers
+    // were removed since (by this request, another connection's or a reload).
+    Peer* current_peer();
+
+    Peer* peer_ = nullptr;
+    crypto::PublicKey peer_key_;
+    std::uint64_t removals_seen_ = 0;
     bool created_ = false;  // peer_ was created by this request
 };
 

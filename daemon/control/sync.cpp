@@ -18,6 +18,10 @@ void append_peer(std::vector<SetCommand>& out, const WantedPeer& p) {
         out.emplace_back(ip);
 }
 
+bool by_bytes(const crypto::PublicKey& a, const crypto::PublicKey& b) noexcept {
+    return a.bytes < b.bytes;
+}
+
 }  // namespace
 
 std::vector<SetCommand> sync_commands(const Device& device, const WantedDevice& wanted) {
@@ -25,17 +29,21 @@ std::vector<SetCommand> sync_commands(const Device& device, const WantedDevice& 
     set::PrivateKey key;
     key.key = wanted.private_key;
     out.emplace_back(std::move(key));
-    if (wanted.listen_port != 0) out.emplace_back(set::ListenPort{wanted.listen_port});
+    // Sorted once: thousands of peers compare in n log n, not n × m.
+    std::vector<crypto::PublicKey> keep;
+    keep.reserve(wanted.peers.size());
+    for (const WantedPeer& w : wanted.peers)
+        keep.push_back(w.public_key);
+    std::sort(keep.begin(), keep.end(), by_bytes);
     for (const auto& running : device.peers()) {
-        const bool kept =
-            std::any_of(wanted.peers.begin(), wanted.peers.end(),
-                        [&](const WantedPeer& w) { return w.public_key == running->public_key(); });
-        if (kept) continue;
+        if (std::binary_search(keep.begin(), keep.end(), running->public_key(), by_bytes)) continue;
         out.emplace_back(set::PublicKey{running->public_key()});
         out.emplace_back(set::Remove{});
     }
     for (const WantedPeer& p : wanted.peers)
         append_peer(out, p);
+    // Last, so a port that cannot be bound leaves every peer change applied.
+    if (wanted.listen_port != 0) out.emplace_back(set::ListenPort{wanted.listen_port});
     return out;
 }
 

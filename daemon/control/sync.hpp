@@ -25,13 +25,16 @@ struct WantedPeer {
 
 struct WantedDevice {
     crypto::PrivateKey private_key;
-    std::uint16_t listen_port = 0;  // 0: keep what the socket has (the file named none)
+    // 0: keep the running port. `wg syncconf` sends 0 for a file without ListenPort (a new
+    // random port); a reload keeps the port its peers know.
+    std::uint16_t listen_port = 0;
     std::vector<WantedPeer> peers;
 };
 
-// The commands, in the order a set request would carry them: device keys, `remove` for every
-// running peer the wanted configuration lacks, then each wanted peer in full (its allowed IPs
-// replaced, which leaves its sessions alone).
+// The commands: the private key, `remove` for every running peer the wanted configuration
+// lacks, each wanted peer in full (its allowed IPs replaced, which leaves its sessions alone),
+// then the listen port. DeviceConfig takes device keys anywhere; the port comes last so that
+// one that cannot be bound fails after every peer change was made.
 std::vector<SetCommand> sync_commands(const Device& device, const WantedDevice& wanted);
 
 // Applies `commands` as one set request; the first error stops it (as a request would).

@@ -66,6 +66,10 @@ class Device {
     // staged packets are dropped, and `peer` is destroyed. Callers that attached it elsewhere
     // (a TCP connection) detach it first.
     void remove_peer(Peer& peer);
+    // Forgets every peer at once (replace_peers): one pass, not one per peer.
+    void remove_all_peers();
+    // Counts removals: a Peer* kept across calls is still valid while this is unchanged.
+    std::uint64_t peers_removed() const noexcept { return peers_removed_; }
     void set_preshared_key(Peer& peer, const crypto::SymmetricKey& psk) noexcept;
     void set_endpoint(Peer& peer, const Endpoint& endpoint) noexcept;
     // Turning it on (or changing it) with an endpoint known sends a keepalive at once, so the
@@ -188,6 +192,7 @@ class Device {
     HandshakeLoad load_;
     SourceRateLimiter source_limiter_;
     std::vector<std::unique_ptr<Peer>> peers_;
+    std::uint64_t peers_removed_ = 0;
     struct Due {
         Nanos at;
         std::uint32_t peer;  // index into peers_ (Peer::id)

@@ -36,6 +36,17 @@ void Device::remove_peer(Peer& peer) {
         peers_[id]->id = id;
     }
     peers_.pop_back();
+    ++peers_removed_;
+    rebuild_due();
+}
+
+void Device::remove_all_peers() {
+    for (auto& p : peers_)
+        p->wipe_keys(index_);
+    allowed_ips_.clear();
+    RT_LOG_INFO("every peer removed (%zu)", peers_.size());
+    peers_removed_ += peers_.size();
+    peers_.clear();
     rebuild_due();
 }
 

@@ -28,8 +28,9 @@ SourceKey source_key(const Endpoint& remote) noexcept {
     return source_key_v6(a);
 }
 
-TcpTransport::TcpTransport(const TcpTransportParams& p, bool listening, std::vector<Endpoint> dial,
-                           TxSlots& tx, TcpPort& port, crypto::Rng& rng)
+TcpTransport::TcpTransport(const TcpTransportParams& p, bool listening,
+                           std::vector<DialTarget> dial, TxSlots& tx, TcpPort& port,
+                           crypto::Rng& rng)
     : tx_(tx),
       port_(port),
       rng_(rng),
@@ -43,8 +44,8 @@ TcpTransport::TcpTransport(const TcpTransportParams& p, bool listening, std::vec
       conns_(p.max_connections),
       dial_backoff_(p.dial_backoff) {
     pending_starts_.reserve(p.max_connections);
-    for (Endpoint& e : dial)
-        dialers_.push_back(Dialer{e, Backoff(p.dial_backoff), 0, std::nullopt});
+    for (const DialTarget& d : dial)
+        dialers_.push_back(Dialer{d.to, d.peer, Backoff(p.dial_backoff), 0, std::nullopt});
 }
 
 void TcpTransport::arm(Nanos now) noexcept {

@@ -68,6 +68,12 @@ class TcpPort {
     virtual void write_to_tun(std::span<const std::uint8_t> packet) noexcept = 0;
 };
 
+// A peer configured with transport = "tcp": we dial `to` for it.
+struct DialTarget {
+    Endpoint to;
+    crypto::PublicKey peer;
+};
+
 struct TcpTransportParams {
     std::uint32_t max_connections = 256;  // [ring] tcp_max_connections
     std::size_t max_payload = 0;          // the largest message a peer may send
@@ -86,8 +92,8 @@ class TcpTransport final : public StreamPort {
     // holds beyond its quota, and its data is bounded again (SendQuota).
     static constexpr Nanos send_stall = crypto::millis_ns(500);
 
-    // `listening`: a listener exists. `dial`: one endpoint per TCP peer we connect to.
-    TcpTransport(const TcpTransportParams& p, bool listening, std::vector<Endpoint> dial,
+    // `listening`: a listener exists. `dial`: one target per TCP peer we connect to.
+    TcpTransport(const TcpTransportParams& p, bool listening, std::vector<DialTarget> dial,
                  TxSlots& tx, TcpPort& port, crypto::Rng& rng);
     TcpTransport(const TcpTransport&) = delete;
     TcpTransport& operator=(const TcpTransport&) = delete;
@@ -127,17 +133,18 @@ class TcpTransport final : public StreamPort {
     // After the backend drained: forgets every connection (the backend closes the sockets).
     void close_all() noexcept;
 
-    // Reconfiguration (tcp_reconfigure.cpp), between inputs.
-    // Dials `to` (a peer's TCP endpoint) from now on; nothing if a dialer for it exists.
-    void add_dialer(const Endpoint& to);
-    // Stops dialing `to` and closes its dialed connection.
-    void remove_dialer(const Endpoint& to) noexcept;
+    // Reconfiguration (tcp_reconfigure.cpp), between inputs. Dialers belong to peers (by
+    // public key), not to the endpoint a peer last roamed to.
+    // Dials `target.to` for its peer from now on; a peer's dialer to another address is
+    // moved there (its connection closed).
+    void add_dialer(const DialTarget& target);
+    // Stops dialing for `peer` and closes its dialed connection.
+    void remove_dialer(const crypto::PublicKey& peer) noexcept;
     // `peer` is about to be removed: closes every connection it is attached to and stops
-    // dialing its endpoint, so nothing here points at it afterwards.
+    // dialing for it, so nothing here points at it afterwards.
     void forget_peer(const Peer& peer) noexcept;
     std::size_t dialers() const noexcept;
-    // Whether `to`'s address is dialed.
-    bool dials(const Endpoint& to) const noexcept;
+    bool dials(const crypto::PublicKey& peer) const noexcept;
 
     std::uint16_t generation(std::uint32_t conn) const noexcept { return table_.generation(conn); }
     // When the batch in flight on `conn` started, or no_deadline if none is.
@@ -160,6 +167,7 @@ class TcpTransport final : public StreamPort {
     };
     struct Dialer {
         Endpoint to;
+        crypto::PublicKey peer;
         Backoff backoff;
         Nanos next_attempt = 0;
         std::optional<std::uint32_t> slot;

@@ -352,6 +352,16 @@ ringtun_wggo_pair_with_socket() {
 
 netns_pair
 ringtun_wggo_pair_with_socket
+# utime + stime of PID in milliseconds.
+cpu_ms() {
+  local st
+  st=$(cat "/proc/$1/stat") || return 1
+  st=${st##*) }
+  # shellcheck disable=SC2086  # split the stat fields; utime and stime are fields 14 and 15
+  set -- $st
+  echo $(((${12} + ${13}) * 1000 / $(getconf CLK_TCK)))
+}
+
 PUB_B=$(cat "$NETNS_TMP/rtb.pub")
 ping_ok "$NS_A" "$TUN_B4" 3 10 || netns_fail "no ping A -> B"
 rss0=$(rss_kb)
@@ -373,10 +383,9 @@ n=$(ip netns exec "$NS_A" wg show "$RT_IF" allowed-ips | awk '{print NF - 1}')
 echo "peer B holds $n allowed IPs after the 1 MB set"
 
 hostile_hold "$NETNS_TMP/noread.ready" noread 20 "$NETNS_TMP/noread.ready" "$NETNS_TMP/noread.release"
+noread_ms=$(now_ms)
 wg_show_answers "a client not reading its replies"
 ping_ok "$NS_A" "$TUN_B4" 3 5 || netns_fail "no ping while a client does not read"
-touch "$NETNS_TMP/noread.release"
-hostile_join "never reading" 5 "$NETNS_TMP/noread.ready.out"
 
 ip netns exec "$NS_A" wg set "$RT_IF" peer "$PUB_B" allowed-ips "$TUN_B4/32,$TUN_B6/128" ||
   netns_fail "wg set: cannot put B's allowed IPs back"
@@ -385,6 +394,17 @@ ip netns exec "$NS_A" wg set "$RT_IF" peer "$PUB_B" allowed-ips "$TUN_B4/32,$TUN
 
 HOSTILE_PID=$IDLE_PID
 hostile_join "idle connections" 20 "$NETNS_TMP/idle.ready.out"
+
+# The reader that never reads is still held, its reply stuck in a send, past the 10 s idle
+# bound: that is not idleness, and must cost no CPU (it once made every wait zero: a spin).
+while [ $(($(now_ms) - noread_ms)) -lt 11000 ]; do sleep 0.2; done
+cpu0=$(cpu_ms "$RINGTUN_PID_A")
+sleep 3
+spent=$(($(cpu_ms "$RINGTUN_PID_A") - cpu0))
+echo "a client not reading for over 10 s: ringtun used $spent ms of CPU in 3 s"
+[ "$spent" -lt 1000 ] || netns_fail "ringtun spins while a client does not read its reply"
+touch "$NETNS_TMP/noread.release"
+hostile_join "never reading" 5 "$NETNS_TMP/noread.ready.out"
 
 hostile_hold "$NETNS_TMP/many.ready" many 100 16 "$NETNS_TMP/many.ready" "$NETNS_TMP/many.release"
 wg_show_answers "100 connections held"

@@ -289,10 +289,18 @@ AllowedIPs = 10.206.0.1/32
 EOF
 wg_both addconf "$NETNS_TMP/add.conf"
 compare "addconf" 5
+# The mark is on ringtun's UDP socket itself (SO_MARK), not only in its replies.
+socket_mark() {
+  ip netns exec "$NS_A" ss -Huanpe "sport = :$PORT_R" 2>/dev/null |
+    grep -o 'fwmark:0x[0-9a-f]*' || true
+}
 wg_both set fwmark 0x99
 compare "fwmark 0x99" 5
+[ "$(socket_mark)" = fwmark:0x99 ] ||
+  netns_fail "fwmark 0x99: ringtun's UDP socket has '$(socket_mark)'"
 wg_both set fwmark off
 compare "fwmark off" 5
+[ -z "$(socket_mark)" ] || netns_fail "fwmark off: ringtun's UDP socket still has $(socket_mark)"
 # A peer with the device's own public key is ignored (wireguard-go: a dummy peer).
 wg_both set peer "$(p dev)" allowed-ips 10.250.0.1/32
 compare "own public key as a peer" 5

@@ -26,7 +26,10 @@ void make_blocking(int fd) noexcept {
 }  // namespace
 
 struct ControlIo::Conn {
+    Conn(Device& device, control::SocketSettings& sockets) : config(device, sockets) {}
+
     std::uint32_t id = 0;
+    control::DeviceConfig config;  // this connection's set requests
     util::UniqueFd fd;
     control::UapiSession session;
     std::string out;       // the reply being sent
@@ -39,6 +42,7 @@ struct ControlIo::Conn {
     bool want_recv = false, want_send = false;  // to arm when an entry is free
     bool eof = false;
     bool closing = false;
+    bool cancel_pending = false;  // closing, but its cancel found no submission entry yet
 };
 
 ControlIo::ControlIo(Loop& loop, ControlSetup setup) : loop_(loop), setup_(std::move(setup)) {
@@ -56,6 +60,19 @@ ControlIo::Conn* ControlIo::find(const io_uring_cqe& cqe) noexcept {
         for (auto& c : *list)
             if (c->id == id) return c.get();
     return nullptr;
+}
+
+std::uint32_t ControlIo::fresh_id() noexcept {
+    // Ids live in user_data's 24-bit slot field: they wrap, skipping 0 and any still in use.
+    for (;;) {
+        next_id_ = (next_id_ + 1) & ring::kMaxSlot;
+        if (next_id_ == 0) continue;
+        bool used = false;
+        for (auto* list : {&open_, &closing_})
+            for (auto& c : *list)
+                used = used || c->id == next_id_;
+        if (!used) return next_id_;
+    }
 }
 
 void ControlIo::arm() noexcept {
@@ -83,6 +100,11 @@ void ControlIo::arm() noexcept {
         if (c.want_send) arm_send(c);
         if (c.want_recv) arm_recv(c);
     }
+    for (auto& c : closing_) {
+        if (!c->cancel_pending) continue;
+        c->cancel_pending = !loop_.ring().cancel_fd(c->fd.get(), false);
+        retry_ = retry_ || c->cancel_pending;
+    }
 }
 
 void ControlIo::on_accept(const io_uring_cqe& cqe) noexcept {
@@ -98,7 +120,7 @@ void ControlIo::on_accept(const io_uring_cqe& cqe) noexcept {
         return;
     }
     util::UniqueFd fd(cqe.res);
-    if (loop_.stopping() || config_ == nullptr) return;
+    if (loop_.stopping() || device_ == nullptr) return;
     waiting_.push_back(std::move(fd));
     if (waiting_.size() > max_connections) waiting_.pop_front();  // closed, never served
     admit();
@@ -113,8 +135,8 @@ void ControlIo::admit() noexcept {
                 [](const auto& a, const auto& b) { return a->opened < b->opened; });
             close(**oldest, "evicted by a newer connection");
         }
-        auto c = std::make_unique<Conn>();
-        c->id = next_id_++;
+        auto c = std::make_unique<Conn>(*device_, *sockets_);
+        c->id = fresh_id();
         c->fd = std::move(waiting_.front());
         waiting_.pop_front();
         c->opened = c->last_input = loop_.now().boot;
@@ -154,7 +176,9 @@ void ControlIo::on_recv(const io_uring_cqe& cqe) noexcept {
     if (c == nullptr) return;
     c->recv_armed = false;
     if (c->closing) return release_if_idle(*c);
-    if (cqe.res < 0) return close(*c, cqe.res == -ECANCELED ? nullptr : "receive failed");
+    // Nothing is applied while the loop stops: a set now could arm new requests.
+    if (cqe.res < 0 || loop_.stopping())
+        return close(*c, cqe.res < 0 && cqe.res != -ECANCELED ? "receive failed" : nullptr);
     if (cqe.res == 0) {
         c->eof = true;
     } else {
@@ -172,7 +196,8 @@ void ControlIo::on_sent(const io_uring_cqe& cqe) noexcept {
     if (c == nullptr) return;
     c->send_armed = false;
     if (c->closing) return release_if_idle(*c);
-    if (cqe.res <= 0) return close(*c, cqe.res == -ECANCELED ? nullptr : "send failed");
+    if (cqe.res <= 0 || loop_.stopping())
+        return close(*c, cqe.res <= 0 && cqe.res != -ECANCELED ? "send failed" : nullptr);
     c->sent += static_cast<std::size_t>(cqe.res);
     if (c->sent < c->out.size()) return arm_send(*c);
     c->out.clear();
@@ -181,11 +206,11 @@ void ControlIo::on_sent(const io_uring_cqe& cqe) noexcept {
 }
 
 void ControlIo::advance(Conn& c) noexcept {
-    config_->set_now(loop_.now());
+    c.config.set_now(loop_.now());
     while (c.out.empty() && !c.session.done() && c.in_begin < c.in_end)
         c.in_begin +=
-            c.session.feed({c.in.data() + c.in_begin, c.in_end - c.in_begin}, *config_, c.out);
-    if (c.out.empty() && c.eof && !c.session.done()) c.session.end_of_input(*config_, c.out);
+            c.session.feed({c.in.data() + c.in_begin, c.in_end - c.in_begin}, c.config, c.out);
+    if (c.out.empty() && c.eof && !c.session.done()) c.session.end_of_input(c.config, c.out);
     if (!c.out.empty()) return arm_send(c);
     if (c.session.done()) return close(c, nullptr);
     if (c.in_begin == c.in_end) arm_recv(c);
@@ -208,8 +233,11 @@ Nanos ControlIo::next_deadline() const noexcept {
     if (setup_.listener >= 0 && !accept_armed_) t = std::min(t, accept_retry_at_);
     if (setup_.watch < 0 && setup_.still_ours)
         t = std::min(t, loop_.now().boot + crypto::seconds_ns(1));
-    for (const auto& c : open_)
-        t = std::min({t, c->opened + lifetime, c->last_input + idle_timeout});
+    for (const auto& c : open_) {
+        t = std::min(t, c->opened + lifetime);
+        // A connection whose reply is being sent is not idle (its client may read slowly).
+        if (!c->send_armed) t = std::min(t, c->last_input + idle_timeout);
+    }
     return t;
 }
 
@@ -234,7 +262,8 @@ void ControlIo::close(Conn& c, const char* why) noexcept {
     c.closing = true;
     c.want_recv = c.want_send = false;
     if (c.recv_armed || c.send_armed) {
-        loop_.ring().cancel_fd(c.fd.get(), false);
+        c.cancel_pending = !loop_.ring().cancel_fd(c.fd.get(), false);
+        retry_ = retry_ || c.cancel_pending;
         (void)loop_.ring().submit();
     }
     auto it =

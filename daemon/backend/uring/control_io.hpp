@@ -1,12 +1,13 @@
 // The UAPI socket on the io_uring loop: a multishot accept on the listener, per connection a
 // receive into its own buffer and a send of each reply, and a read of the inotify watch on the
 // socket file (the daemon stops when the file is deleted, as wireguard-go does). Each
-// connection is a UapiSession applied to the DeviceConfig the loop made for its device.
+// connection is a UapiSession applied through a DeviceConfig of its own.
 //
 // Bounds, so that no client can hold the loop or its memory (the socket is root's, but a
 // stuck or broken tool must not cost the tunnel anything):
 //   - max_connections open; a newer one evicts the oldest, so a legitimate `wg` always gets
-//     in. A burst waits (at most max_connections, the newest) while evicted ones close.
+//     in. A burst waits (at most max_connections, the newest; older ones are closed unserved)
+//     while evicted ones finish closing.
 //   - A connection waiting for input for idle_timeout, or open for lifetime, is closed.
 //   - max_input bytes per connection; each receive is at most recv_size bytes, and the
 //     session stops at each reply, so one reply waits at a time and a client that does not
@@ -26,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "daemon/backend/control_socket.hpp"
 #include "daemon/backend/io_backend.hpp"
 #include "daemon/control/uapi_session.hpp"
 #include "util/log.hpp"
@@ -38,22 +40,28 @@ class Loop;
 class ControlIo {
   public:
     static constexpr unsigned max_connections = 16;
-    // Closed connections whose cancelled requests are not back yet; beyond this many, new
-    // connections are refused until some are.
+    // Closed connections whose cancelled requests are not back yet; beyond this many, waiting
+    // connections are not served until some are.
     static constexpr unsigned max_closing = 48;
     static constexpr Nanos idle_timeout = crypto::seconds_ns(10);
     static constexpr Nanos lifetime = crypto::seconds_ns(60);
     static constexpr std::size_t max_input = std::size_t{16} << 20;
     static constexpr std::size_t recv_size = 4096;
-    // Completions that can be pending at once: the accept, the watch, and per connection open
-    // or closing a receive and a send.
-    static constexpr unsigned max_pending = 2 + 2 * (max_connections + max_closing);
+    // Completions that can be pending at once: the multishot accept (a burst of up to the
+    // listen backlog), the watch, and per connection one request (a receive or a send) and its
+    // cancellation; closing ones are at most max_closing plus what one sweep closes.
+    static constexpr unsigned max_pending =
+        1 + control_backlog + 2 * (max_connections + max_closing + max_connections);
 
     ControlIo(Loop& loop, ControlSetup setup);
     ~ControlIo();
 
-    // The device's configuration the sessions apply to; set before the first input.
-    void bind(control::DeviceConfig& config) noexcept { config_ = &config; }
+    // What the sessions apply to; set before the first input. Each connection gets its own
+    // DeviceConfig over them.
+    void bind(Device& device, control::SocketSettings& sockets) noexcept {
+        device_ = &device;
+        sockets_ = &sockets;
+    }
     // Once per loop turn: arms the accept, the watch and what a connection still waits for.
     void arm() noexcept;
     void on_accept(const io_uring_cqe& cqe) noexcept;
@@ -74,6 +82,7 @@ class ControlIo {
 
     // The connection a completion names (by id), open or closing; null if none.
     Conn* find(const io_uring_cqe& cqe) noexcept;
+    std::uint32_t fresh_id() noexcept;
     // Serves waiting connections, evicting the oldest open ones, while closing ones allow.
     void admit() noexcept;
     // Feeds what was received to the session until a reply comes out, then sends it; or asks
@@ -88,12 +97,13 @@ class ControlIo {
 
     Loop& loop_;
     ControlSetup setup_;
-    control::DeviceConfig* config_ = nullptr;
+    Device* device_ = nullptr;
+    control::SocketSettings* sockets_ = nullptr;
     std::vector<std::unique_ptr<Conn>> open_, closing_;
     // Accepted, not served yet: the newest max_connections (older ones are closed at once,
     // as they would be evicted anyway).
     std::deque<util::UniqueFd> waiting_;
-    std::uint32_t next_id_ = 1;
+    std::uint32_t next_id_ = 0;
     bool accept_armed_ = false, watch_armed_ = false, retry_ = false;
     bool socket_gone_ = false;
     Nanos accept_retry_at_ = 0;

@@ -211,36 +211,41 @@ void Loop::refresh_now() noexcept {
     now_ = read_clock();
 }
 
+void Loop::arm_turn() noexcept {
+    if (!signal_armed_) arm_signal_read();
+    // After -ENOBUFS, re-arm once a share of the buffers is back, not at the first one.
+    if (!udp_recv_armed_ && udp_buffers_->lent() >= rearm_watermark(*udp_buffers_) &&
+        now_.boot >= udp_rearm_at_)
+        arm_udp_recv();
+    if (tun_reads_in_flight_ == 0 && tun_buffers_->lent() >= rearm_watermark(*tun_buffers_) &&
+        now_.boot >= tun_rearm_at_)
+        arm_tun_reads();
+    if (tcp_) tcp_->transport().arm(now_.boot);
+    if (control_) control_->arm();
+}
+
+Nanos Loop::next_wait() const noexcept {
+    Nanos deadline = device_->next_deadline();
+    if (!udp_recv_armed_ && udp_rearm_at_ > now_.boot) deadline = std::min(deadline, udp_rearm_at_);
+    if (tun_reads_in_flight_ == 0 && tun_rearm_at_ > now_.boot)
+        deadline = std::min(deadline, tun_rearm_at_);
+    if (tcp_) deadline = std::min(deadline, tcp_->transport().next_deadline());
+    if (control_) deadline = std::min(deadline, control_->next_deadline());
+    return deadline <= now_.boot ? 0 : std::min<Nanos>(deadline - now_.boot, max_wait);
+}
+
 util::Result<RunEnd> Loop::run(Device& device, RunHooks hooks) {
     device_ = &device;
     hooks_ = std::move(hooks);
-    config_ = std::make_unique<control::DeviceConfig>(device, *this);
     datapath_->bind(device, tcp_ ? &tcp_->transport() : nullptr);
     if (tcp_) tcp_->transport().bind(device);
-    if (control_) control_->bind(*config_);
+    if (control_) control_->bind(device, *this);
     refresh_now();
     device.start(now_);
     bool failed = false;
     while (!stopping_) {
-        if (!signal_armed_) arm_signal_read();
-        // After -ENOBUFS, re-arm once a share of the buffers is back, not at the first one.
-        if (!udp_recv_armed_ && udp_buffers_->lent() >= rearm_watermark(*udp_buffers_) &&
-            now_.boot >= udp_rearm_at_)
-            arm_udp_recv();
-        if (tun_reads_in_flight_ == 0 && tun_buffers_->lent() >= rearm_watermark(*tun_buffers_) &&
-            now_.boot >= tun_rearm_at_)
-            arm_tun_reads();
-        if (tcp_) tcp_->transport().arm(now_.boot);
-        if (control_) control_->arm();
-        Nanos deadline = device.next_deadline();
-        if (!udp_recv_armed_ && udp_rearm_at_ > now_.boot)
-            deadline = std::min(deadline, udp_rearm_at_);
-        if (tun_reads_in_flight_ == 0 && tun_rearm_at_ > now_.boot)
-            deadline = std::min(deadline, tun_rearm_at_);
-        if (tcp_) deadline = std::min(deadline, tcp_->transport().next_deadline());
-        if (control_) deadline = std::min(deadline, control_->next_deadline());
-        const Nanos wait =
-            deadline <= now_.boot ? 0 : std::min<Nanos>(deadline - now_.boot, max_wait);
+        arm_turn();
+        const Nanos wait = next_wait();
         datapath_->flush();
         const int r = ring_->submit_and_wait(wait == 0 ? 0 : 1, std::chrono::nanoseconds(wait));
         if (r < 0 && r != -EINTR && r != -EBUSY && r != -ETIME) {
@@ -267,7 +272,6 @@ util::Result<RunEnd> Loop::run(Device& device, RunHooks hooks) {
     RunEnd end{.reason = stop_reason_};
     shutdown_and_drain(end.cancelled);
     device_ = nullptr;
-    config_.reset();
     if (failed) return util::fail(util::make_error("io_uring", "the loop failed; see above"));
     if (failure_) return util::fail(util::make_error("loop", failure_));
     return end;

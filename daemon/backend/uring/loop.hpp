@@ -89,8 +89,8 @@ class Loop final : public IoBackend,
     std::uint32_t fwmark() const noexcept override { return fwmark_; }
     control::UapiError set_fwmark(std::uint32_t mark) override;
     void forget_peer(Peer& peer) noexcept override;
-    bool dials(const Endpoint& to) const noexcept override;
-    control::UapiError redial(const std::optional<Endpoint>& before, const Endpoint& now) override;
+    bool dials(const Peer& peer) const noexcept override;
+    control::UapiError redial(const Peer& peer, const Endpoint& now) override;
 
     // TunPort, NetPort
     void recycle(std::uint16_t bid) noexcept override;
@@ -151,6 +151,11 @@ class Loop final : public IoBackend,
     // An unknown error ended a read path: it is re-armed after a growing delay, not at once.
     void back_off(Backoff& b, Nanos& rearm_at, const char* path, int error) noexcept;
     void shutdown_and_drain(unsigned& cancelled) noexcept;
+    // One turn's requests: the signal read, the receives and reads due, the transport's and
+    // the control socket's.
+    void arm_turn() noexcept;
+    // How long the next wait may last: until the earliest deadline, at most max_wait.
+    Nanos next_wait() const noexcept;
 
     LoopParams params_;
     UdpSocket udp_;
@@ -163,7 +168,6 @@ class Loop final : public IoBackend,
     std::unique_ptr<CopyBuffers> copies_;  // only with the TCP transport
     std::unique_ptr<TcpIo> tcp_;
     std::unique_ptr<ControlIo> control_;
-    std::unique_ptr<control::DeviceConfig> config_;  // while run() runs
     RunHooks hooks_;
     StopReason stop_reason_ = StopReason::signal;
     msghdr udp_recv_msg_{};  // template of the multishot recvmsg: name and control sizes
@@ -171,6 +175,7 @@ class Loop final : public IoBackend,
     bool signal_armed_ = false;
     unsigned tun_reads_in_flight_ = 0;
     bool udp_recv_armed_ = false;
+    bool udp_recv_cancelled_ = false;  // a new listen port: the old socket's receive ends
     bool stopping_ = false;
     Device* device_ = nullptr;
     Now now_{};

@@ -37,7 +37,9 @@ void Loop::reload() noexcept {
         return;
     }
     refresh_now();
-    hooks_.on_reload(*config_, now_);
+    control::DeviceConfig config(*device_, *this);  // a session of its own, at this time
+    config.set_now(now_);
+    hooks_.on_reload(config, now_);
 }
 
 void Loop::log_statistics() const {

@@ -24,9 +24,10 @@ bool set_mark(int fd, std::uint32_t mark) noexcept {
 }  // namespace
 
 // The new socket is bound before the old one goes, so a port that cannot be had changes
-// nothing. The multishot receive on the old socket is cancelled; the run loop arms the next
-// one on the registered-file slot, which now names the new socket. Sends in flight finish on
-// the old one (a request holds its file).
+// nothing (-EADDRINUSE; -EIO when the ring cannot take the change). The multishot receive on
+// the old socket is cancelled; the run loop arms the next one on the registered-file slot,
+// which by then names the new socket. Sends in flight finish on the old one (a request holds
+// its file).
 UapiError Loop::set_listen_port(std::uint16_t port) {
     auto fresh = UdpSocket::open(port);
     if (!fresh) {
@@ -41,14 +42,17 @@ UapiError Loop::set_listen_port(std::uint16_t port) {
         }
     }
     if (fwmark_ != 0 && !set_mark(fresh->fd.get(), fwmark_)) return UapiError::address_in_use;
+    // The old socket's receive ends first (one cancel, however many ports a request names);
+    // if it cannot be cancelled now, nothing changes.
+    if (udp_recv_armed_ && !udp_recv_cancelled_) {
+        if (!ring_->cancel_request(tag(Kind::udp_recv))) return UapiError::io;
+        udp_recv_cancelled_ = true;
+    }
     if (auto r = ring_->update_file(file_udp, fresh->fd.get()); !r) {
         RT_LOG_WARN("listen port %u: %s", port, r.error().to_string().c_str());
-        return UapiError::io;
+        return UapiError::io;  // the receive is re-armed on the old socket
     }
-    if (udp_recv_armed_) {
-        ring_->cancel_request(tag(Kind::udp_recv));
-        (void)ring_->submit();
-    }
+    (void)ring_->submit();
     RT_LOG_NOTICE("UDP port %u (was %u)", fresh->port, udp_.port);
     udp_ = std::move(*fresh);
     return UapiError::none;
@@ -68,20 +72,21 @@ void Loop::forget_peer(Peer& peer) noexcept {
     if (tcp_) tcp_->transport().forget_peer(peer);
 }
 
-bool Loop::dials(const Endpoint& to) const noexcept {
-    return tcp_ && tcp_->transport().dials(to);
+bool Loop::dials(const Peer& peer) const noexcept {
+    return tcp_ && tcp_->transport().dials(peer.public_key());
 }
 
-UapiError Loop::redial(const std::optional<Endpoint>& before, const Endpoint& now) {
+UapiError Loop::redial(const Peer& peer, const Endpoint& now) {
     if (now.tcp && !tcp_) {
         RT_LOG_WARN("%s: the TCP transport is not running; restart to add a TCP peer",
-                    now.to_string().c_str());
+                    peer.label().c_str());
         return UapiError::invalid;
     }
     if (!tcp_) return UapiError::none;
-    if (before && before->tcp && (!now.tcp || !before->same_address(now)))
-        tcp_->transport().remove_dialer(*before);
-    if (now.tcp) tcp_->transport().add_dialer(now);
+    if (now.tcp)
+        tcp_->transport().add_dialer({.to = now, .peer = peer.public_key()});
+    else
+        tcp_->transport().remove_dialer(peer.public_key());
     return UapiError::none;
 }
 

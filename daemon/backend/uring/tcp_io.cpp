@@ -35,7 +35,7 @@ TcpTransportParams transport_params(const LoopParams& p, unsigned data_slots) no
 
 }  // namespace
 
-TcpIo::TcpIo(Loop& loop, int listener, std::vector<Endpoint> dial)
+TcpIo::TcpIo(Loop& loop, int listener, std::vector<DialTarget> dial)
     : loop_(loop),
       listener_(listener),
       sockets_(loop.params().tcp_max_connections),
@@ -171,7 +171,7 @@ void TcpIo::close(std::uint32_t conn) noexcept {
     Socket& s = sockets_[conn];
     if (!s.fd) return;
     // Cancel before closing: a cancel by fd finds requests through the open descriptor.
-    loop_.ring().cancel_fd(s.fd.get(), false);
+    (void)loop_.ring().cancel_fd(s.fd.get(), false);
     (void)loop_.ring().submit();
     s.fd.reset();
 }

@@ -26,8 +26,8 @@ class Loop;
 
 class TcpIo final : public TcpPort {
   public:
-    // `listener` < 0: none. `dial`: one endpoint per TCP peer we connect to.
-    TcpIo(Loop& loop, int listener, std::vector<Endpoint> dial);
+    // `listener` < 0: none. `dial`: one target per TCP peer we connect to.
+    TcpIo(Loop& loop, int listener, std::vector<DialTarget> dial);
 
     TcpTransport& transport() noexcept { return transport_; }
     const TcpTransport& transport() const noexcept { return transport_; }

@@ -17,6 +17,7 @@ void Loop::arm_udp_recv() noexcept {
     sqe->buf_group = udp_group;
     sqe->user_data = tag(Kind::udp_recv);
     udp_recv_armed_ = true;
+    udp_recv_cancelled_ = false;
 }
 
 void Loop::on_udp_recv(const io_uring_cqe& cqe) noexcept {

@@ -192,7 +192,7 @@ TEST_CASE("loop drain (defect 9): a connect completed before the cancel-all arms
     params.tcp_max_connections = 2;
     params.taskrun = ring::TaskRun::coop;
     auto loop = daemon::Loop::create(params, tun_read.get(), std::move(udp), **signals,
-                                     daemon::TcpSetup{.dial = {to}});
+                                     daemon::TcpSetup{.dial = {{to, {}}}});
     REQUIRE_MESSAGE(loop, (loop ? "" : loop.error().to_string()));
     REQUIRE((*loop)->ring().taskrun() == ring::TaskRun::coop);
 

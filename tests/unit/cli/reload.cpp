@@ -26,8 +26,8 @@ struct NoSockets final : control::SocketSettings {
     std::uint32_t fwmark() const noexcept override { return 0; }
     control::UapiError set_fwmark(std::uint32_t) override { return control::UapiError::none; }
     void forget_peer(Peer&) noexcept override {}
-    bool dials(const Endpoint&) const noexcept override { return false; }
-    control::UapiError redial(const std::optional<Endpoint>&, const Endpoint&) override {
+    bool dials(const Peer&) const noexcept override { return false; }
+    control::UapiError redial(const Peer&, const Endpoint&) override {
         return control::UapiError::none;
     }
 };
@@ -41,7 +41,8 @@ std::string a_config(DevicePair& p, const std::string& extra = "") {
     return "[interface]\nname = \"rt0\"\nprivate_key = \"" + b64(p.a.key.span()) +
            "\"\nlisten_port = 51820\n\n[[peer]]\npublic_key = \"" +
            b64(p.b.dev().identity().public_key.span()) +
-           "\"\nendpoint = \"10.99.0.2:51820\"\nallowed_ips = [\"10.100.0.2/32\", \"fd00::2/128\"]\n" +
+           "\"\nendpoint = \"10.99.0.2:51820\"\nallowed_ips = [\"10.100.0.2/32\", "
+           "\"fd00::2/128\"]\n" +
            extra;
 }
 

@@ -5,6 +5,7 @@
 
 #include <doctest/doctest.h>
 
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -37,18 +38,15 @@ struct FakeSockets : SocketSettings {
         return UapiError::none;
     }
     void forget_peer(daemon::Peer& p) noexcept override { forgotten.push_back(&p); }
-    std::vector<daemon::Endpoint> dialed;  // what the TCP transport dials
+    std::map<daemon::Peer*, daemon::Endpoint> dialed;  // what the TCP transport dials
     bool tcp_transport = true;
-    bool dials(const daemon::Endpoint& to) const noexcept override {
-        for (const auto& d : dialed)
-            if (d.same_address(to)) return true;
-        return false;
+    bool dials(const daemon::Peer& p) const noexcept override {
+        return dialed.contains(const_cast<daemon::Peer*>(&p));
     }
-    UapiError redial(const std::optional<daemon::Endpoint>& before,
-                     const daemon::Endpoint& now) override {
+    UapiError redial(const daemon::Peer& p, const daemon::Endpoint& now) override {
         if (now.tcp && !tcp_transport) return UapiError::invalid;
-        if (before) std::erase_if(dialed, [&](const auto& d) { return d.same_address(*before); });
-        if (now.tcp) dialed.push_back(now);
+        dialed.erase(const_cast<daemon::Peer*>(&p));
+        if (now.tcp) dialed[const_cast<daemon::Peer*>(&p)] = now;
         return UapiError::none;
     }
 };
@@ -199,12 +197,12 @@ TEST_CASE("uapi set: a peer we dial over TCP stays on TCP, and its dialer follow
     Endpoint tcp = f.pair.b.addr;
     tcp.tcp = true;
     f.pair.a.dev().set_endpoint(*f.pair.a.peer, tcp);
-    f.sockets.dialed.push_back(tcp);
+    f.sockets.dialed[f.pair.a.peer] = tcp;
     CHECK(f.request("set=1\npublic_key=" + f.b_key() + "\nendpoint=10.99.0.3:1\n\n") ==
           "errno=0\n\n");
     CHECK(f.pair.a.peer->endpoint->tcp);
-    REQUIRE(f.sockets.dialed.size() == 1);  // the old address is no longer dialed
-    CHECK(f.sockets.dialed[0].to_string() == "10.99.0.3:1/tcp");
+    REQUIRE(f.sockets.dialed.size() == 1);  // the dialer moved to the new address
+    CHECK(f.sockets.dialed[f.pair.a.peer].to_string() == "10.99.0.3:1/tcp");
     CHECK(has_line(f.request("get=1\n\n"), "endpoint=10.99.0.3:1"));
 }
 
@@ -239,4 +237,44 @@ TEST_CASE("reload: a TCP endpoint moves a peer to TCP, refused where no TCP tran
           UapiError::none);
     CHECK_FALSE(f.pair.a.peer->endpoint->tcp);
     CHECK(f.sockets.dialed.empty());
+}
+
+TEST_CASE("uapi set: requests interleaved on two connections keep their own peer") {
+    Fixture f;
+    DeviceConfig second{f.pair.a.dev(), f.sockets};  // each connection has its own
+    UapiSession s1, s2;
+    std::string out1, out2;
+    auto feed = [](UapiSession& s, DeviceConfig& config, std::string& out, std::string in) {
+        std::string_view rest = in;
+        while (!rest.empty() && !s.done())
+            rest.remove_prefix(s.feed(rest, config, out));
+    };
+    const std::string c(64, 'c');
+    feed(s1, f.config, out1, "set=1\npublic_key=" + f.b_key() + "\n");
+    feed(s2, second, out2, "set=1\npublic_key=" + c + "\n");
+    feed(s1, f.config, out1, "allowed_ip=10.50.0.0/16\n");
+    feed(s2, second, out2, "\n");  // the second request ends in the middle of the first
+    feed(s1, f.config, out1, "allowed_ip=10.51.0.0/16\n\n");
+    CHECK(out1 == "errno=0\n\n");
+    CHECK(out2 == "errno=0\n\n");
+    auto count = [&](const daemon::Peer& p) {
+        std::size_t n = 0;
+        f.pair.a.dev().for_each_allowed_ip(p, [&](int, const std::uint8_t*, std::uint8_t) { ++n; });
+        return n;
+    };
+    CHECK(count(*f.pair.a.peer) == 4);  // its two and both new ones
+    crypto::PublicKey ck;
+    REQUIRE(hex_to_key(c, ck.bytes.data()));
+    REQUIRE(f.pair.a.dev().find_peer(ck));
+    CHECK(count(*f.pair.a.dev().find_peer(ck)) == 0);
+
+    // The peer one request chose is removed by another: its later lines go nowhere (under
+    // ASan a use of the freed peer would show here).
+    out1.clear();
+    out2.clear();
+    feed(s1, f.config, out1, "set=1\npublic_key=" + c + "\n");
+    feed(s2, second, out2, "set=1\nreplace_peers=true\n\n");
+    feed(s1, f.config, out1, "allowed_ip=10.52.0.0/16\npersistent_keepalive_interval=5\n\n");
+    CHECK(out1 == "errno=0\n\n");
+    CHECK(f.pair.a.dev().peers().empty());
 }

@@ -24,8 +24,8 @@ struct NoSockets : SocketSettings {
     std::uint32_t fwmark() const noexcept override { return 0; }
     UapiError set_fwmark(std::uint32_t) override { return UapiError::none; }
     void forget_peer(daemon::Peer& p) noexcept override { forgotten.push_back(&p); }
-    bool dials(const daemon::Endpoint&) const noexcept override { return false; }
-    UapiError redial(const std::optional<daemon::Endpoint>&, const daemon::Endpoint& now) override {
+    bool dials(const daemon::Peer&) const noexcept override { return false; }
+    UapiError redial(const daemon::Peer&, const daemon::Endpoint& now) override {
         return now.tcp ? UapiError::invalid : UapiError::none;
     }
 };

@@ -79,6 +79,13 @@ Endpoint peer_endpoint() {
     return e;
 }
 
+// The peer the harness dials for.
+ringtun::crypto::PublicKey dialed_peer() {
+    ringtun::crypto::PublicKey k;
+    k.bytes.fill(5);
+    return k;
+}
+
 struct Harness {
     TxSlots slots{{.data = 128, .control_reserve = 8, .mtu = 1420}};
     FakePort port;
@@ -88,7 +95,7 @@ struct Harness {
 
     explicit Harness(SendQuotaParams q = {})
         : transport({.max_connections = 8, .max_payload = 2000, .quota = q, .dial_backoff = {}},
-                    false, {peer_endpoint()}, slots, port, rng) {
+                    false, {{peer_endpoint(), dialed_peer()}}, slots, port, rng) {
         port.slots = &slots;
     }
 
@@ -236,10 +243,10 @@ TEST_CASE("tcp transport: a dialer removed closes its connection; one added dial
     REQUIRE(h.port.dials.size() == 1);
     const std::uint32_t c = h.port.dials[0];
     h.transport.on_connected(h.conn(c), 0, h.at(seconds_ns(1)));
-    CHECK(h.transport.dials(peer_endpoint()));
-    h.transport.remove_dialer(peer_endpoint());
+    CHECK(h.transport.dials(dialed_peer()));
+    h.transport.remove_dialer(dialed_peer());
     CHECK(h.port.closes == std::vector<std::uint32_t>{c});
-    CHECK_FALSE(h.transport.dials(peer_endpoint()));
+    CHECK_FALSE(h.transport.dials(dialed_peer()));
     CHECK(h.transport.dialers() == 0);
     // Nothing dials it any more, and what is sent to it is dropped, not queued.
     h.transport.arm(seconds_ns(60));
@@ -248,21 +255,37 @@ TEST_CASE("tcp transport: a dialer removed closes its connection; one added dial
     CHECK(h.transport.counters().no_connection == 1);
     CHECK(h.slots.in_use() == 0);
     // Added again (a reload): dialed in the next turn, in the freed entry.
-    h.transport.add_dialer(peer_endpoint());
-    h.transport.add_dialer(peer_endpoint());  // once
+    h.transport.add_dialer({peer_endpoint(), dialed_peer()});
+    h.transport.add_dialer({peer_endpoint(), dialed_peer()});  // once
     CHECK(h.transport.dialers() == 1);
     h.transport.arm(seconds_ns(61));
     CHECK(h.port.dials.size() == 2);
 }
 
-TEST_CASE("tcp transport: a removed peer is no longer dialed") {
+TEST_CASE("tcp transport: a peer's dialer moved to a new address closes the old connection") {
+    Harness h;
+    h.transport.arm(seconds_ns(1));
+    REQUIRE(h.port.dials.size() == 1);
+    const std::uint32_t c = h.port.dials[0];
+    h.transport.on_connected(h.conn(c), 0, h.at(seconds_ns(1)));
+    Endpoint moved = peer_endpoint();
+    moved.addr.in4.sin_port = htons(443);
+    h.transport.add_dialer({moved, dialed_peer()});
+    CHECK(h.port.closes == std::vector<std::uint32_t>{c});
+    CHECK(h.transport.dialers() == 1);
+    h.transport.arm(seconds_ns(2));
+    CHECK(h.port.dials.size() == 2);  // the new address, at once
+}
+
+TEST_CASE("tcp transport: a removed peer is no longer dialed, wherever it roamed") {
     Harness h;
     ringtun::crypto::SystemRng rng;
     const auto local =
         ringtun::crypto::Identity::create(ringtun::crypto::generate_private_key(rng));
-    const auto key = ringtun::crypto::derive_public_key(ringtun::crypto::generate_private_key(rng));
-    Peer peer(local, key, {}, 1420);
-    peer.endpoint = peer_endpoint();
+    Peer peer(local, dialed_peer(), {}, 1420);
+    Endpoint roamed = peer_endpoint();  // its last packet came from elsewhere
+    roamed.addr.in4.sin_port = htons(40000);
+    peer.endpoint = roamed;
     h.transport.arm(seconds_ns(1));
     REQUIRE(h.port.dials.size() == 1);
     h.transport.forget_peer(peer);
