@@ -108,6 +108,14 @@ struct Harness {
         return *tx;
     }
     ConnectionRef conn(std::uint32_t c) const { return {c, transport.generation(c)}; }
+    // The first turn's dial, connected at 1 s; returns its connection.
+    std::uint32_t connected() {
+        transport.arm(seconds_ns(1));
+        REQUIRE(port.dials.size() == 1);
+        const std::uint32_t c = port.dials[0];
+        transport.on_connected(conn(c), 0, at(seconds_ns(1)));
+        return c;
+    }
     // A frame queued and the turn's sends started, as the datapath's flush() does.
     void send(std::uint32_t tx) {
         transport.send(peer_endpoint(), tx);
@@ -143,10 +151,7 @@ TEST_CASE("tcp transport: a dial, a batch of queued frames, and the next batch o
 
 TEST_CASE("tcp transport: the frames queued in one turn leave in one send at flush()") {
     Harness h;
-    h.transport.arm(seconds_ns(1));
-    REQUIRE(h.port.dials.size() == 1);
-    const std::uint32_t c = h.port.dials[0];
-    h.transport.on_connected(h.conn(c), 0, h.at(seconds_ns(1)));
+    (void)h.connected();
     // The segments of one super-packet: nothing leaves until the turn ends. (Unauthenticated,
     // the connection holds at most 8 frames.)
     for (int i = 0; i < 6; ++i)
@@ -239,10 +244,7 @@ TEST_CASE("tcp transport: a send the backend could not start is tried again next
 
 TEST_CASE("tcp transport: a dialer removed closes its connection; one added dials at once") {
     Harness h;
-    h.transport.arm(seconds_ns(1));
-    REQUIRE(h.port.dials.size() == 1);
-    const std::uint32_t c = h.port.dials[0];
-    h.transport.on_connected(h.conn(c), 0, h.at(seconds_ns(1)));
+    const std::uint32_t c = h.connected();
     CHECK(h.transport.dials(dialed_peer()));
     h.transport.remove_dialer(dialed_peer());
     CHECK(h.port.closes == std::vector<std::uint32_t>{c});
@@ -264,10 +266,7 @@ TEST_CASE("tcp transport: a dialer removed closes its connection; one added dial
 
 TEST_CASE("tcp transport: a peer's dialer moved to a new address closes the old connection") {
     Harness h;
-    h.transport.arm(seconds_ns(1));
-    REQUIRE(h.port.dials.size() == 1);
-    const std::uint32_t c = h.port.dials[0];
-    h.transport.on_connected(h.conn(c), 0, h.at(seconds_ns(1)));
+    const std::uint32_t c = h.connected();
     Endpoint moved = peer_endpoint();
     moved.addr.in4.sin_port = htons(443);
     h.transport.add_dialer({moved, dialed_peer()});
