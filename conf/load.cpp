@@ -37,6 +37,24 @@ LoadResult read_config(const FileContext& ctx, toml::table& root) {
     return config;
 }
 
+// The line of a wg-quick `[Interface]` header (INI: ringtun's TOML spells it `[interface]`),
+// or 0 if there is none.
+std::size_t wg_quick_header(std::string_view text) {
+    std::size_t line = 1;
+    for (std::size_t at = 0; at < text.size(); ++line) {
+        std::size_t end = text.find('\n', at);
+        if (end == std::string_view::npos) end = text.size();
+        std::string_view l = text.substr(at, end - at);
+        while (!l.empty() && (l.front() == ' ' || l.front() == '\t'))
+            l.remove_prefix(1);
+        while (!l.empty() && (l.back() == ' ' || l.back() == '\t' || l.back() == '\r'))
+            l.remove_suffix(1);
+        if (l == "[Interface]") return line;
+        at = end + 1;
+    }
+    return 0;
+}
+
 }  // namespace
 
 LoadResult load(const std::string& path) {
@@ -45,6 +63,12 @@ LoadResult load(const std::string& path) {
         return Error{Location{path}, {}, describe(*failure, {})};
     }
     FileText file = std::move(std::get<FileText>(read));
+    if (const std::size_t line = wg_quick_header(file.text.view()); line != 0)
+        return Error{Location{path, static_cast<unsigned>(line), 1},
+                     {},
+                     "this is a wg-quick configuration (INI), not ringtun's TOML; run it with "
+                     "`WG_QUICK_USERSPACE_IMPLEMENTATION=ringtun wg-quick up " +
+                         path + "`, or write its TOML equivalent (README: Configuration)"};
     toml::table root;
     try {
         root = toml::parse(file.text.view(), std::string_view(path));

@@ -8,6 +8,9 @@
 #include <netlink/netlink.h>
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
+#include <netlink/route/link/inet6.h>
+#include <netlink/route/qdisc.h>
+#include <netlink/route/tc.h>
 #include <netlink/socket.h>
 
 #include <string>
@@ -27,6 +30,7 @@ struct NlRelease {
 using LinkPtr = std::unique_ptr<rtnl_link, NlRelease<&rtnl_link_put>>;
 using AddrPtr = std::unique_ptr<rtnl_addr, NlRelease<&rtnl_addr_put>>;
 using NlAddrPtr = std::unique_ptr<nl_addr, NlRelease<&nl_addr_put>>;
+using QdiscPtr = std::unique_ptr<rtnl_qdisc, NlRelease<&rtnl_qdisc_put>>;
 
 // libnl reports negative NLE_* codes; map the ones with a clear errno so callers and logs see
 // the usual strerror text.
@@ -154,6 +158,26 @@ util::Result<void> RouteSocket::add_address(int ifindex, int family, const std::
         return util::fail(
             nl_error("rtnl_addr_add", rc, std::string("add ") + text + on_if(ifindex)));
     }
+    return {};
+}
+
+util::Result<void> RouteSocket::set_no_link_local(int ifindex) {
+    auto change = alloc_link();
+    if (!change) return util::fail(change.error());
+    const int rc = rtnl_link_inet6_set_addr_gen_mode(change->get(), IN6_ADDR_GEN_MODE_NONE);
+    if (rc < 0) return util::fail(nl_error("rtnl_link_inet6_set_addr_gen_mode", rc, "none"));
+    return change_link(sock_.get(), ifindex, *change, "set addrgenmode none");
+}
+
+util::Result<void> RouteSocket::set_no_queue(int ifindex) {
+    QdiscPtr q(rtnl_qdisc_alloc());
+    if (!q) return util::fail(util::sys_error("rtnl_qdisc_alloc", ENOMEM));
+    rtnl_tc_set_ifindex(TC_CAST(q.get()), ifindex);
+    rtnl_tc_set_parent(TC_CAST(q.get()), TC_H_ROOT);
+    int rc = rtnl_tc_set_kind(TC_CAST(q.get()), "noqueue");
+    if (rc < 0) return util::fail(nl_error("rtnl_tc_set_kind", rc, "noqueue"));
+    rc = rtnl_qdisc_add(sock_.get(), q.get(), NLM_F_CREATE | NLM_F_REPLACE);
+    if (rc < 0) return util::fail(nl_error("rtnl_qdisc_add", rc, "noqueue" + on_if(ifindex)));
     return {};
 }
 

@@ -1,6 +1,7 @@
 // RouteSocket: an rtnetlink socket (libnl-route-3) for configuring the TUN interface.
 //
-// Covers what bringing up a WireGuard interface needs: MTU, addresses, link up. Requests act
+// Covers what bringing up a WireGuard interface needs: MTU, addresses, link up, and the
+// link settings kernel WireGuard uses (no IPv6 link-local, no queue discipline). Requests act
 // on the calling thread's network namespace and wait for the kernel's acknowledgement.
 // Addresses are passed as (family, network-order bytes, prefix length) so that tun/ shares
 // no types with conf/.
@@ -35,6 +36,13 @@ class RouteSocket {
 
     // Sets IFF_UP on the interface. Needs CAP_NET_ADMIN.
     util::Result<void> set_up(int ifindex);
+
+    // As kernel WireGuard's interfaces: no IPv6 link-local address (addrgenmode none), so no
+    // router solicitations go into the tunnel; call before the link goes up.
+    util::Result<void> set_no_link_local(int ifindex);
+    // As kernel WireGuard's interfaces: no queue discipline of its own (noqueue). The TUN's
+    // ring drops when full either way; a pfifo_fast in front of it only adds a lock.
+    util::Result<void> set_no_queue(int ifindex);
 
   private:
     struct SockFree {

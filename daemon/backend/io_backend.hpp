@@ -7,6 +7,8 @@
 #pragma once
 
 #include <functional>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "daemon/control/device_config.hpp"
@@ -62,9 +64,15 @@ struct RunEnd {
 struct RunHooks {
     // Once, when shutdown begins.
     std::function<void()> on_stopping;
-    // SIGHUP: apply a new configuration through `config` (as a set request would). Without
-    // it SIGHUP is logged and ignored; it never stops the daemon.
-    std::function<void(control::DeviceConfig& config, const Now& now)> on_reload;
+    // SIGHUP, or `reload=1` on the control socket: apply the configuration file through
+    // `config` (as a set request would); returns the error text, or nullopt once applied.
+    // Without it a reload is refused (logged for SIGHUP); it never stops the daemon.
+    std::function<std::optional<std::string>(control::DeviceConfig& config, const Now& now)>
+        on_reload;
+    // Every `heartbeat` (0: never), from the loop's own deadline: proof that the loop turns
+    // (systemd's watchdog) and a moment to refresh the status.
+    Nanos heartbeat = 0;
+    std::function<void(const Now& now)> on_heartbeat;
 };
 
 // The UAPI socket the backend serves (`wg`), and the watch that tells it the file is gone.

@@ -1,22 +1,51 @@
 #include "daemon/cli/key_commands.hpp"
 
 #include <openssl/crypto.h>
+#include <sys/stat.h>
 
 #include <cctype>
 #include <string_view>
 
 #include "crypto/keys.hpp"
+#include "crypto/rng.hpp"
 #include "crypto/x25519.hpp"
 
 namespace ringtun::daemon {
 
-int genkey(std::FILE* out) {
-    crypto::SystemRng rng;
-    crypto::PrivateKey key = crypto::generate_private_key(rng);
-    std::string text = crypto::key_to_base64(key.span());
-    int rc = std::fprintf(out, "%s\n", text.c_str()) < 0 || std::fflush(out) != 0 ? 1 : 0;
+namespace {
+
+// wg's check and words (wireguard-tools src/genkey.c): a key in a file others can read is
+// no secret.
+void warn_if_world_accessible(std::FILE* out, std::FILE* err) {
+    struct stat st {};
+    if (::fstat(::fileno(out), &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & S_IRWXO))
+        std::fputs(
+            "Warning: writing to world accessible file.\n"
+            "Consider setting the umask to 077 and trying again.\n",
+            err);
+}
+
+int write_secret(std::span<const std::uint8_t, 32> key, std::FILE* out, std::FILE* err) {
+    warn_if_world_accessible(out, err);
+    std::string text = crypto::key_to_base64(key);
+    const int rc = std::fprintf(out, "%s\n", text.c_str()) < 0 || std::fflush(out) != 0 ? 1 : 0;
     OPENSSL_cleanse(text.data(), text.size());
     return rc;
+}
+
+}  // namespace
+
+int genkey(std::FILE* out, std::FILE* err) {
+    crypto::SystemRng rng;
+    const crypto::PrivateKey key = crypto::generate_private_key(rng);
+    return write_secret(key.span(), out, err);
+}
+
+int genpsk(std::FILE* out, std::FILE* err) {
+    crypto::SystemRng rng;
+    crypto::SymmetricKey psk;
+    rng.fill(psk.span());
+    return write_secret(psk.span(), out, err);
 }
 
 int pubkey(std::FILE* in, std::FILE* out, std::FILE* err) {

@@ -1,7 +1,10 @@
 #include "daemon/cli/reload.hpp"
 
+#include <time.h>
+
 #include <algorithm>
 #include <exception>
+#include <string>
 
 #include "daemon/service/notify.hpp"
 #include "util/log.hpp"
@@ -72,34 +75,48 @@ control::WantedDevice wanted_device(const Settings& s, bool tcp_running) {
     return w;
 }
 
-void Reloader::operator()(control::DeviceConfig& config, const Now&) noexcept {
+std::optional<std::string> Reloader::operator()(control::DeviceConfig& config,
+                                                const Now&) noexcept {
     try {
-        notify_systemd("RELOADING=1");
-        RT_LOG_NOTICE("reload: reading %s", path_.c_str());
-        auto fresh = load_settings(path_);
-        if (!fresh) {
-            RT_LOG_ERROR("reload: %s; keeping the running configuration",
-                         fresh.error().to_string().c_str());
-            notify_systemd("READY=1\nSTATUS=running; the last reload failed (see the log)");
-            return;
-        }
-        for (const std::string& key : restart_only_changes(started_, *fresh))
-            RT_LOG_WARN("reload: %s changed; it takes effect at the next restart", key.c_str());
-        const std::vector<crypto::PublicKey> before = sorted_keys(*device_);
-        const auto commands =
-            control::sync_commands(*device_, wanted_device(*fresh, uses_tcp(started_)));
-        const control::UapiError e = control::apply_commands(config, commands);
-        const std::vector<crypto::PublicKey> after = sorted_keys(*device_);
-        if (e != control::UapiError::none)
-            RT_LOG_ERROR("reload: %s applied in part (error %d); see the lines above",
-                         path_.c_str(), static_cast<int>(e));
-        else
-            RT_LOG_NOTICE("reload: applied %s: %zu peers, %zu added, %zu removed", path_.c_str(),
-                          after.size(), count_new(after, before), count_new(before, after));
-        notify_systemd("READY=1\nSTATUS=running");
+        // Type=notify-reload (systemd 253+) wants the time the reload started.
+        timespec mono{};
+        ::clock_gettime(CLOCK_MONOTONIC, &mono);
+        notify_systemd("RELOADING=1\nMONOTONIC_USEC=" +
+                       std::to_string(static_cast<std::uint64_t>(mono.tv_sec) * 1000000 +
+                                      static_cast<std::uint64_t>(mono.tv_nsec) / 1000));
+        auto result = apply(config);
+        notify_systemd("READY=1");
+        return result;
     } catch (const std::exception& ex) {
         RT_LOG_ERROR("reload: %s: %s; keeping the running configuration", path_.c_str(), ex.what());
+        return std::string(ex.what());
     }
+}
+
+std::optional<std::string> Reloader::apply(control::DeviceConfig& config) {
+    RT_LOG_NOTICE("reload: reading %s", path_.c_str());
+    auto fresh = load_settings(path_);
+    if (!fresh) {
+        std::string error = fresh.error().to_string();
+        RT_LOG_ERROR("reload: %s; keeping the running configuration", error.c_str());
+        return error;
+    }
+    for (const std::string& key : restart_only_changes(started_, *fresh))
+        RT_LOG_WARN("reload: %s changed; it takes effect at the next restart", key.c_str());
+    const std::vector<crypto::PublicKey> before = sorted_keys(*device_);
+    const auto commands =
+        control::sync_commands(*device_, wanted_device(*fresh, uses_tcp(started_)));
+    const control::UapiError e = control::apply_commands(config, commands);
+    const std::vector<crypto::PublicKey> after = sorted_keys(*device_);
+    if (e != control::UapiError::none) {
+        RT_LOG_ERROR("reload: %s applied in part (error %d); see the lines above", path_.c_str(),
+                     static_cast<int>(e));
+        return path_ + ": applied in part (error " + std::to_string(static_cast<int>(e)) +
+               "; see the daemon's log)";
+    }
+    RT_LOG_NOTICE("reload: applied %s: %zu peers, %zu added, %zu removed", path_.c_str(),
+                  after.size(), count_new(after, before), count_new(before, after));
+    return std::nullopt;
 }
 
 }  // namespace ringtun::daemon

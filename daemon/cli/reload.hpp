@@ -8,6 +8,7 @@
 // [ring], [offload], the control socket — are named in the log and keep their running values.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,9 +32,12 @@ class Reloader {
         : path_(std::move(path)), started_(started), device_(&device) {}
 
     // Never throws and never stops the daemon; everything it did or refused is logged.
-    void operator()(control::DeviceConfig& config, const Now& now) noexcept;
+    // Returns the error (for `ringtun reload`), or nullopt once the file was applied.
+    std::optional<std::string> operator()(control::DeviceConfig& config, const Now& now) noexcept;
 
   private:
+    std::optional<std::string> apply(control::DeviceConfig& config);
+
     std::string path_;
     Settings started_;
     const Device* device_;

@@ -48,6 +48,11 @@ util::Result<void> configure_link(const tun::TunDevice& tun, const ServeOptions&
     auto nl = tun::RouteSocket::open();
     if (!nl) return util::fail(nl.error());
     if (auto r = nl->set_mtu(tun.ifindex(), o.settings.mtu); !r) return r;
+    // Kernel WireGuard's link settings; a kernel without IPv6 or tc refuses them, harmlessly.
+    if (auto r = nl->set_no_link_local(tun.ifindex()); !r)
+        RT_LOG_WARN("%s: %s", tun.name().c_str(), r.error().to_string().c_str());
+    if (auto r = nl->set_no_queue(tun.ifindex()); !r)
+        RT_LOG_WARN("%s: %s", tun.name().c_str(), r.error().to_string().c_str());
     if (o.wg_mode) return {};
     for (const conf::Prefix& a : o.settings.addresses)
         if (auto r = nl->add_address(tun.ifindex(), a.family, a.addr.data(), a.length); !r)
@@ -118,6 +123,41 @@ int exit_status(const RunEnd& end, const ServeOptions& o, const std::string& ifn
     return 1;
 }
 
+// systemd's status line: what `systemctl status` shows.
+std::string status_text(const Device& device, const std::string& last_error) {
+    std::size_t live = 0;
+    for (const auto& p : device.peers())
+        live += p->current ? 1 : 0;
+    std::string s = "running; " + std::to_string(device.peers().size()) + " peers, " +
+                    std::to_string(live) + " with a session";
+    if (!last_error.empty()) s += "; last error: " + last_error;
+    return s;
+}
+
+// The service manager's hooks: the watchdog kept from the loop's own heartbeat (every half
+// interval; the status refreshed with it, or every 10 s without a watchdog), reloads that
+// remember their error for the status.
+void service_hooks(RunHooks& hooks, const ServeOptions& o, const Device& device,
+                   std::string& last_error) {
+    const std::uint64_t watchdog = watchdog_usec();
+    if (watchdog != 0)
+        hooks.heartbeat = static_cast<Nanos>(watchdog) * 1000 / 2;
+    else if (std::getenv("NOTIFY_SOCKET") != nullptr)
+        hooks.heartbeat = crypto::seconds_ns(10);
+    hooks.on_heartbeat = [&device, &last_error, watchdog](const Now&) {
+        notify_systemd((watchdog != 0 ? "WATCHDOG=1\nSTATUS=" : "STATUS=") +
+                       status_text(device, last_error));
+    };
+    if (o.config_path.empty()) return;
+    hooks.on_reload = [reloader = Reloader(o.config_path, o.settings, device), &device,
+                       &last_error](control::DeviceConfig& config, const Now& now) mutable {
+        auto error = reloader(config, now);
+        last_error = error ? "reload: " + *error : std::string();
+        notify_systemd("STATUS=" + status_text(device, last_error));
+        return error;
+    };
+}
+
 void log_up(const ServeOptions& o, const std::string& ifname, const Device& device,
             const Sockets& sockets, std::uint16_t udp_port, bool tun_blocking) {
     if (sockets.tcp_listener)
@@ -173,12 +213,13 @@ int serve(ServeOptions o) {
     if (auto r = add_peers(device, settings); !r) return report(r.error());
     log_up(o, tun->name(), device, sockets, udp_port, tun_blocking);
     if (o.on_ready) o.on_ready();
-    notify_systemd("READY=1\nSTATUS=running");
+    notify_systemd("READY=1\nSTATUS=" + status_text(device, {}));
 
     RunHooks hooks;
     // STOPPING=1 as soon as shutdown begins, so systemd shows "deactivating" during the drain.
     hooks.on_stopping = [] { notify_systemd("STOPPING=1"); };
-    if (!o.config_path.empty()) hooks.on_reload = Reloader(o.config_path, settings, device);
+    std::string last_error;
+    service_hooks(hooks, o, device, last_error);
     auto end = backend->run(device, std::move(hooks));
     if (!end) return report(end.error());
     backend->log_statistics();

@@ -55,6 +55,17 @@ bool is_device_line(const SetCommand& c) noexcept {
 
 }  // namespace
 
+UapiError DeviceConfig::reload(std::string& out) {
+    if (!reload_) return UapiTarget::reload(out);
+    const std::optional<std::string> error = reload_(*this);
+    if (!error) return UapiError::none;
+    out += "error=";
+    for (char c : *error)
+        out += c == '\n' ? ' ' : c;  // one line
+    out += '\n';
+    return UapiError::invalid;
+}
+
 void DeviceConfig::begin_set() {
     peer_ = nullptr;
     created_ = false;

@@ -16,6 +16,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -51,11 +52,16 @@ class DeviceConfig final : public UapiTarget {
 
     // The time set requests act at (a keepalive sent when one is turned on).
     void set_now(const Now& now) noexcept { now_ = now; }
+    // What `reload=1` runs: applies the configuration file through the DeviceConfig it is
+    // given; returns the error text, or nullopt once it was applied.
+    using ReloadFn = std::function<std::optional<std::string>(DeviceConfig&)>;
+    void set_reload(ReloadFn fn) { reload_ = std::move(fn); }
 
     void begin_set() override;
     UapiError apply(const SetCommand& command) override;
     void end_set() override;
     void write_config(std::string& out) override;
+    UapiError reload(std::string& out) override;
 
   private:
     UapiError apply_device(const SetCommand& command);
@@ -68,6 +74,7 @@ class DeviceConfig final : public UapiTarget {
 
     Device& device_;
     SocketSettings& sockets_;
+    ReloadFn reload_;
     Now now_{};
     // The peer this request's lines apply to (null: a dummy), re-found by key whenever peers
     // were removed since (by this request, another connection's or a reload).

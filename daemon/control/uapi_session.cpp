@@ -15,10 +15,14 @@ std::size_t UapiSession::feed(std::string_view in, UapiTarget& target, std::stri
     // One reply at a time: the caller sends it before more input is read.
     while (i < in.size() && state_ != State::done && out.size() == replies_before) {
         const char c = in[i++];
-        if (state_ == State::get_terminator) {
+        if (state_ == State::get_terminator || state_ == State::reload_terminator) {
             if (c == '\n') {
-                target.write_config(out);
-                append_errno(out, UapiError::none);
+                UapiError result = UapiError::none;
+                if (state_ == State::get_terminator)
+                    target.write_config(out);
+                else
+                    result = target.reload(out);
+                append_errno(out, result);
                 state_ = State::operation;
             } else {
                 append_errno(out, UapiError::invalid);
@@ -46,6 +50,8 @@ void UapiSession::on_line(std::string_view line, UapiTarget& target, std::string
     if (state_ == State::operation) {
         if (line == "get=1") {
             state_ = State::get_terminator;
+        } else if (line == "reload=1") {
+            state_ = State::reload_terminator;
         } else if (line == "set=1") {
             state_ = State::set_lines;
             in_peer_ = false;

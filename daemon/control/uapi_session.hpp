@@ -5,6 +5,9 @@
 //     reply. Several requests may follow each other on one connection.
 //   - `get=1` must be followed by an empty line (a different byte: errno=-22). The reply is the
 //     target's `key=value` lines, then `errno=0` and an empty line.
+//   - `reload=1` (ringtun's own; wg never sends it) is followed by an empty line like get: the
+//     daemon reads its configuration file again; the reply is `error=TEXT` lines if that
+//     failed, then errno. What `ringtun reload IFNAME` (systemd's ExecReload) sends.
 //   - `set=1` is followed by `key=value` lines, each applied at once (not transactional: what
 //     came before an error stays applied), until an empty line. The reply is `errno=N` (N = 0
 //     or a negative errno) and an empty line. After an error the connection is ended, as
@@ -35,6 +38,12 @@ class UapiTarget {
     virtual void end_set() = 0;
     // Appends the get reply's key=value lines (errno excluded) to `out`.
     virtual void write_config(std::string& out) = 0;
+    // ringtun's own `reload=1`: reads the configuration file again and applies it. On failure
+    // appends `error=TEXT` lines to `out`. Targets without a file answer -EINVAL.
+    virtual UapiError reload(std::string& out) {
+        out += "error=nothing to reload\n";
+        return UapiError::invalid;
+    }
 };
 
 class UapiSession {
@@ -53,7 +62,7 @@ class UapiSession {
     bool done() const noexcept { return state_ == State::done; }
 
   private:
-    enum class State { operation, get_terminator, set_lines, done };
+    enum class State { operation, get_terminator, reload_terminator, set_lines, done };
 
     void on_line(std::string_view line, UapiTarget& target, std::string& out);
     void finish_set(UapiError result, UapiTarget& target, std::string& out);

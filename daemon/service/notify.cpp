@@ -2,6 +2,7 @@
 
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <unistd.h>
 
 #include <cstddef>
 #include <cstdlib>
@@ -25,6 +26,17 @@ void notify_systemd(std::string_view state) noexcept {
     const auto addr_len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + len);
     (void)::sendto(fd.get(), state.data(), state.size(), MSG_NOSIGNAL,
                    reinterpret_cast<const sockaddr*>(&addr), addr_len);
+}
+
+std::uint64_t watchdog_usec() noexcept {
+    const char* usec = std::getenv("WATCHDOG_USEC");
+    if (usec == nullptr) return 0;
+    if (const char* pid = std::getenv("WATCHDOG_PID");
+        pid != nullptr && std::strtoll(pid, nullptr, 10) != static_cast<long long>(::getpid()))
+        return 0;
+    char* end = nullptr;
+    const unsigned long long v = std::strtoull(usec, &end, 10);
+    return end != usec && *end == '\0' ? v : 0;
 }
 
 }  // namespace ringtun::daemon

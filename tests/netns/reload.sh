@@ -10,6 +10,8 @@
 #      "reload:" with FILE:LINE:COLUMN and "keeping the running configuration", B and C
 #      still configured and pinging;
 #   5. FILE fixed, a burst of 20 SIGHUPs: still alive, applied.
+#   6. `ringtun reload IF` (the unit's ExecReload): exit 1 with FILE:LINE:COL for a broken
+#      file; exit 0 for one without C, and C gone when it returns (synchronous).
 # Through all of it B's session must stay: its latest handshake unchanged, its transfer
 # counters growing, the stream never stalling; at the end every byte of the stream arrived
 # (SHA-256) and ringtun stops cleanly with SIGTERM, its socket gone.
@@ -253,6 +255,27 @@ netns_alive "$RINGTUN_PID_A" || netns_fail "SIGHUP burst: ringtun died"
 echo "SIGHUP burst: $(($(count_lines "$LOG_A" 'reload: applied') - before)) reloads applied for 20 signals"
 has_peer "$PUB_C" || netns_fail "SIGHUP burst: C is gone"
 b_kept "SIGHUP burst"
+
+# 6. `ringtun reload IF` (systemd's ExecReload): synchronous. A broken file: exit 1 with the
+#    error; a good one (C removed): exit 0, and C is gone the moment it returns.
+cp "$NETNS_TMP/syntax.toml" "$TOML"
+set +e
+out=$(ip netns exec "$NS_A" "$RINGTUN" reload "$RT_IF" 2>&1)
+rc=$?
+set -e
+[ $rc -eq 1 ] || netns_fail "ringtun reload of a broken file: exit $rc ($out)"
+grep -qE "${TOML//./\\.}:[0-9]+:[0-9]+: " <<<"$out" ||
+  netns_fail "ringtun reload of a broken file: no FILE:LINE:COL in '$out'"
+echo "ringtun reload, broken file: exit 1: $out"
+has_peer "$PUB_C" || netns_fail "ringtun reload of a broken file: C is gone"
+cp "$NETNS_TMP/ringtun-a-b-only.toml" "$TOML"
+t0=$(now_ms)
+out=$(ip netns exec "$NS_A" "$RINGTUN" reload "$RT_IF") ||
+  netns_fail "ringtun reload of a good file failed: $out"
+t1=$(now_ms)
+! has_peer "$PUB_C" || netns_fail "ringtun reload returned before C was removed"
+echo "ringtun reload, C removed: exit 0 in $((t1 - t0)) ms ($out); C gone on return"
+b_kept "ringtun reload"
 
 stream_stop "across syncconf and SIGHUP reloads"
 printf 'handshake times (Unix seconds):\n%s' "$HS_LOG"

@@ -248,6 +248,12 @@ echo "ringtun -f $IFR: TUN mtu 1420, down, no addresses; socket $mode"
 
 # wireguard-go binds (and so can fail to bind) only while its link is up.
 ip -n "$NS_A" link set dev "$IFR" up
+# As kernel WireGuard's: no IPv6 link-local address once up, no queue discipline of its own.
+details=$(ip -n "$NS_A" -d -o link show dev "$IFR")
+grep -q "addrgenmode none" <<<"$details" || netns_fail "$IFR: addrgenmode is not none: $details"
+grep -q " qdisc noqueue " <<<"$details" || netns_fail "$IFR: has a queue discipline: $details"
+[ -z "$(ip -n "$NS_A" -6 -o addr show dev "$IFR")" ] || netns_fail "$IFR got an IPv6 address"
+echo "$IFR up: addrgenmode none, qdisc noqueue, no IPv6 link-local"
 ip -n "$NS_A" link set dev "$IFG" up
 
 write_conf "$NETNS_TMP/r.conf" $PORT_R

@@ -136,6 +136,7 @@ void ControlIo::admit() noexcept {
             close(**oldest, "evicted by a newer connection");
         }
         auto c = std::make_unique<Conn>(*device_, *sockets_);
+        c->config.set_reload(reload_);
         c->id = fresh_id();
         c->fd = std::move(waiting_.front());
         waiting_.pop_front();

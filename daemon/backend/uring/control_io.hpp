@@ -58,9 +58,11 @@ class ControlIo {
 
     // What the sessions apply to; set before the first input. Each connection gets its own
     // DeviceConfig over them.
-    void bind(Device& device, control::SocketSettings& sockets) noexcept {
+    void bind(Device& device, control::SocketSettings& sockets,
+              control::DeviceConfig::ReloadFn reload) {
         device_ = &device;
         sockets_ = &sockets;
+        reload_ = std::move(reload);
     }
     // Once per loop turn: arms the accept, the watch and what a connection still waits for.
     void arm() noexcept;
@@ -99,6 +101,7 @@ class ControlIo {
     ControlSetup setup_;
     Device* device_ = nullptr;
     control::SocketSettings* sockets_ = nullptr;
+    control::DeviceConfig::ReloadFn reload_;
     std::vector<std::unique_ptr<Conn>> open_, closing_;
     // Accepted, not served yet: the newest max_connections (older ones are closed at once,
     // as they would be evicted anyway).

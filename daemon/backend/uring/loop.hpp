@@ -134,7 +134,10 @@ class Loop final : public IoBackend,
     void on_tun_written_copy(const io_uring_cqe& cqe) noexcept;
     void dispatch_tcp(loop_detail::Kind kind, const io_uring_cqe& cqe) noexcept;
     void dispatch_control(loop_detail::Kind kind, const io_uring_cqe& cqe) noexcept;
+    // SIGHUP: a reload through a DeviceConfig of its own.
     void reload() noexcept;
+    // A reload through `config`, at the current time: what SIGHUP and `reload=1` run.
+    std::optional<std::string> reload_through(control::DeviceConfig& config);
     void end_tun_read(const io_uring_cqe& cqe) noexcept;
     // errors.cpp: whether a completion failed, and what that means for its kind.
     static bool failed_completion(loop_detail::Kind kind, const io_uring_cqe& cqe) noexcept;
@@ -170,6 +173,7 @@ class Loop final : public IoBackend,
     std::unique_ptr<ControlIo> control_;
     RunHooks hooks_;
     StopReason stop_reason_ = StopReason::signal;
+    Nanos next_heartbeat_ = no_deadline;
     msghdr udp_recv_msg_{};  // template of the multishot recvmsg: name and control sizes
     char signal_byte_ = 0;
     bool signal_armed_ = false;

@@ -36,10 +36,15 @@ void Loop::reload() noexcept {
         RT_LOG_NOTICE("SIGHUP: no configuration file to reload; ignored");
         return;
     }
+    control::DeviceConfig config(*device_, *this);  // a session of its own
+    (void)reload_through(config);
+}
+
+std::optional<std::string> Loop::reload_through(control::DeviceConfig& config) {
+    if (!hooks_.on_reload) return "no configuration file to reload";
     refresh_now();
-    control::DeviceConfig config(*device_, *this);  // a session of its own, at this time
     config.set_now(now_);
-    hooks_.on_reload(config, now_);
+    return hooks_.on_reload(config, now_);
 }
 
 void Loop::log_statistics() const {

@@ -204,7 +204,9 @@ TEST_CASE("loop drain (defect 9): a connect completed before the cancel-all arms
 
     (*signals)->notify(util::SignalPipe::kTerminate);
     Hook hook(listener, (*loop)->ring());
-    const auto result = (*loop)->run(device, {.on_stopping = [&hook] { hook(); }, .on_reload = {}});
+    daemon::RunHooks hooks;
+    hooks.on_stopping = [&hook] { hook(); };
+    const auto result = (*loop)->run(device, std::move(hooks));
     const auto drain = Clock::now() - hook.end;
 
     // The window was hit: the connect was pending at the last reap and had completed by the

@@ -63,7 +63,7 @@ TEST_CASE("reload: the same file keeps the session; an added peer comes, a remov
     f.pair.establish();
     const std::uint32_t index = f.pair.a.peer->current->local_index();
     const std::uint64_t rx = f.pair.a.peer->rx_bytes;
-    f.reload(f.config, f.pair.now);
+    CHECK_FALSE(f.reload(f.config, f.pair.now));  // applied
     REQUIRE(f.pair.a.dev().peers().size() == 1);
     CHECK(f.pair.a.peer->current->local_index() == index);  // the session survived
     CHECK(f.pair.a.peer->rx_bytes == rx);
@@ -90,9 +90,13 @@ TEST_CASE("reload: a broken file changes nothing") {
     Fixture f;
     f.pair.establish();
     f.dir.write("rt0.toml", "[interface]\nprivate_key = \"short\"\n");
-    f.reload(f.config, f.pair.now);
+    auto error = f.reload(f.config, f.pair.now);
+    REQUIRE(error);
+    CHECK(error->starts_with(f.path + ":2:15: interface.private_key: "));
     f.dir.write("rt0.toml", "not toml at all [");
-    f.reload(f.config, f.pair.now);
+    error = f.reload(f.config, f.pair.now);
+    REQUIRE(error);
+    CHECK(error->starts_with(f.path + ":1:"));
     REQUIRE(f.pair.a.dev().peers().size() == 1);
     CHECK(f.pair.a.peer->current);
     CHECK(f.pair.a.dev().identity().private_key == f.pair.a.key);

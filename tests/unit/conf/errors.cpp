@@ -208,5 +208,21 @@ TEST_CASE("conf: a config file that cannot be read") {
     }
 }
 
+TEST_CASE("conf: a wg-quick file is recognised and the way to run it named") {
+    test::TempDir dir;
+    const std::string ini = dir.write("wg0.conf",
+                                      "# from wg-quick\n\n  [Interface]\nPrivateKey = "
+                                      "yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk=\n"
+                                      "Address = 10.0.0.1/24\n");
+    CHECK(error_of(ini) ==
+          ini +
+              ":3:1: this is a wg-quick configuration (INI), not ringtun's TOML; "
+              "run it with `WG_QUICK_USERSPACE_IMPLEMENTATION=ringtun wg-quick up " +
+              ini + "`, or write its TOML equivalent (README: Configuration)");
+    // A TOML file that merely mentions it in a comment or a string is TOML.
+    const std::string toml = dir.write("rt0.toml", "# not [Interface]\n[interface]\n");
+    CHECK(error_of(toml).find("wg-quick") == std::string::npos);
+}
+
 }  // namespace
 }  // namespace ringtun::conf

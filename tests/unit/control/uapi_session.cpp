@@ -57,6 +57,17 @@ const std::string pub = "public_key=" + std::string(64, '1') + "\n";
 
 }  // namespace
 
+TEST_CASE("reload=1: the target's answer, error lines then errno; a stray byte is -22") {
+    Run r;
+    r.feed("reload=1\n\nget=1\n\n");
+    CHECK(r.out == "error=nothing to reload\nerrno=-22\n\nlisten_port=1\nerrno=0\n\n");
+    CHECK_FALSE(r.session.done());
+    Run stray;
+    stray.feed("reload=1\nX");
+    CHECK(stray.out == "errno=-22\n\n");
+    CHECK(stray.session.done());
+}
+
 TEST_CASE("pipelined requests: feed stops at each reply, so one reply waits at a time") {
     Run r;
     const std::string in = "get=1\n\nget=1\n\nset=1\nlisten_port=7\n\n";

@@ -1,0 +1,262 @@
+#include "daemon/cli/commands.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "crypto/openssl.hpp"
+#include "daemon/cli/check.hpp"
+#include "daemon/cli/key_commands.hpp"
+#include "daemon/cli/reload_client.hpp"
+#include "daemon/cli/run.hpp"
+#include "daemon/cli/version.hpp"
+#include "daemon/cli/wg_command.hpp"
+#include "util/log.hpp"
+
+namespace ringtun::daemon {
+
+namespace {
+
+struct Args {
+    std::vector<std::string_view> positional;
+    std::vector<std::string_view> flags;
+    bool has(std::string_view flag) const {
+        return std::find(flags.begin(), flags.end(), flag) != flags.end();
+    }
+};
+
+struct Command {
+    std::string_view name;
+    std::string_view synopsis;  // after "ringtun "
+    std::string_view summary;   // one line for the overview
+    std::string_view help;      // the rest of `ringtun NAME --help`
+    std::size_t min_args, max_args;
+    std::vector<std::string_view> flags;
+    bool needs_crypto;  // OpenSSL's algorithms checked first
+    int (*run)(const Args&);
+};
+
+const std::vector<Command>& commands();
+
+void print_overview(std::FILE* out) {
+    std::fputs(
+        "Usage: ringtun COMMAND [ARGUMENTS]\n"
+        "       ringtun [-f|--foreground] IFNAME\n"
+        "\n"
+        "A WireGuard data-plane daemon on one io_uring loop.\n"
+        "\n"
+        "Commands:\n",
+        out);
+    for (const Command& c : commands())
+        std::fprintf(out, "  %-22.*s %.*s\n", static_cast<int>(c.synopsis.size()),
+                     c.synopsis.data(), static_cast<int>(c.summary.size()), c.summary.data());
+    std::fputs(
+        "  [-f] IFNAME            as wireguard-go: create the interface IFNAME, unconfigured,\n"
+        "                         for wg and wg-quick (WG_QUICK_USERSPACE_IMPLEMENTATION=ringtun)\n"
+        "\n"
+        "`ringtun COMMAND --help` describes a command.\n",
+        out);
+}
+
+void print_help(const Command& c, std::FILE* out) {
+    std::fprintf(out, "Usage: ringtun %.*s\n\n%.*s", static_cast<int>(c.synopsis.size()),
+                 c.synopsis.data(), static_cast<int>(c.help.size()), c.help.data());
+}
+
+int usage_error(const std::string& what, const Command* c) {
+    std::fprintf(stderr, "ringtun: %s\n", what.c_str());
+    if (c != nullptr)
+        std::fprintf(stderr, "Usage: ringtun %.*s (see ringtun %.*s --help)\n",
+                     static_cast<int>(c->synopsis.size()), c->synopsis.data(),
+                     static_cast<int>(c->name.size()), c->name.data());
+    else
+        std::fputs("See ringtun --help.\n", stderr);
+    return 2;
+}
+
+int run_cmd(const Args& a) {
+    if (a.has("--debug")) util::log::set_debug(true);
+    return run_command(std::string(a.positional[0]));
+}
+int reload_cmd(const Args& a) {
+    return reload_command(a.positional[0]);
+}
+int check_cmd(const Args& a) {
+    return check_command(std::string(a.positional[0]));
+}
+int genkey_cmd(const Args&) {
+    return genkey(stdout, stderr);
+}
+int genpsk_cmd(const Args&) {
+    return genpsk(stdout, stderr);
+}
+int pubkey_cmd(const Args&) {
+    return pubkey(stdin, stdout, stderr);
+}
+int version_cmd(const Args&) {
+    std::printf("ringtun %s\n", version());
+    return 0;
+}
+int help_cmd(const Args&) {
+    print_overview(stdout);
+    return 0;
+}
+
+const std::vector<Command>& commands() {
+    static const std::vector<Command> table = {
+        {"run",
+         "run [--debug] FILE",
+         "bring up the interface FILE describes; foreground",
+         "Brings up the interface the TOML file FILE describes and runs it in the foreground,\n"
+         "logging to standard error. SIGTERM or SIGINT stop it; SIGHUP reloads FILE (peers\n"
+         "whose settings did not change keep their sessions); SIGUSR1 logs the counters.\n"
+         "\n"
+         "  --debug   also log every handshake event\n",
+         1,
+         1,
+         {"--debug"},
+         true,
+         run_cmd},
+        {"check",
+         "check FILE",
+         "validate FILE: exit 0, or the error and exit 1",
+         "Checks FILE as `run` would before opening anything, and says what is wrong with its\n"
+         "file, line and column. Exit status 0 if `run` would accept it.\n",
+         1,
+         1,
+         {},
+         true,
+         check_cmd},
+        {"reload",
+         "reload IFNAME",
+         "make the daemon of IFNAME reload its file; wait for it",
+         "Asks the ringtun serving IFNAME (over /var/run/wireguard/IFNAME.sock) to read its\n"
+         "configuration file again and apply it as SIGHUP does, and waits for the answer: exit\n"
+         "status 0 once applied, 1 with the daemon's error if the file was refused. What the\n"
+         "systemd unit's ExecReload= runs.\n",
+         1,
+         1,
+         {},
+         false,
+         reload_cmd},
+        {"genkey",
+         "genkey",
+         "write a new private key (base64)",
+         "Writes a new private key, base64, as `wg genkey` does. Warns when the output is a\n"
+         "file others can read (set the umask to 077 first).\n",
+         0,
+         0,
+         {},
+         true,
+         genkey_cmd},
+        {"genpsk",
+         "genpsk",
+         "write a new preshared key (base64)",
+         "Writes a new preshared key, base64, as `wg genpsk` does.\n",
+         0,
+         0,
+         {},
+         true,
+         genpsk_cmd},
+        {"pubkey",
+         "pubkey",
+         "read a private key on standard input, write its public key",
+         "Reads a base64 private key on standard input and writes its public key, as `wg\n"
+         "pubkey` does.\n",
+         0,
+         0,
+         {},
+         true,
+         pubkey_cmd},
+        {"version",
+         "version",
+         "print the version",
+         "Prints the version.\n",
+         0,
+         0,
+         {},
+         false,
+         version_cmd},
+        {"help",
+         "help",
+         "print this overview",
+         "Prints the overview of the commands.\n",
+         0,
+         0,
+         {},
+         false,
+         help_cmd},
+    };
+    return table;
+}
+
+// Flags anywhere after the command, `--` ends them. Returns a usage error's exit status, or
+// -1 when `out` holds the arguments.
+int parse(const Command& c, std::span<char*> words, Args& out) {
+    bool flags_done = false;
+    for (char* w : words) {
+        const std::string_view word = w;
+        if (!flags_done && word == "--") {
+            flags_done = true;
+        } else if (!flags_done && word.size() > 1 && word[0] == '-') {
+            if (std::find(c.flags.begin(), c.flags.end(), word) == c.flags.end())
+                return usage_error("unknown option '" + std::string(word) + "'", &c);
+            out.flags.push_back(word);
+        } else {
+            out.positional.push_back(word);
+        }
+    }
+    if (out.positional.size() < c.min_args || out.positional.size() > c.max_args)
+        return usage_error(std::string(c.name) + ": wrong number of arguments", &c);
+    return -1;
+}
+
+bool wants_help(std::span<char*> words) {
+    for (char* w : words) {
+        const std::string_view word = w;
+        if (word == "--") return false;
+        if (word == "--help" || word == "-h") return true;
+    }
+    return false;
+}
+
+}  // namespace
+
+int dispatch(int argc, char** argv) {
+    if (argc < 2) return usage_error("no command given", nullptr);
+    const std::string_view first = argv[1];
+    if (first == "--help" || first == "-h") return help_cmd({});
+    if (first == "--version") return version_cmd({});
+    const std::span<char*> rest(argv + 2, static_cast<std::size_t>(argc - 2));
+    for (const Command& c : commands()) {
+        if (c.name != first) continue;
+        if (wants_help(rest)) {
+            print_help(c, stdout);
+            return 0;
+        }
+        Args args;
+        if (const int rc = parse(c, rest, args); rc >= 0) return rc;
+        if (c.needs_crypto && !crypto::self_check()) {
+            std::fputs("ringtun: OpenSSL lacks BLAKE2s or ChaCha20-Poly1305\n", stderr);
+            return 1;
+        }
+        return c.run(args);
+    }
+    // wireguard-go's command line: `ringtun [-f|--foreground] IFNAME`.
+    const bool foreground = first == "-f" || first == "--foreground";
+    if ((foreground || (argc == 2 && !first.starts_with('-'))) && !crypto::self_check()) {
+        std::fputs("ringtun: OpenSSL lacks BLAKE2s or ChaCha20-Poly1305\n", stderr);
+        return 1;
+    }
+    if (foreground) {
+        if (argc != 3) return usage_error("-f takes one interface name", nullptr);
+        return wg_command(argv[2], true);
+    }
+    if (argc == 2 && !first.starts_with('-')) return wg_command(first, false);
+    return usage_error("unknown command '" + std::string(first) + "'", nullptr);
+}
+
+}  // namespace ringtun::daemon
