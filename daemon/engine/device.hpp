@@ -179,6 +179,8 @@ class Device {
 
     // timers.cpp
     void on_peer_timers(Peer& peer, unsigned fired, const Now& now) noexcept;
+    // Logs, once per silence, that `peer` stopped answering handshakes.
+    void report_silent(Peer& peer, const Now& now) noexcept;
     // After anything that may have moved `peer`'s timers: keeps the deadline heap in step.
     void reschedule(Peer& peer) noexcept;
     void rebuild_due() noexcept;

@@ -2,6 +2,7 @@
 // handshake message under the cookie and load rules, answering initiations, completing on
 // responses, consuming cookie replies, sending initiations, and turning a completed handshake
 // into a session.
+#include <algorithm>
 #include <cstring>
 
 #include "crypto/transport.hpp"
@@ -138,6 +139,7 @@ void Device::send_initiation(Peer& peer, const Now& now, bool is_retry,
         return;
     if (!peer.endpoint || identity_.private_key.is_zero()) return;
     peer.last_initiation_sent = now.boot;
+    if (peer.unanswered_since_unix_ns == 0) peer.unanswered_since_unix_ns = now.unix_ns;
     SinkLease out(sink_, sizeof(crypto::MessageInitiation), TxClass::control);
     if (!out) {
         // Count it as sent for the timers, so the retransmit timer tries again.
@@ -180,10 +182,25 @@ bool Device::begin_session(Peer& peer, const Now& now) noexcept {
 void Device::handshake_completed(Peer& peer, const Now& now, const char* role) noexcept {
     peer.timers.on_handshake_complete();
     peer.sent_lastminute_handshake = false;
-    peer.last_handshake_unix_ns = now.unix_ns;
     ++counters_.handshakes_completed;
-    RT_LOG_INFO("%s: handshake complete (%s), endpoint %s", peer.label().c_str(), role,
-                peer.endpoint->to_string().c_str());
+    // The first handshake and a peer answering again are news; a rekey every two minutes is
+    // routine.
+    if (peer.reported_silent) {
+        RT_LOG_NOTICE("%s: answering again after %llu s, endpoint %s", peer.label().c_str(),
+                      static_cast<unsigned long long>(
+                          (now.unix_ns - std::min(now.unix_ns, peer.unanswered_since_unix_ns)) /
+                          1'000'000'000),
+                      peer.endpoint->to_string().c_str());
+    } else if (peer.last_handshake_unix_ns == 0) {
+        RT_LOG_INFO("%s: handshake complete (%s), endpoint %s", peer.label().c_str(), role,
+                    peer.endpoint->to_string().c_str());
+    } else {
+        RT_LOG_DEBUG("%s: handshake complete (%s), a rekey, endpoint %s", peer.label().c_str(),
+                     role, peer.endpoint->to_string().c_str());
+    }
+    peer.reported_silent = false;
+    peer.unanswered_since_unix_ns = 0;
+    peer.last_handshake_unix_ns = now.unix_ns;
 }
 
 }  // namespace ringtun::daemon

@@ -68,6 +68,10 @@ class Peer {
     std::uint64_t rx_bytes = 0;
     std::uint64_t tx_bytes = 0;
     std::uint64_t last_handshake_unix_ns = 0;
+    // Liveness, for the log: when the first initiation still unanswered went out (0: none),
+    // and whether "not answering" was logged for it (once, until a handshake completes).
+    std::uint64_t unanswered_since_unix_ns = 0;
+    bool reported_silent = false;
 
     // The device's bookkeeping: this peer's index, and its entry in the deadline heap.
     std::uint32_t id = 0;

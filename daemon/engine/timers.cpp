@@ -6,6 +6,7 @@
 #include "util/log.hpp"
 
 #include <algorithm>
+#include <string>
 #include <utility>
 
 namespace ringtun::daemon {
@@ -140,6 +141,23 @@ void Device::rebuild_due() noexcept {
                    [](const Due& x, const Due& y) { return x.at > y.at; });
 }
 
+namespace {
+
+std::string seconds_since(std::uint64_t then_unix_ns, const Now& now) {
+    if (then_unix_ns == 0 || now.unix_ns < then_unix_ns) return "never";
+    return std::to_string((now.unix_ns - then_unix_ns) / 1'000'000'000) + " s ago";
+}
+
+}  // namespace
+
+void Device::report_silent(Peer& peer, const Now& now) noexcept {
+    if (peer.reported_silent) return;
+    peer.reported_silent = true;
+    RT_LOG_NOTICE("%s: not answering: no handshake response since %s (last handshake: %s)",
+                  peer.label().c_str(), seconds_since(peer.unanswered_since_unix_ns, now).c_str(),
+                  seconds_since(peer.last_handshake_unix_ns, now).c_str());
+}
+
 void Device::on_peer_timers(Peer& peer, unsigned fired, const Now& now) noexcept {
     auto has = [fired](Timer t) { return (fired & static_cast<unsigned>(t)) != 0; };
     if (has(Timer::retransmit_handshake)) {
@@ -154,6 +172,7 @@ void Device::on_peer_timers(Peer& peer, unsigned fired, const Now& now) noexcept
             peer.timers.count_handshake_attempt();
             RT_LOG_DEBUG("%s: no handshake response, retry %u", peer.label().c_str(),
                          peer.timers.handshake_attempts());
+            if (peer.timers.handshake_attempts() == silent_after_retries) report_silent(peer, now);
             if (peer.endpoint) peer.endpoint->has_local = false;  // the route may have changed
             send_initiation(peer, now, true);
         }

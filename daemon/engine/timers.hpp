@@ -19,6 +19,9 @@ inline constexpr Nanos no_deadline = std::numeric_limits<Nanos>::max();
 inline constexpr Nanos rekey_timeout_jitter_max = crypto::millis_ns(334);  // 0..333 ms
 // Retries of the handshake initiation before giving up. The kernel gives up once its attempt
 // count exceeds REKEY_ATTEMPT_TIME / REKEY_TIMEOUT (18), counting after the check: 19 retries.
+// Retries without an answer (15 s after the first initiation) before the peer is logged as
+// not answering, once, at notice.
+inline constexpr unsigned silent_after_retries = 3;
 inline constexpr unsigned max_handshake_retries =
     crypto::rekey_attempt_time / crypto::rekey_timeout + 1;  // 19
 inline constexpr Nanos new_handshake_timeout = crypto::keepalive_timeout + crypto::rekey_timeout;

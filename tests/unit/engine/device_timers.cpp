@@ -428,3 +428,31 @@ TEST_CASE("timers: the deadline heap stays bounded and exact while deadlines mov
     CHECK(p.a.total_drops() == 0);
     CHECK(p.b.total_drops() == 0);
 }
+
+TEST_CASE("timers: a peer that stops answering is reported once, and again when it is back") {
+    DevicePair p(PairOptions().rng_fixed(0xff));
+    p.establish();
+    CHECK(p.a.peer->unanswered_since_unix_ns == 0);
+    CHECK_FALSE(p.a.peer->reported_silent);
+    p.b.absent = true;
+    p.clear_records();
+    p.advance(seconds_ns(17));  // A sent data, heard nothing for 15 s: it initiates
+    REQUIRE(count_type(p.a.tx.log, 1) == 1);
+    const std::uint64_t since = p.a.peer->unanswered_since_unix_ns;
+    CHECK(since > 0);
+    p.advance(retry_interval * (daemon::silent_after_retries - 1) + seconds_ns(1));
+    CHECK_FALSE(p.a.peer->reported_silent);  // two retries: not yet
+    p.advance(retry_interval);
+    CHECK(p.a.peer->reported_silent);  // the third: reported
+    p.advance(seconds_ns(200));        // given up, then more traffic: no second report
+    p.send_tun(p.a, a_to_b(2));
+    CHECK(p.a.peer->reported_silent);
+    CHECK(p.a.peer->unanswered_since_unix_ns == since);  // still counted from the first
+
+    p.b.absent = false;
+    p.advance(retry_interval * 2 + seconds_ns(1));  // the next retries reach B and back
+    REQUIRE(p.a.peer->current);
+    CHECK_FALSE(p.a.peer->reported_silent);
+    CHECK(p.a.peer->unanswered_since_unix_ns == 0);
+    CHECK(p.a.peer->last_handshake_unix_ns > since);
+}
