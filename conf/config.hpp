@@ -116,6 +116,9 @@ struct Interface {
     std::vector<Prefix> addresses;                 // host bits kept
     std::uint32_t mtu = default_mtu;
     bool control_socket = true;  // serve `wg` on /var/run/wireguard/NAME.sock
+    // Routes for the peers' allowed IPs, as wg-quick's Table=: nullopt = "auto" (the main
+    // table; a /0 goes to table 51820 with wg-quick's fwmark rules), 0 = "off", N = table N.
+    std::optional<std::uint32_t> table;
 };
 
 struct Peer {

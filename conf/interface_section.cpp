@@ -1,5 +1,5 @@
-// [interface]: the TUN device, its private key, listening ports, addresses, MTU and whether
-// the UAPI socket is served.
+// [interface]: the TUN device, its private key, listening ports, addresses, MTU, whether the
+// UAPI socket is served, and the routing table for the peers' allowed IPs.
 #include <algorithm>
 
 #include "conf/sections.hpp"
@@ -40,6 +40,24 @@ MaybeError read_addresses(const TableReader& r, Interface& out) {
     return std::nullopt;
 }
 
+// table = "auto" | "off" | 1..4294967295 (as wg-quick's Table=).
+MaybeError read_table(const TableReader& r, Interface& out) {
+    const toml::node* node = r.find("table");
+    if (node == nullptr) return std::nullopt;
+    if (const auto* s = node->as_string()) {
+        if (s->get() == "auto") return std::nullopt;
+        if (s->get() == "off") {
+            out.table = 0;
+            return std::nullopt;
+        }
+    } else if (const auto* i = node->as_integer(); i && i->get() >= 1 && i->get() <= 0xffffffffLL) {
+        out.table = static_cast<std::uint32_t>(i->get());
+        return std::nullopt;
+    }
+    return Error{r.at(node->source()), r.field("table"),
+                 "expected \"auto\", \"off\" or a routing table number 1..4294967295"};
+}
+
 MaybeError read_mtu(const TableReader& r, Interface& out) {
     std::optional<Item<std::int64_t>> mtu;
     if (auto e = r.integer("mtu", min_mtu, max_mtu, mtu)) return e;
@@ -64,7 +82,8 @@ MaybeError read_interface(const FileContext& ctx, toml::table* table, Interface&
     if (table == nullptr) return Error{Location{ctx.file}, "interface", std::string(key_required)};
     TableReader r(ctx, *table, "interface");
     if (auto e = r.reject_unknown({"name", "private_key", "private_key_file", "listen_port",
-                                   "listen_tcp_port", "address", "mtu", "control_socket"})) {
+                                   "listen_tcp_port", "address", "mtu", "control_socket",
+                                   "table"})) {
         return e;
     }
     if (auto e = read_name(r, out)) return e;
@@ -77,6 +96,7 @@ MaybeError read_interface(const FileContext& ctx, toml::table* table, Interface&
     std::optional<Item<bool>> control;
     if (auto e = r.boolean("control_socket", control)) return e;
     if (control) out.control_socket = control->value;
+    if (auto e = read_table(r, out)) return e;
     return read_mtu(r, out);
 }
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs the Debian bookworm packages ringtun needs to build, test and run its demo.
+# Installs the Debian bookworm packages ringtun needs to build, test, package and run its demo.
 # Idempotent and quick when everything is present; needs root only when something is missing.
 #
 #   scripts/install-deps.sh           # build, tests, demo
@@ -13,6 +13,7 @@ packages=(
   clang libclang-rt-dev  # the fuzz targets: clang with libFuzzer
   liburing-dev libssl-dev libnl-3-dev libnl-route-3-dev libtomlplusplus-dev doctest-dev
   iproute2 iputils-ping iperf3 wireguard-tools wireguard-go procps psmisc kmod python3
+  dpkg-dev lintian file  # scripts/package.sh and package.deb: dpkg-shlibdeps, lintian
 )
 case ${1:-} in
   "") ;;

@@ -1,15 +1,20 @@
 // RouteSocket: rtnetlink requests through libnl-route-3, every libnl object owned by RAII.
 #include "tun/netlink.hpp"
 
+#include <linux/fib_rules.h>
+#include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <netlink/addr.h>
+#include <netlink/attr.h>
 #include <netlink/errno.h>
+#include <netlink/msg.h>
 #include <netlink/netlink.h>
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
 #include <netlink/route/link/inet6.h>
 #include <netlink/route/qdisc.h>
+#include <netlink/route/route.h>
 #include <netlink/route/tc.h>
 #include <netlink/socket.h>
 
@@ -31,6 +36,8 @@ using LinkPtr = std::unique_ptr<rtnl_link, NlRelease<&rtnl_link_put>>;
 using AddrPtr = std::unique_ptr<rtnl_addr, NlRelease<&rtnl_addr_put>>;
 using NlAddrPtr = std::unique_ptr<nl_addr, NlRelease<&nl_addr_put>>;
 using QdiscPtr = std::unique_ptr<rtnl_qdisc, NlRelease<&rtnl_qdisc_put>>;
+using RoutePtr = std::unique_ptr<rtnl_route, NlRelease<&rtnl_route_put>>;
+using MsgPtr = std::unique_ptr<nl_msg, NlRelease<&nlmsg_free>>;
 
 // libnl reports negative NLE_* codes; map the ones with a clear errno so callers and logs see
 // the usual strerror text.
@@ -179,6 +186,100 @@ util::Result<void> RouteSocket::set_no_queue(int ifindex) {
     rc = rtnl_qdisc_add(sock_.get(), q.get(), NLM_F_CREATE | NLM_F_REPLACE);
     if (rc < 0) return util::fail(nl_error("rtnl_qdisc_add", rc, "noqueue" + on_if(ifindex)));
     return {};
+}
+
+namespace {
+
+std::size_t address_length(int family) {
+    return family == AF_INET ? 4 : family == AF_INET6 ? 16 : 0;
+}
+
+// A route to the prefix through `ifindex` in `table`, as a request object.
+util::Result<RoutePtr> route_request(int ifindex, int family, const std::uint8_t* addr,
+                                     std::uint8_t prefix_len, std::uint32_t table) {
+    const std::size_t len = address_length(family);
+    if (len == 0 || prefix_len > len * 8)
+        return util::fail(util::make_error("route", "bad family or prefix length"));
+    RoutePtr route(rtnl_route_alloc());
+    NlAddrPtr dst(nl_addr_build(family, addr, len));
+    rtnl_nexthop* nh = rtnl_route_nh_alloc();
+    if (!route || !dst || !nh) {
+        if (nh) rtnl_route_nh_free(nh);
+        return util::fail(util::sys_error("rtnl_route_alloc", ENOMEM));
+    }
+    nl_addr_set_prefixlen(dst.get(), prefix_len);
+    rtnl_route_set_family(route.get(), static_cast<std::uint8_t>(family));
+    rtnl_route_set_table(route.get(), table);
+    rtnl_route_set_scope(route.get(), RT_SCOPE_LINK);
+    rtnl_route_set_protocol(route.get(), RTPROT_STATIC);
+    rtnl_route_set_type(route.get(), RTN_UNICAST);
+    rtnl_route_nh_set_ifindex(nh, ifindex);
+    rtnl_route_add_nexthop(route.get(), nh);  // the route owns it now
+    if (const int rc = rtnl_route_set_dst(route.get(), dst.get()); rc < 0)
+        return util::fail(nl_error("rtnl_route_set_dst", rc, "building route"));
+    return route;
+}
+
+// One rule request (RTM_NEWRULE or RTM_DELRULE) for wg-quick's default-route rules: with
+// `mark`, "not fwmark MARK lookup TABLE"; without, "lookup TABLE suppress_prefixlength 0".
+int send_rule(nl_sock* sock, int type, int flags, int family, std::uint32_t mark,
+              std::uint32_t table) {
+    MsgPtr msg(nlmsg_alloc_simple(type, flags));
+    if (!msg) return -NLE_NOMEM;
+    fib_rule_hdr hdr{};
+    hdr.family = static_cast<std::uint8_t>(family);
+    hdr.action = FR_ACT_TO_TBL;
+    hdr.table = table < 256 ? static_cast<std::uint8_t>(table)
+                            : static_cast<std::uint8_t>(RT_TABLE_UNSPEC);
+    if (mark != 0) hdr.flags = FIB_RULE_INVERT;
+    int rc = nlmsg_append(msg.get(), &hdr, sizeof hdr, NLMSG_ALIGNTO);
+    if (rc >= 0) rc = nla_put_u32(msg.get(), FRA_TABLE, table);
+    if (rc >= 0 && mark != 0) rc = nla_put_u32(msg.get(), FRA_FWMARK, mark);
+    if (rc >= 0 && mark == 0) rc = nla_put_u32(msg.get(), FRA_SUPPRESS_PREFIXLEN, 0);
+    if (rc < 0) return rc;
+    return nl_send_sync(sock, msg.release());  // frees the message, waits for the ack
+}
+
+}  // namespace
+
+util::Result<void> RouteSocket::add_route(int ifindex, int family, const std::uint8_t* addr,
+                                          std::uint8_t prefix_len, std::uint32_t table) {
+    auto route = route_request(ifindex, family, addr, prefix_len, table);
+    if (!route) return util::fail(route.error());
+    const int rc = rtnl_route_add(sock_.get(), route->get(), NLM_F_CREATE | NLM_F_REPLACE);
+    if (rc < 0) return util::fail(nl_error("rtnl_route_add", rc, "route" + on_if(ifindex)));
+    return {};
+}
+
+util::Result<void> RouteSocket::delete_route(int ifindex, int family, const std::uint8_t* addr,
+                                             std::uint8_t prefix_len, std::uint32_t table) {
+    auto route = route_request(ifindex, family, addr, prefix_len, table);
+    if (!route) return util::fail(route.error());
+    const int rc = rtnl_route_delete(sock_.get(), route->get(), 0);
+    if (rc < 0 && rc != -NLE_OBJ_NOTFOUND && rc != -NLE_NODEV)
+        return util::fail(nl_error("rtnl_route_delete", rc, "route" + on_if(ifindex)));
+    return {};
+}
+
+util::Result<void> RouteSocket::add_default_route_rules(int family, std::uint32_t mark,
+                                                        std::uint32_t table) {
+    delete_default_route_rules(family, mark, table);
+    int rc = send_rule(sock_.get(), RTM_NEWRULE, NLM_F_CREATE | NLM_F_EXCL, family, mark, table);
+    if (rc < 0) return util::fail(nl_error("RTM_NEWRULE", rc, "not fwmark lookup table"));
+    rc = send_rule(sock_.get(), RTM_NEWRULE, NLM_F_CREATE | NLM_F_EXCL, family, 0, RT_TABLE_MAIN);
+    if (rc < 0) return util::fail(nl_error("RTM_NEWRULE", rc, "suppress_prefixlength 0"));
+    return {};
+}
+
+void RouteSocket::delete_default_route_rules(int family, std::uint32_t mark,
+                                             std::uint32_t table) noexcept {
+    // Each request deletes one match: repeat until none is left (bounded).
+    for (int i = 0; i < 16 && send_rule(sock_.get(), RTM_DELRULE, 0, family, mark, table) >= 0;
+         ++i) {
+    }
+    for (int i = 0; i < 16 && send_rule(sock_.get(), RTM_DELRULE, 0, family, 0, RT_TABLE_MAIN) >= 0;
+         ++i) {
+    }
 }
 
 }  // namespace ringtun::tun

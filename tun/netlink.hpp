@@ -44,6 +44,21 @@ class RouteSocket {
     // ring drops when full either way; a pfifo_fast in front of it only adds a lock.
     util::Result<void> set_no_queue(int ifindex);
 
+    // Routes the prefix (family, network-order bytes, length) to the interface in routing
+    // table `table` (254: main), replacing a route to the same prefix there.
+    util::Result<void> add_route(int ifindex, int family, const std::uint8_t* addr,
+                                 std::uint8_t prefix_len, std::uint32_t table);
+    // Removes that route; one already gone is not an error.
+    util::Result<void> delete_route(int ifindex, int family, const std::uint8_t* addr,
+                                    std::uint8_t prefix_len, std::uint32_t table);
+    // wg-quick's two rules for a default route through the tunnel, for `family`: "not fwmark
+    // MARK lookup TABLE" (all but the tunnel's own packets use TABLE) and "lookup main
+    // suppress_prefixlength 0" (the main table's specific routes still win). Identical rules
+    // left by an earlier run are removed first.
+    util::Result<void> add_default_route_rules(int family, std::uint32_t mark, std::uint32_t table);
+    // Removes both (any copies); rules already gone are not an error.
+    void delete_default_route_rules(int family, std::uint32_t mark, std::uint32_t table) noexcept;
+
   private:
     struct SockFree {
         void operator()(nl_sock* s) const noexcept;

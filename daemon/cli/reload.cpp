@@ -60,6 +60,7 @@ std::vector<std::string> restart_only_changes(const Settings& running, const Set
         out.emplace_back("interface.listen_tcp_port");
     if (fresh.control_socket != running.control_socket)
         out.emplace_back("interface.control_socket");
+    if (fresh.table != running.table) out.emplace_back("interface.table");
     if (uses_tcp(fresh) && !uses_tcp(running)) out.emplace_back("peer.transport (TCP)");
     if (!(fresh.ring == running.ring)) out.emplace_back("[ring]");
     if (!(fresh.offload == running.offload)) out.emplace_back("[offload]");
@@ -108,6 +109,16 @@ std::optional<std::string> Reloader::apply(control::DeviceConfig& config) {
         control::sync_commands(*device_, wanted_device(*fresh, uses_tcp(started_)));
     const control::UapiError e = control::apply_commands(config, commands);
     const std::vector<crypto::PublicKey> after = sorted_keys(*device_);
+    if (e == control::UapiError::none && routes_ != nullptr) {
+        const std::uint32_t mark = routes_->fwmark();
+        if (auto r = routes_->sync(*fresh); !r) {
+            RT_LOG_ERROR("reload: routes: %s", r.error().to_string().c_str());
+            return "routes: " + r.error().to_string();
+        }
+        // A default route through the tunnel came or went: the sockets' mark follows.
+        if (routes_->fwmark() != mark)
+            (void)control::apply_commands(config, {control::set::Fwmark{routes_->fwmark()}});
+    }
     if (e != control::UapiError::none) {
         RT_LOG_ERROR("reload: %s applied in part (error %d); see the lines above", path_.c_str(),
                      static_cast<int>(e));

@@ -3,15 +3,17 @@
 // sessions and counters — except that a file without listen_port keeps the running port
 // (syncconf would pick a random one). A file that does not load is reported
 // (FILE:LINE:COLUMN) and the daemon runs on as it was; one that loads but cannot be applied
-// in full (a listen port already taken) is applied up to that point, and that is logged. Settings
-// that cannot change while running — the interface's name, addresses and MTU, the TCP listener,
-// [ring], [offload], the control socket — are named in the log and keep their running values.
+// in full (a listen port already taken) is applied up to that point, and that is logged.
+// Settings that cannot change while running — the interface's name, addresses and MTU, the TCP
+// listener, [ring], [offload], the control socket, the routing table — are named in the log and
+// keep their running values. Routes follow the allowed IPs (cli/routes).
 #pragma once
 
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "daemon/cli/routes.hpp"
 #include "daemon/cli/settings.hpp"
 #include "daemon/control/device_config.hpp"
 #include "daemon/control/sync.hpp"
@@ -28,8 +30,10 @@ control::WantedDevice wanted_device(const Settings& s, bool tcp_running);
 class Reloader {
   public:
     // `started` is what the daemon runs from; `device` outlives the Reloader.
-    Reloader(std::string path, const Settings& started, const Device& device)
-        : path_(std::move(path)), started_(started), device_(&device) {}
+    // `routes`, if given (and outliving the Reloader), follows the file's allowed IPs.
+    Reloader(std::string path, const Settings& started, const Device& device,
+             Routes* routes = nullptr)
+        : path_(std::move(path)), started_(started), device_(&device), routes_(routes) {}
 
     // Never throws and never stops the daemon; everything it did or refused is logged.
     // Returns the error (for `ringtun reload`), or nullopt once the file was applied.
@@ -41,6 +45,7 @@ class Reloader {
     std::string path_;
     Settings started_;
     const Device* device_;
+    Routes* routes_;
 };
 
 }  // namespace ringtun::daemon

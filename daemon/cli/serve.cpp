@@ -11,6 +11,7 @@
 #include "daemon/backend/uring/loop.hpp"
 #include "daemon/cli/offloads.hpp"
 #include "daemon/cli/reload.hpp"
+#include "daemon/cli/routes.hpp"
 #include "daemon/engine/device.hpp"
 #include "daemon/engine/statistics.hpp"
 #include "daemon/service/notify.hpp"
@@ -137,7 +138,7 @@ std::string status_text(const Device& device, const std::string& last_error) {
 // The service manager's hooks: the watchdog kept from the loop's own heartbeat (every half
 // interval; the status refreshed with it, or every 10 s without a watchdog), reloads that
 // remember their error for the status.
-void service_hooks(RunHooks& hooks, const ServeOptions& o, const Device& device,
+void service_hooks(RunHooks& hooks, const ServeOptions& o, const Device& device, Routes* routes,
                    std::string& last_error) {
     const std::uint64_t watchdog = watchdog_usec();
     if (watchdog != 0)
@@ -149,7 +150,7 @@ void service_hooks(RunHooks& hooks, const ServeOptions& o, const Device& device,
                        status_text(device, last_error));
     };
     if (o.config_path.empty()) return;
-    hooks.on_reload = [reloader = Reloader(o.config_path, o.settings, device), &device,
+    hooks.on_reload = [reloader = Reloader(o.config_path, o.settings, device, routes), &device,
                        &last_error](control::DeviceConfig& config, const Now& now) mutable {
         auto error = reloader(config, now);
         last_error = error ? "reload: " + *error : std::string();
@@ -191,6 +192,13 @@ int serve(ServeOptions o) {
     auto tun = open_tun(o, tun_blocking);
     if (!tun) return report(tun.error());
     if (auto r = configure_link(*tun, o); !r) return report(r.error());
+    // Declared before the backend: the rules go after the loop has stopped.
+    std::optional<Routes> routes;
+    if (!o.wg_mode) {  // under wg-quick the routes are wg-quick's
+        auto r = Routes::install(tun->ifindex(), settings);
+        if (!r) return report(r.error());
+        routes.emplace(std::move(*r));
+    }
     Sockets sockets;
     auto control = open_control(o, tun->name(), sockets);
     if (!control) return report(control.error());
@@ -206,6 +214,9 @@ int serve(ServeOptions o) {
     auto loop = Loop::create(*params, tun->fd(), std::move(*udp), **signals, std::move(*tcp),
                              std::move(*control));
     if (!loop) return report(loop.error());
+    if (routes && routes->fwmark() != 0 &&
+        (*loop)->set_fwmark(routes->fwmark()) != control::UapiError::none)
+        return report(util::make_error("fwmark", "cannot mark the sockets for the default route"));
     std::unique_ptr<IoBackend> backend = std::move(*loop);
 
     crypto::SystemRng rng;
@@ -219,7 +230,7 @@ int serve(ServeOptions o) {
     // STOPPING=1 as soon as shutdown begins, so systemd shows "deactivating" during the drain.
     hooks.on_stopping = [] { notify_systemd("STOPPING=1"); };
     std::string last_error;
-    service_hooks(hooks, o, device, last_error);
+    service_hooks(hooks, o, device, routes ? &*routes : nullptr, last_error);
     auto end = backend->run(device, std::move(hooks));
     if (!end) return report(end.error());
     backend->log_statistics();

@@ -72,6 +72,7 @@ util::Result<Settings> decode(const conf::Config& config) {
     s.ring = config.ring;
     s.offload = config.offload;
     s.control_socket = config.interface.control_socket;
+    s.table = config.interface.table;
     const crypto::PublicKey own = crypto::derive_public_key(s.private_key);
     for (const conf::Peer& p : config.peers) {
         auto peer = decode_peer(p);

@@ -208,6 +208,27 @@ TEST_CASE("conf: a config file that cannot be read") {
     }
 }
 
+TEST_CASE("conf: table is \"auto\", \"off\" or a table number") {
+    test::TempDir dir;
+    const std::string key = "private_key = \"yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk=\"\n";
+    auto table_of = [&](const std::string& value) -> std::optional<std::uint32_t> {
+        const std::string path =
+            dir.write("t.toml", "[interface]\n" + key + "table = " + value + "\n");
+        auto result = load(path);
+        REQUIRE(std::holds_alternative<Config>(result));
+        return std::get<Config>(result).interface.table;
+    };
+    CHECK(table_of("\"auto\"") == std::nullopt);
+    CHECK(table_of("\"off\"") == 0u);
+    CHECK(table_of("1234") == 1234u);
+    const std::string bad = dir.write("bad.toml", "[interface]\n" + key + "table = \"main\"\n");
+    CHECK(error_of(bad) == bad +
+                               ":3:9: interface.table: expected \"auto\", \"off\" or a routing "
+                               "table number 1..4294967295");
+    const std::string zero = dir.write("zero.toml", "[interface]\n" + key + "table = 0\n");
+    CHECK(error_of(zero).find("interface.table") != std::string::npos);
+}
+
 TEST_CASE("conf: a wg-quick file is recognised and the way to run it named") {
     test::TempDir dir;
     const std::string ini = dir.write("wg0.conf",
