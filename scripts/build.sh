@@ -6,7 +6,7 @@
 #   --fuzz       -> build-fuzz/   (clang, libFuzzer + ASan + UBSan; default target: fuzz,
 #                                  the fuzz targets; run them with ctest -R '^fuzz\.')
 #   TARGET...    -> only these targets (default: everything, tests included)
-# Prints the build directory on the last line.
+# Prints the build directory on standard output (the build's progress goes to standard error).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,6 +24,8 @@ elif [ "${1:-}" = "--fuzz" ]; then
 fi
 targets=()
 for t in "$@"; do targets+=(--target "$t"); done
+# Progress on standard error, so that callers capturing the directory still show it.
+echo "build.sh: building $dir${targets[*]:+ (${targets[*]})}" >&2
 cmake -S . -B "$dir" "${flags[@]}" >/dev/null
-cmake --build "$dir" -j "$(nproc)" "${targets[@]}"
+cmake --build "$dir" -j "$(nproc)" "${targets[@]}" >&2
 echo "$dir"
