@@ -127,6 +127,7 @@ struct Peer {
     PublicKeyText public_key;
     std::optional<KeyText> preshared_key;
     std::optional<Endpoint> endpoint;
+    std::string endpoint_name;  // "host:port" left unresolved (LoadOptions), endpoint then empty
     std::vector<Prefix> allowed_ips;         // host bits masked off
     std::uint16_t persistent_keepalive = 0;  // seconds; 0 = off
     Transport transport = Transport::udp;

@@ -81,9 +81,9 @@ MaybeError read_interface(const FileContext& ctx, toml::table* table, Interface&
         "one of private_key or private_key_file is required";
     if (table == nullptr) return Error{Location{ctx.file}, "interface", std::string(key_required)};
     TableReader r(ctx, *table, "interface");
-    if (auto e = r.reject_unknown({"name", "private_key", "private_key_file", "listen_port",
-                                   "listen_tcp_port", "address", "mtu", "control_socket",
-                                   "table"})) {
+    if (auto e =
+            r.reject_unknown({"name", "private_key", "private_key_file", "listen_port",
+                              "listen_tcp_port", "address", "mtu", "control_socket", "table"})) {
         return e;
     }
     if (auto e = read_name(r, out)) return e;

@@ -57,7 +57,7 @@ std::size_t wg_quick_header(std::string_view text) {
 
 }  // namespace
 
-LoadResult load(const std::string& path) {
+LoadResult load(const std::string& path, LoadOptions options) {
     auto read = read_whole_file(path, max_config_bytes);
     if (const auto* failure = std::get_if<FileFailure>(&read)) {
         return Error{Location{path}, {}, describe(*failure, {})};
@@ -77,7 +77,7 @@ LoadResult load(const std::string& path) {
         return Error{Location{path, begin.line, begin.column}, {}, std::string(e.description())};
     }
     file.text = SecretText();  // wipe the raw text now; the parsed table has what we need
-    return read_config(FileContext{path, file.mode}, root);
+    return read_config(FileContext{path, file.mode, options.resolve_names}, root);
 }
 
 }  // namespace ringtun::conf

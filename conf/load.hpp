@@ -15,6 +15,11 @@ namespace ringtun::conf {
 
 using LoadResult = std::variant<Config, Error>;
 
-[[nodiscard]] LoadResult load(const std::string& path);
+struct LoadOptions {
+    // false: an endpoint named by host name is not looked up (no DNS on a daemon's loop: a
+    // reload); the peer gets no endpoint and Peer::endpoint_name keeps the name.
+    bool resolve_names = true;
+};
+[[nodiscard]] LoadResult load(const std::string& path, LoadOptions options = {});
 
 }  // namespace ringtun::conf

@@ -18,6 +18,10 @@ MaybeError read_endpoint(const TableReader& r, Peer& out) {
     std::optional<Item<std::string>> text;
     if (auto e = r.string("endpoint", text)) return e;
     if (!text) return std::nullopt;
+    if (!r.context().resolve_names && endpoint_names_host(text->value)) {
+        out.endpoint_name = text->value;
+        return std::nullopt;
+    }
     auto parsed = parse_endpoint(text->value);
     if (auto* problem = std::get_if<std::string>(&parsed)) {
         return Error{text->where, text->field, std::move(*problem)};

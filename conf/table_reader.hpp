@@ -23,8 +23,9 @@ using MaybeError = std::optional<Error>;
 
 // What every table reader needs to know about the config file.
 struct FileContext {
-    std::string file;  // the config path as given to load()
-    mode_t mode = 0;   // its st_mode
+    std::string file;           // the config path as given to load()
+    mode_t mode = 0;            // its st_mode
+    bool resolve_names = true;  // LoadOptions
 };
 
 // A value read from the config, with where it was written.

@@ -202,6 +202,15 @@ Parsed<Endpoint> parse_endpoint(std::string_view text) {
     return resolve(std::string(hp.host), std::get<std::uint16_t>(port), hp.bracketed);
 }
 
+bool endpoint_names_host(std::string_view text) {
+    auto split = split_host_port(text);
+    const auto* hp = std::get_if<HostPort>(&split);
+    if (hp == nullptr || std::holds_alternative<std::string>(parse_port(hp->port))) return false;
+    Prefix numeric;
+    return !parse_address(hp->host, numeric) &&
+           hp->host.find_first_not_of("0123456789.") != std::string_view::npos;
+}
+
 std::string check_interface_name(std::string_view name) {
     const std::string problem = interface_name_problem(name);
     if (problem.empty()) return {};

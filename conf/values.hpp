@@ -22,6 +22,9 @@ Parsed<Prefix> parse_prefix(std::string_view text, HostBits bits);
 // "IPV4:PORT", "[IPV6]:PORT" or "HOSTNAME:PORT". A hostname is resolved now with
 // getaddrinfo (blocking; the first address returned wins).
 Parsed<Endpoint> parse_endpoint(std::string_view text);
+// Whether `text` ("host:port") names its host by name (a DNS lookup) rather than an address;
+// false for malformed text too (parse_endpoint says what is wrong with it).
+bool endpoint_names_host(std::string_view text);
 
 // Empty when `name` is a valid Linux interface name (the kernel's dev_valid_name rules:
 // 1..15 bytes, not "." or "..", no '/', ':', whitespace or control characters) that TUNSETIFF

@@ -96,7 +96,9 @@ std::optional<std::string> Reloader::operator()(control::DeviceConfig& config,
 
 std::optional<std::string> Reloader::apply(control::DeviceConfig& config) {
     RT_LOG_NOTICE("reload: reading %s", path_.c_str());
-    auto fresh = load_settings(path_);
+    // No DNS here: this runs on the daemon's loop. An endpoint given by host name keeps what
+    // it was resolved to at start (sync_commands leaves an endpoint it is not given alone).
+    auto fresh = load_settings(path_, {.resolve_names = false});
     if (!fresh) {
         std::string error = fresh.error().to_string();
         RT_LOG_ERROR("reload: %s; keeping the running configuration", error.c_str());
@@ -104,6 +106,12 @@ std::optional<std::string> Reloader::apply(control::DeviceConfig& config) {
     }
     for (const std::string& key : restart_only_changes(started_, *fresh))
         RT_LOG_WARN("reload: %s changed; it takes effect at the next restart", key.c_str());
+    for (const PeerSettings& p : fresh->peers)
+        if (!p.endpoint_name.empty() && device_->find_peer(p.public_key) == nullptr)
+            RT_LOG_WARN(
+                "reload: %s: endpoint %s is a host name, looked up only at start; the "
+                "peer waits for its handshake until a restart",
+                p.name.c_str(), p.endpoint_name.c_str());
     const std::vector<crypto::PublicKey> before = sorted_keys(*device_);
     const auto commands =
         control::sync_commands(*device_, wanted_device(*fresh, uses_tcp(started_)));

@@ -1,9 +1,10 @@
 // SIGHUP: the configuration file read again and applied to the running device with `wg
 // syncconf` semantics (control/sync), so a peer whose settings did not change keeps its
 // sessions and counters — except that a file without listen_port keeps the running port
-// (syncconf would pick a random one). A file that does not load is reported
-// (FILE:LINE:COLUMN) and the daemon runs on as it was; one that loads but cannot be applied
-// in full (a listen port already taken) is applied up to that point, and that is logged.
+// (syncconf would pick a random one), and an endpoint given by host name keeps the address it
+// was resolved to at start (the reload runs on the loop: no DNS lookup there). A file that does not
+// load is reported (FILE:LINE:COLUMN) and the daemon runs on as it was; one that loads but cannot
+// be applied in full (a listen port already taken) is applied up to that point, and that is logged.
 // Settings that cannot change while running — the interface's name, addresses and MTU, the TCP
 // listener, [ring], [offload], the control socket, the routing table — are named in the log and
 // keep their running values. Routes follow the allowed IPs (cli/routes).

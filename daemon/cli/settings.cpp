@@ -52,6 +52,7 @@ util::Result<PeerSettings> decode_peer(const conf::Peer& p) {
                                                p.endpoint->len);
         out.endpoint->tcp = p.transport == conf::Transport::tcp;
     }
+    out.endpoint_name = p.endpoint_name;
     out.transport = p.transport;
     out.allowed_ips = p.allowed_ips;
     return out;
@@ -89,8 +90,8 @@ util::Result<Settings> decode(const conf::Config& config) {
     return s;
 }
 
-util::Result<Settings> load_settings(const std::string& path) {
-    conf::LoadResult loaded = conf::load(path);
+util::Result<Settings> load_settings(const std::string& path, conf::LoadOptions options) {
+    conf::LoadResult loaded = conf::load(path, options);
     if (auto* err = std::get_if<conf::Error>(&loaded))
         return util::fail(util::make_error(err->to_string(), ""));
     return decode(std::get<conf::Config>(loaded));

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "conf/config.hpp"
+#include "conf/load.hpp"
 #include "crypto/keys.hpp"
 #include "daemon/backend/uring/loop.hpp"
 #include "daemon/engine/endpoint.hpp"
@@ -21,6 +22,7 @@ struct PeerSettings {
     crypto::SymmetricKey preshared_key;
     std::uint16_t persistent_keepalive = 0;
     std::optional<Endpoint> endpoint;  // tcp set for transport = "tcp": we dial it
+    std::string endpoint_name;         // a host name not looked up (a reload's load_settings)
     conf::Transport transport = conf::Transport::udp;
     std::vector<conf::Prefix> allowed_ips;
 };
@@ -43,8 +45,9 @@ struct Settings {
 // peer, features not available yet). The error text is "FILE:LINE:COLUMN: FIELD: MESSAGE".
 util::Result<Settings> decode(const conf::Config& config);
 
-// Loads and decodes a configuration file.
-util::Result<Settings> load_settings(const std::string& path);
+// Loads and decodes a configuration file; `options.resolve_names` false looks up no endpoint
+// host name (what a reload on the daemon's loop uses).
+util::Result<Settings> load_settings(const std::string& path, conf::LoadOptions options = {});
 
 // The [ring] section with every absent key set for this kernel; an error if a requested mode
 // is unavailable here.

@@ -93,6 +93,9 @@ class Device {
     std::size_t mtu() const noexcept { return mtu_; }
     std::span<const std::unique_ptr<Peer>> peers() const noexcept { return peers_; }
     Peer* find_peer(const crypto::PublicKey& key) noexcept;
+    const Peer* find_peer(const crypto::PublicKey& key) const noexcept {
+        return const_cast<Device*>(this)->find_peer(key);
+    }
     const DeviceCounters& counters() const noexcept { return counters_; }
     // A packet of `length` bytes read from the TUN that the caller dropped before it reached
     // on_tun_packet (e.g. a segment over the MTU that no buffer could hold): counted as read

@@ -128,3 +128,19 @@ TEST_CASE("reload: a TCP peer's endpoint waits for a restart where no TCP transp
     CHECK(wanted_device(s, true).peers[0].endpoint->tcp);
     CHECK(wanted_device(s, true).listen_port == 51820);
 }
+
+TEST_CASE("reload: an endpoint named by host name is not looked up; the running one stays") {
+    Fixture f;
+    f.pair.establish();
+    const Endpoint before = *f.pair.a.peer->endpoint;
+    // A name no resolver knows: looking it up would fail the reload (and block the loop
+    // meanwhile); a reload does not look it up at all.
+    std::string text = a_config(f.pair);
+    const std::string numeric = "endpoint = \"10.99.0.2:51820\"";
+    text.replace(text.find(numeric), numeric.size(), "endpoint = \"peer.invalid:51820\"");
+    f.dir.write("rt0.toml", text);
+    CHECK_FALSE(f.reload(f.config, f.pair.now));  // applied
+    REQUIRE(f.pair.a.peer->endpoint);
+    CHECK(f.pair.a.peer->endpoint->same_address(before));
+    CHECK(f.pair.a.peer->current);  // the session kept
+}
