@@ -211,7 +211,7 @@ util::Result<RoutePtr> route_request(int ifindex, int family, const std::uint8_t
     rtnl_route_set_family(route.get(), static_cast<std::uint8_t>(family));
     rtnl_route_set_table(route.get(), table);
     rtnl_route_set_scope(route.get(), RT_SCOPE_LINK);
-    rtnl_route_set_protocol(route.get(), RTPROT_STATIC);
+    rtnl_route_set_protocol(route.get(), route_protocol);
     rtnl_route_set_type(route.get(), RTN_UNICAST);
     rtnl_route_nh_set_ifindex(nh, ifindex);
     rtnl_route_add_nexthop(route.get(), nh);  // the route owns it now
@@ -222,6 +222,7 @@ util::Result<RoutePtr> route_request(int ifindex, int family, const std::uint8_t
 
 // One rule request (RTM_NEWRULE or RTM_DELRULE) for wg-quick's default-route rules: with
 // `mark`, "not fwmark MARK lookup TABLE"; without, "lookup TABLE suppress_prefixlength 0".
+// Ours carry route_protocol, so that a delete never matches another owner's identical rule.
 int send_rule(nl_sock* sock, int type, int flags, int family, std::uint32_t mark,
               std::uint32_t table) {
     MsgPtr msg(nlmsg_alloc_simple(type, flags));
@@ -229,11 +230,12 @@ int send_rule(nl_sock* sock, int type, int flags, int family, std::uint32_t mark
     fib_rule_hdr hdr{};
     hdr.family = static_cast<std::uint8_t>(family);
     hdr.action = FR_ACT_TO_TBL;
-    hdr.table = table < 256 ? static_cast<std::uint8_t>(table)
-                            : static_cast<std::uint8_t>(RT_TABLE_UNSPEC);
+    hdr.table =
+        table < 256 ? static_cast<std::uint8_t>(table) : static_cast<std::uint8_t>(RT_TABLE_UNSPEC);
     if (mark != 0) hdr.flags = FIB_RULE_INVERT;
     int rc = nlmsg_append(msg.get(), &hdr, sizeof hdr, NLMSG_ALIGNTO);
     if (rc >= 0) rc = nla_put_u32(msg.get(), FRA_TABLE, table);
+    if (rc >= 0) rc = nla_put_u8(msg.get(), FRA_PROTOCOL, route_protocol);
     if (rc >= 0 && mark != 0) rc = nla_put_u32(msg.get(), FRA_FWMARK, mark);
     if (rc >= 0 && mark == 0) rc = nla_put_u32(msg.get(), FRA_SUPPRESS_PREFIXLEN, 0);
     if (rc < 0) return rc;
@@ -242,13 +244,14 @@ int send_rule(nl_sock* sock, int type, int flags, int family, std::uint32_t mark
 
 }  // namespace
 
-util::Result<void> RouteSocket::add_route(int ifindex, int family, const std::uint8_t* addr,
+util::Result<bool> RouteSocket::add_route(int ifindex, int family, const std::uint8_t* addr,
                                           std::uint8_t prefix_len, std::uint32_t table) {
     auto route = route_request(ifindex, family, addr, prefix_len, table);
     if (!route) return util::fail(route.error());
-    const int rc = rtnl_route_add(sock_.get(), route->get(), NLM_F_CREATE | NLM_F_REPLACE);
+    const int rc = rtnl_route_add(sock_.get(), route->get(), NLM_F_CREATE | NLM_F_EXCL);
+    if (rc == -NLE_EXIST) return false;  // someone else's: left alone
     if (rc < 0) return util::fail(nl_error("rtnl_route_add", rc, "route" + on_if(ifindex)));
-    return {};
+    return true;
 }
 
 util::Result<void> RouteSocket::delete_route(int ifindex, int family, const std::uint8_t* addr,
@@ -261,25 +264,37 @@ util::Result<void> RouteSocket::delete_route(int ifindex, int family, const std:
     return {};
 }
 
+bool RouteSocket::table_in_use(std::uint32_t table) {
+    nl_cache* cache = nullptr;
+    if (rtnl_route_alloc_cache(sock_.get(), AF_UNSPEC, 0, &cache) < 0) return true;  // unsure
+    bool used = false;
+    for (nl_object* o = nl_cache_get_first(cache); o != nullptr && !used; o = nl_cache_get_next(o))
+        used = rtnl_route_get_table(reinterpret_cast<rtnl_route*>(o)) == table;
+    nl_cache_free(cache);
+    return used;
+}
+
 util::Result<void> RouteSocket::add_default_route_rules(int family, std::uint32_t mark,
                                                         std::uint32_t table) {
-    delete_default_route_rules(family, mark, table);
-    int rc = send_rule(sock_.get(), RTM_NEWRULE, NLM_F_CREATE | NLM_F_EXCL, family, mark, table);
+    // A crashed run's rule for this table (ours by protocol and table) goes first; the
+    // suppress rule is not table-specific, and an identical one may be another tunnel's.
+    for (int i = 0; i < 16 && send_rule(sock_.get(), RTM_DELRULE, 0, family, mark, table) >= 0;
+         ++i) {
+    }
+    int rc = send_rule(sock_.get(), RTM_NEWRULE, NLM_F_CREATE, family, mark, table);
     if (rc < 0) return util::fail(nl_error("RTM_NEWRULE", rc, "not fwmark lookup table"));
-    rc = send_rule(sock_.get(), RTM_NEWRULE, NLM_F_CREATE | NLM_F_EXCL, family, 0, RT_TABLE_MAIN);
-    if (rc < 0) return util::fail(nl_error("RTM_NEWRULE", rc, "suppress_prefixlength 0"));
+    rc = send_rule(sock_.get(), RTM_NEWRULE, NLM_F_CREATE, family, 0, RT_TABLE_MAIN);
+    if (rc < 0) {
+        (void)send_rule(sock_.get(), RTM_DELRULE, 0, family, mark, table);
+        return util::fail(nl_error("RTM_NEWRULE", rc, "suppress_prefixlength 0"));
+    }
     return {};
 }
 
 void RouteSocket::delete_default_route_rules(int family, std::uint32_t mark,
                                              std::uint32_t table) noexcept {
-    // Each request deletes one match: repeat until none is left (bounded).
-    for (int i = 0; i < 16 && send_rule(sock_.get(), RTM_DELRULE, 0, family, mark, table) >= 0;
-         ++i) {
-    }
-    for (int i = 0; i < 16 && send_rule(sock_.get(), RTM_DELRULE, 0, family, 0, RT_TABLE_MAIN) >= 0;
-         ++i) {
-    }
+    (void)send_rule(sock_.get(), RTM_DELRULE, 0, family, mark, table);
+    (void)send_rule(sock_.get(), RTM_DELRULE, 0, family, 0, RT_TABLE_MAIN);
 }
 
 }  // namespace ringtun::tun

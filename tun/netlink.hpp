@@ -16,6 +16,10 @@ struct nl_sock;
 
 namespace ringtun::tun {
 
+// The protocol (RTPROT) of ringtun's routes and rules, so they are told apart from anyone
+// else's ("proto 114" in `ip route` and `ip rule`).
+inline constexpr std::uint8_t route_protocol = 114;
+
 class RouteSocket {
   public:
     // Allocates and connects a NETLINK_ROUTE socket.
@@ -45,18 +49,21 @@ class RouteSocket {
     util::Result<void> set_no_queue(int ifindex);
 
     // Routes the prefix (family, network-order bytes, length) to the interface in routing
-    // table `table` (254: main), replacing a route to the same prefix there.
-    util::Result<void> add_route(int ifindex, int family, const std::uint8_t* addr,
+    // table `table` (254: main). True if added; false if a route to that prefix exists there
+    // already (someone else's: it is left as it is, never replaced).
+    util::Result<bool> add_route(int ifindex, int family, const std::uint8_t* addr,
                                  std::uint8_t prefix_len, std::uint32_t table);
     // Removes that route; one already gone is not an error.
     util::Result<void> delete_route(int ifindex, int family, const std::uint8_t* addr,
                                     std::uint8_t prefix_len, std::uint32_t table);
+    // Whether any route of either family is in `table` (true when it cannot tell).
+    bool table_in_use(std::uint32_t table);
     // wg-quick's two rules for a default route through the tunnel, for `family`: "not fwmark
     // MARK lookup TABLE" (all but the tunnel's own packets use TABLE) and "lookup main
-    // suppress_prefixlength 0" (the main table's specific routes still win). Identical rules
-    // left by an earlier run are removed first.
+    // suppress_prefixlength 0" (the main table's specific routes still win). Ours carry
+    // route_protocol; a crashed run's rule for TABLE is removed first.
     util::Result<void> add_default_route_rules(int family, std::uint32_t mark, std::uint32_t table);
-    // Removes both (any copies); rules already gone are not an error.
+    // Removes one of each of those rules (ours: the protocol matches); gone is not an error.
     void delete_default_route_rules(int family, std::uint32_t mark, std::uint32_t table) noexcept;
 
   private:

@@ -90,6 +90,7 @@ std::optional<std::string> Reloader::operator()(control::DeviceConfig& config,
         return result;
     } catch (const std::exception& ex) {
         RT_LOG_ERROR("reload: %s: %s; keeping the running configuration", path_.c_str(), ex.what());
+        notify_systemd("READY=1");  // systemd must not wait in "reloading" for its timeout
         return std::string(ex.what());
     }
 }
@@ -118,14 +119,16 @@ std::optional<std::string> Reloader::apply(control::DeviceConfig& config) {
     const control::UapiError e = control::apply_commands(config, commands);
     const std::vector<crypto::PublicKey> after = sorted_keys(*device_);
     if (e == control::UapiError::none && routes_ != nullptr) {
-        const std::uint32_t mark = routes_->fwmark();
-        if (auto r = routes_->sync(*fresh); !r) {
+        // The routes follow the peers; the table itself waits for a restart (named above).
+        Settings routed = *fresh;
+        routed.table = started_.table;
+        auto mark = [&config](std::uint32_t m) {
+            (void)control::apply_commands(config, {control::set::Fwmark{m}});
+        };
+        if (auto r = routes_->sync(routed, mark); !r) {
             RT_LOG_ERROR("reload: routes: %s", r.error().to_string().c_str());
             return "routes: " + r.error().to_string();
         }
-        // A default route through the tunnel came or went: the sockets' mark follows.
-        if (routes_->fwmark() != mark)
-            (void)control::apply_commands(config, {control::set::Fwmark{routes_->fwmark()}});
     }
     if (e != control::UapiError::none) {
         RT_LOG_ERROR("reload: %s applied in part (error %d); see the lines above", path_.c_str(),

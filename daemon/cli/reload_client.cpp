@@ -37,6 +37,7 @@ int reload_command(std::string_view ifname) {
     if (!fd) return fail(std::string("socket: ") + std::strerror(errno));
     const timeval tv{.tv_sec = reply_timeout_s, .tv_usec = 0};
     (void)::setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    (void)::setsockopt(fd.get(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);  // connect too
     if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0)
         return fail(path + ": " + std::strerror(errno) + " (is ringtun running for " +
                     std::string(ifname) + "?)");

@@ -1,17 +1,20 @@
 // Routes for the peers' allowed IPs through the TUN, as wg-quick's Table= gives them
 // (wireguard-tools src/wg-quick/linux.bash, add_route and add_default):
 //   - table "auto" (the default): each prefix in the main table, except a /0: that goes to
-//     table 51820, the daemon's sockets carry fwmark 51820, and two rules per family send
-//     every other packet to table 51820 while the main table's more specific routes still
-//     win ("not fwmark 51820 lookup 51820", "lookup main suppress_prefixlength 0");
+//     a table of its own T (the first from 51820 with no route in it, as wg-quick picks),
+//     the daemon's sockets carry fwmark T, and two rules per family send every other packet
+//     to T while the main table's more specific routes still win ("not fwmark T lookup T",
+//     "lookup main suppress_prefixlength 0");
 //   - table N: every prefix in table N, no rules; "off": none.
-// Routes go with the TUN; the rules are removed when the Routes goes (and, after a crash, by
-// the next start, before it adds its own). wg-quick's other default-route steps (the
-// src_valid_mark sysctl, firewall marks) are left to the administrator.
+// Routes and rules carry protocol 114 (tun::route_protocol); a route that exists already is
+// someone else's and is never replaced. Routes go with the TUN; the rules are removed when
+// the Routes goes (and a crashed run's rule for T by the next start). wg-quick's other
+// default-route steps (the src_valid_mark sysctl, firewall marks) are left to the administrator.
 #pragma once
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <vector>
 
@@ -23,20 +26,22 @@ namespace ringtun::daemon {
 
 class Routes {
   public:
-    static constexpr std::uint32_t default_route_table = 51820;
+    static constexpr std::uint32_t first_default_route_table = 51820;
+    // Marks the daemon's sockets (0: unmarks them), so that their packets skip the tunnel.
+    using MarkFn = std::function<void(std::uint32_t mark)>;
 
     // Installs the routes and rules `s` asks for on the (up) interface `ifindex`.
-    static util::Result<Routes> install(int ifindex, const Settings& s);
+    // `set_mark` (may be empty at start, before the sockets exist: then ask fwmark()).
+    static util::Result<Routes> install(int ifindex, const Settings& s, const MarkFn& set_mark);
     Routes(Routes&& o) noexcept;
     Routes& operator=(Routes&&) = delete;
     ~Routes();
 
-    // The mark the daemon's sockets must carry so their packets skip the tunnel (0: none).
-    std::uint32_t fwmark() const noexcept {
-        return rule_families_.empty() ? 0 : default_route_table;
-    }
-    // After a reload: adds and removes routes (and rules) so they match `s`.
-    util::Result<void> sync(const Settings& s);
+    // The mark the daemon's sockets must carry (0: none).
+    std::uint32_t fwmark() const noexcept { return mark_set_ ? default_table_ : 0; }
+    // After a reload: adds and removes only what changed, so nothing is briefly missing.
+    // Routes that exist already and are not ours are left alone (logged).
+    util::Result<void> sync(const Settings& s, const MarkFn& set_mark);
 
   private:
     struct Route {
@@ -47,11 +52,15 @@ class Routes {
         friend bool operator==(const Route&, const Route&) = default;
     };
     Routes(tun::RouteSocket nl, int ifindex) : nl_(std::move(nl)), ifindex_(ifindex) {}
-    static void wanted(const Settings& s, std::vector<Route>& routes, std::vector<int>& families);
+    void wanted(const Settings& s, std::vector<Route>& routes, std::vector<int>& families);
+    std::uint32_t default_table();
 
     std::optional<tun::RouteSocket> nl_;
     int ifindex_;
-    std::vector<Route> routes_;
+    std::uint32_t default_table_ = 0;  // chosen at the first default route
+    bool mark_set_ = false;
+    std::vector<Route> routes_;       // ours
+    std::vector<Route> foreign_;      // wanted, but someone else's route was there
     std::vector<int> rule_families_;  // families with the default-route rules in place
 };
 

@@ -195,7 +195,7 @@ int serve(ServeOptions o) {
     // Declared before the backend: the rules go after the loop has stopped.
     std::optional<Routes> routes;
     if (!o.wg_mode) {  // under wg-quick the routes are wg-quick's
-        auto r = Routes::install(tun->ifindex(), settings);
+        auto r = Routes::install(tun->ifindex(), settings, {});  // sockets: marked below
         if (!r) return report(r.error());
         routes.emplace(std::move(*r));
     }

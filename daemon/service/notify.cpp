@@ -24,7 +24,8 @@ void notify_systemd(std::string_view state) noexcept {
     util::UniqueFd fd(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
     if (!fd) return;
     const auto addr_len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + len);
-    (void)::sendto(fd.get(), state.data(), state.size(), MSG_NOSIGNAL,
+    // Never waits: the loop's heartbeat sends from here.
+    (void)::sendto(fd.get(), state.data(), state.size(), MSG_NOSIGNAL | MSG_DONTWAIT,
                    reinterpret_cast<const sockaddr*>(&addr), addr_len);
 }
 

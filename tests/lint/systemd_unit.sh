@@ -2,8 +2,8 @@
 # The systemd unit CMake generated: it parses and references an existing binary
 # (systemd-analyze verify on an instance of the template, with the binary under test), names
 # the binary where the install prefix puts it, and keeps its contract: Type=notify, a
-# synchronous ExecReload, a watchdog, only CAP_NET_ADMIN, and an exposure of at most 3.0 by
-# systemd-analyze security.
+# synchronous ExecReload, a watchdog, only CAP_NET_ADMIN and CAP_NET_BIND_SERVICE, and an
+# exposure of at most 3.0 by systemd-analyze security.
 set -euo pipefail
 : "${RINGTUN:?path to the ringtun binary}" "${RINGTUN_UNIT:?the generated unit}"
 : "${RINGTUN_SRC:?source tree}"
@@ -20,7 +20,7 @@ cp "$dir/ringtun@.service" "$dir/ringtun@t0.service"
 out=$(MANPATH="$RINGTUN_SRC/docs/man:" systemd-analyze verify "$dir/ringtun@t0.service" 2>&1) ||
   { echo "$out" >&2; exit 1; }
 [ -z "$out" ] || fail "systemd-analyze verify: $out"
-for line in Type=notify CapabilityBoundingSet=CAP_NET_ADMIN WatchdogSec=10 \
+for line in Type=notify "CapabilityBoundingSet=CAP_NET_ADMIN CAP_NET_BIND_SERVICE" WatchdogSec=10 \
   RuntimeDirectory=wireguard RuntimeDirectoryPreserve=yes; do
   grep -qx "$line" "$dir/ringtun@.service" || fail "missing $line"
 done

@@ -7,6 +7,7 @@
 #      and wg-quick's two rules), an address only B has is reached through it, while the
 #      tunnel's own packets (fwmark 51820 on its socket) and the outer /24 still use the veth.
 #   4. A stopped: the rules are gone with it; nothing of A's is left in the routing.
+# Routes and rules that were there before (someone else's) are left as they are.
 # Needs root, /dev/net/tun, ip netns (exit 77 otherwise); RINGTUN = the ringtun binary.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -27,7 +28,9 @@ a_config() {  # ALLOWED (comma-separated)
     listen_port=$TUN_PORT address="$TUN_A4/24,$TUN_A6/64" mtu=$TUN_MTU \
     public_key="$(cat "$NETNS_TMP/rtb.pub")" endpoint="$OUTER_B4:$TUN_PORT" allowed_ips="$1"
 }
-a_config "$TUN_B4/32,$TUN_B6/128,10.200.0.32/27"
+# 10.250.0.0/24 has a route already (someone else's): ringtun must leave it as it is.
+ip -n "$NS_A" route add 10.250.0.0/24 via "$OUTER_B4"
+a_config "$TUN_B4/32,$TUN_B6/128,10.200.0.32/27,10.250.0.0/24"
 ip -n "$NS_B" addr add "$ONLY_B/32" dev lo
 start_sides_b_then_a
 LOG_A=$NETNS_TMP/ringtun-a.log
@@ -37,6 +40,11 @@ route=$(ip -n "$NS_A" -4 route show 10.200.0.32/27)
 grep -q "dev $RT_IF" <<<"$route" || netns_fail "no route for 10.200.0.32/27 via $RT_IF: '$route'"
 ping_ok "$NS_A" "$EXTRA4" 3 10 || netns_fail "no ping A -> $EXTRA4 through the /27 route"
 echo "1. route '$route'; $EXTRA4 reached through the tunnel"
+grep -q "via $OUTER_B4" <<<"$(ip -n "$NS_A" -4 route show 10.250.0.0/24)" ||
+  netns_fail "the existing route to 10.250.0.0/24 was replaced"
+grep -q "routes: a route to a IPv4/24 exists already" "$LOG_A" ||
+  netns_fail "no warning about the existing route to 10.250.0.0/24"
+echo "   the existing route to 10.250.0.0/24 left as it was (logged)"
 
 # 2. Reload without the /27: its route goes.
 a_config "$TUN_B4/32,$TUN_B6/128"
@@ -51,6 +59,8 @@ echo "2. reload without the /27: its route is gone"
 # 3. A restarted with a default route through B.
 ringtun_stop "$NS_A" "$RINGTUN_PID_A" "$LOG_A"
 a_config "$TUN_B4/32,$TUN_B6/128,0.0.0.0/0"
+# Someone else's identical suppress rule (another tunnel's): it must outlive ours.
+ip -n "$NS_A" -4 rule add table main suppress_prefixlength 0
 start_ringtun "$NS_A" "$NETNS_TMP/ringtun-a.toml" "$LOG_A"
 RINGTUN_PID_A=$RINGTUN_PID
 wait_for_ringtun "$NS_A" "$RINGTUN_PID_A" "$LOG_A" "$TUN_A4"
@@ -72,10 +82,12 @@ echo "3. default route through the tunnel: rules and table 51820 in place, socke
 # 4. Stopped: nothing left.
 ringtun_stop "$NS_A" "$RINGTUN_PID_A" "$LOG_A"
 rules=$(ip -n "$NS_A" -4 rule show)
-! grep -qE "51820|suppress_prefixlength" <<<"$rules" || netns_fail "rules left after stop: $rules"
+! grep -qE "51820|proto 114" <<<"$rules" || netns_fail "rules left after stop: $rules"
+[ "$(grep -c "suppress_prefixlength" <<<"$rules")" -eq 1 ] ||
+  netns_fail "the other owner's suppress rule did not survive, or ours is left: $rules"
 [ -z "$(ip -n "$NS_A" -4 route show table 51820 2>/dev/null)" ] ||
   netns_fail "routes left in table 51820 after stop"
-echo "4. stopped: the rules and routes are gone"
+echo "4. stopped: our rules and routes are gone; the other owner's suppress rule is still there"
 ringtun_stop "$NS_B" "$RINGTUN_PID_B" "$NETNS_TMP/ringtun-b.log"
 netns_cleanup
 netns_assert_clean

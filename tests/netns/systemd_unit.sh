@@ -327,10 +327,11 @@ status=$(prop StatusText)
 [[ $status == "running; 1 peers"* ]] || sd_fail "StatusText after start: '$status'"
 echo "1. systemctl start: ${start_ms} ms, MainPID $(prop MainPID), StatusText '$status'"
 [ "$start_ms" -le $START_BOUND_MS ] || sd_fail "start took ${start_ms} ms"
-# The sandbox is in force: only CAP_NET_ADMIN (bit 12), no new privileges, a seccomp filter.
+# The sandbox is in force: only CAP_NET_ADMIN (bit 12) and CAP_NET_BIND_SERVICE (bit 10), no
+# new privileges, a seccomp filter.
 caps=$(sd grep -E '^(CapEff|CapBnd|NoNewPrivs|Seccomp):' "/proc/$(prop MainPID)/status" |
   tr -s '\t ' ' ' | tr '\n' ' ')
-[[ $caps == *"CapEff: 0000000000001000 CapBnd: 0000000000001000 NoNewPrivs: 1 Seccomp: 2 "* ]] ||
+[[ $caps == *"CapEff: 0000000000001400 CapBnd: 0000000000001400 NoNewPrivs: 1 Seccomp: 2 "* ]] ||
   sd_fail "the daemon does not run sandboxed as the unit says: $caps"
 echo "   the daemon's /proc/PID/status: $caps"
 ip -n "$NS_S" link show dev "$RT_IF" >/dev/null || sd_fail "no TUN $RT_IF in S"
