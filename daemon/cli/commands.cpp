@@ -26,6 +26,13 @@ struct Args {
     bool has(std::string_view flag) const {
         return std::find(flags.begin(), flags.end(), flag) != flags.end();
     }
+    // The VALUE of the last "KEY=VALUE" flag (KEY given with its '='), or empty.
+    std::string_view value(std::string_view key) const {
+        std::string_view v;
+        for (std::string_view f : flags)
+            if (f.starts_with(key)) v = f.substr(key.size());
+        return v;
+    }
 };
 
 struct Command {
@@ -79,7 +86,7 @@ int usage_error(const std::string& what, const Command* c) {
 
 int run_cmd(const Args& a) {
     if (a.has("--debug")) util::log::set_debug(true);
-    return run_command(std::string(a.positional[0]));
+    return run_command(std::string(a.positional[0]), std::string(a.value("--name=")));
 }
 int reload_cmd(const Args& a) {
     return reload_command(a.positional[0]);
@@ -108,16 +115,19 @@ int help_cmd(const Args&) {
 const std::vector<Command>& commands() {
     static const std::vector<Command> table = {
         {"run",
-         "run [--debug] FILE",
+         "run [--debug] [--name=IFNAME] FILE",
          "bring up the interface FILE describes; foreground",
          "Brings up the interface the TOML file FILE describes and runs it in the foreground,\n"
          "logging to standard error. SIGTERM or SIGINT stop it; SIGHUP reloads FILE (peers\n"
          "whose settings did not change keep their sessions); SIGUSR1 logs the counters.\n"
          "\n"
-         "  --debug   also log every handshake event\n",
+         "  --debug          also log every handshake event\n"
+         "  --name=IFNAME    the interface's name, whatever FILE's [interface] name says (the\n"
+         "                   systemd unit passes its instance, as wg-quick names an interface\n"
+         "                   after its file)\n",
          1,
          1,
-         {"--debug"},
+         {"--debug", "--name="},
          true,
          run_cmd},
         {"check",
@@ -202,7 +212,11 @@ int parse(const Command& c, std::span<char*> words, Args& out) {
         if (!flags_done && word == "--") {
             flags_done = true;
         } else if (!flags_done && word.size() > 1 && word[0] == '-') {
-            if (std::find(c.flags.begin(), c.flags.end(), word) == c.flags.end())
+            // A flag as listed, or "--key=VALUE" for a listed "--key=".
+            const auto eq = word.find('=');
+            const std::string_view key =
+                eq == std::string_view::npos ? word : word.substr(0, eq + 1);
+            if (std::find(c.flags.begin(), c.flags.end(), key) == c.flags.end())
                 return usage_error("unknown option '" + std::string(word) + "'", &c);
             out.flags.push_back(word);
         } else {

@@ -105,6 +105,7 @@ std::optional<std::string> Reloader::apply(control::DeviceConfig& config) {
         RT_LOG_ERROR("reload: %s; keeping the running configuration", error.c_str());
         return error;
     }
+    if (name_fixed_) fresh->interface_name = started_.interface_name;  // run --name=
     for (const std::string& key : restart_only_changes(started_, *fresh))
         RT_LOG_WARN("reload: %s changed; it takes effect at the next restart", key.c_str());
     for (const PeerSettings& p : fresh->peers)

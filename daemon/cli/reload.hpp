@@ -32,9 +32,14 @@ class Reloader {
   public:
     // `started` is what the daemon runs from; `device` outlives the Reloader.
     // `routes`, if given (and outliving the Reloader), follows the file's allowed IPs.
+    // `name_fixed`: the interface's name came from the command line, not the file.
     Reloader(std::string path, const Settings& started, const Device& device,
-             Routes* routes = nullptr)
-        : path_(std::move(path)), started_(started), device_(&device), routes_(routes) {}
+             Routes* routes = nullptr, bool name_fixed = false)
+        : path_(std::move(path)),
+          started_(started),
+          device_(&device),
+          routes_(routes),
+          name_fixed_(name_fixed) {}
 
     // Never throws and never stops the daemon; everything it did or refused is logged.
     // Returns the error (for `ringtun reload`), or nullopt once the file was applied.
@@ -47,6 +52,7 @@ class Reloader {
     Settings started_;
     const Device* device_;
     Routes* routes_;
+    bool name_fixed_;
 };
 
 }  // namespace ringtun::daemon

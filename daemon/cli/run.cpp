@@ -1,6 +1,7 @@
 // `ringtun run FILE`: the interface the configuration file describes.
 #include "daemon/cli/run.hpp"
 
+#include "conf/values.hpp"
 #include "daemon/cli/serve.hpp"
 #include "daemon/cli/settings.hpp"
 #include "util/log.hpp"
@@ -8,7 +9,7 @@
 
 namespace ringtun::daemon {
 
-int run_command(const std::string& path) {
+int run_command(const std::string& path, const std::string& name) {
     if (auto r = util::setup_daemon_process(); !r) {
         RT_LOG_ERROR("%s", r.error().to_string().c_str());
         return 1;
@@ -18,9 +19,20 @@ int run_command(const std::string& path) {
         RT_LOG_ERROR("%s", settings.error().to_string().c_str());
         return 1;
     }
+    if (!name.empty()) {
+        if (const std::string problem = conf::check_interface_name(name); !problem.empty()) {
+            RT_LOG_ERROR("--name: %s", problem.c_str());
+            return 1;
+        }
+        if (settings->interface_name != name && settings->interface_name != "rt0")
+            RT_LOG_NOTICE("%s names the interface %s; running it as %s (--name)", path.c_str(),
+                          settings->interface_name.c_str(), name.c_str());
+        settings->interface_name = name;
+    }
     ServeOptions o;
     o.settings = std::move(*settings);
     o.config_path = path;
+    o.name_fixed = !name.empty();
     return serve(std::move(o));
 }
 

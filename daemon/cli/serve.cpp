@@ -150,7 +150,8 @@ void service_hooks(RunHooks& hooks, const ServeOptions& o, const Device& device,
                        status_text(device, last_error));
     };
     if (o.config_path.empty()) return;
-    hooks.on_reload = [reloader = Reloader(o.config_path, o.settings, device, routes), &device,
+    hooks.on_reload = [reloader = Reloader(o.config_path, o.settings, device, routes, o.name_fixed),
+                       &device,
                        &last_error](control::DeviceConfig& config, const Now& now) mutable {
         auto error = reloader(config, now);
         last_error = error ? "reload: " + *error : std::string();

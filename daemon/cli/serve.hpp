@@ -20,6 +20,8 @@ struct ServeOptions {
     // WG_UAPI_FD); the link is left to wg-quick (no addresses, not set up); and a deleted TUN
     // is the normal end (`wg-quick down`), not a failure.
     bool wg_mode = false;
+    // The interface's name was given on the command line (`run --name=`): a reload keeps it.
+    bool name_fixed = false;
     // Called once the TUN, the sockets and the loop exist, just before the loop runs.
     std::function<void()> on_ready;
 };

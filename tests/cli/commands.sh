@@ -45,6 +45,14 @@ rc=$?
 set -e
 [ $rc -eq 2 ] || fail "check with two files: exit $rc"
 
+# run --name=IFNAME (what the unit passes): checked before anything is opened.
+set +e
+out=$("$RINGTUN" run rt0.toml --name=bad/name 2>&1)
+rc=$?
+set -e
+[ $rc -eq 1 ] || fail "run --name=bad/name: exit $rc"
+grep -q -- "--name: .*not a valid interface name" <<<"$out" || fail "run --name=bad/name: $out"
+
 # genpsk: 32 bytes in base64, as wg genpsk writes.
 psk=$("$RINGTUN" genpsk)
 [[ $psk =~ ^[A-Za-z0-9+/]{43}=$ ]] || fail "genpsk wrote '$psk'"

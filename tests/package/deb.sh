@@ -41,7 +41,7 @@ trap 'rm -f "$log"; rm -rf "$dir"' EXIT
 dpkg-deb -x "$deb" "$dir"
 file "$dir/usr/sbin/ringtun" | grep -q ', stripped' || fail "usr/sbin/ringtun is not stripped"
 unit=$(find "$dir" -path '*/lib/systemd/system/ringtun@.service')
-grep -qx 'ExecStart=/usr/sbin/ringtun run /etc/ringtun/%i.toml' "$unit" ||
+grep -qx 'ExecStart=/usr/sbin/ringtun run --name=%i /etc/ringtun/%i.toml' "$unit" ||
   fail "the packaged unit does not run /usr/sbin/ringtun"
 "$dir/usr/sbin/ringtun" --version | grep -qF "$version" || fail "ringtun --version is not $version"
 cmp -s <(gzip -dc "$dir/usr/share/man/man8/ringtun.8.gz") "$RINGTUN_SRC/docs/man/man8/ringtun.8" ||
