@@ -213,6 +213,15 @@ ringtun_pair() {
   wait_for_ringtun "$NS_B" "$RINGTUN_PID_B" "$NETNS_TMP/ringtun-b.log" "$TUN_B4"
 }
 
+# ringtun_wggo_pair with ringtun's UAPI socket on (RT_IF must then be a netns_ifname); waits
+# until it serves /var/run/wireguard/RT_IF.sock.
+ringtun_wggo_pair_with_socket() {
+  local sock="/var/run/wireguard/$RT_IF.sock"
+  ringtun_wggo_pair control_socket=true
+  netns_poll "[ -S '$sock' ] || ! netns_alive $RINGTUN_PID_A" 5
+  [ -S "$sock" ] || netns_fail "ringtun run serves no socket $sock"
+}
+
 # Starts ringtun B, then A, from the configs ringtun_side_config wrote
 # ($NETNS_TMP/ringtun-{a,b}.toml), each waiting for its TUN to carry its address, so that A's
 # first packets find B listening. Sets RINGTUN_PID_A, RINGTUN_PID_B.
@@ -225,8 +234,8 @@ start_sides_b_then_a() {
   wait_for_ringtun "$NS_A" "$RINGTUN_PID_A" "$NETNS_TMP/ringtun-a.log" "$TUN_A4"
 }
 
-# ringtun in NS_A (RT_IF), wireguard-go in NS_B (WG_B), over UDP. Sets RINGTUN_PID_A,
-# WGGO_PID_B.
+# ringtun in NS_A (RT_IF), wireguard-go in NS_B (WG_B), over UDP; EXTRA ringtun_config
+# arguments for A (e.g. control_socket=true). Sets RINGTUN_PID_A, WGGO_PID_B.
 ringtun_wggo_pair() {
   RT_IF=${RT_IF:-rtb0}
   WG_B=$(netns_ifname wb)
@@ -237,7 +246,7 @@ ringtun_wggo_pair() {
   wg_configure "$NS_B" "$WG_B" "$NETNS_TMP/rtb.key" $TUN_PORT "$(cat "$NETNS_TMP/rta.pub")" \
     "$OUTER_A4:$TUN_PORT" "$TUN_A4/32,$TUN_A6/128"
   link_setup "$NS_B" "$WG_B" $TUN_MTU "$TUN_B4/24" "$TUN_B6/64" || netns_fail "set up $WG_B"
-  ringtun_side_config a udp
+  ringtun_side_config a udp 4 "$@"
   start_ringtun "$NS_A" "$NETNS_TMP/ringtun-a.toml" "$NETNS_TMP/ringtun-a.log"
   RINGTUN_PID_A=$RINGTUN_PID
   wait_for_ringtun "$NS_A" "$RINGTUN_PID_A" "$NETNS_TMP/ringtun-a.log" "$TUN_A4"

@@ -30,24 +30,6 @@ RT_IF=$(netns_ifname r)
 SOCK=/var/run/wireguard/$RT_IF.sock
 echo "$RT_IF" >>"$NETNS_TMP/wg_ifnames"
 
-# ringtun_wggo_pair with ringtun's UAPI socket on (ringtun_config turns it off by default):
-# ringtun in NS_A (RT_IF, serving SOCK), wireguard-go in NS_B (WG_B). Sets RINGTUN_PID_A.
-ringtun_wggo_pair_with_socket() {
-  WG_B=$(netns_ifname wb)
-  make_keypair rta
-  make_keypair rtb
-  start_wireguard_go "$NS_B" "$WG_B"
-  wg_configure "$NS_B" "$WG_B" "$NETNS_TMP/rtb.key" $TUN_PORT "$(cat "$NETNS_TMP/rta.pub")" \
-    "$OUTER_A4:$TUN_PORT" "$TUN_A4/32,$TUN_A6/128"
-  link_setup "$NS_B" "$WG_B" $TUN_MTU "$TUN_B4/24" "$TUN_B6/64" || netns_fail "set up $WG_B"
-  ringtun_side_config a udp 4 control_socket=true
-  start_ringtun "$NS_A" "$NETNS_TMP/ringtun-a.toml" "$LOG_A"
-  RINGTUN_PID_A=$RINGTUN_PID
-  wait_for_ringtun "$NS_A" "$RINGTUN_PID_A" "$LOG_A" "$TUN_A4"
-  netns_poll "[ -S '$SOCK' ] || ! netns_alive $RINGTUN_PID_A" 5
-  [ -S "$SOCK" ] || netns_fail "ringtun run serves no socket $SOCK"
-}
-
 netns_pair
 NS_C="${NETNS_ID}c"
 netns_add "$NS_C"
