@@ -121,6 +121,11 @@ struct Interface {
     std::optional<std::uint32_t> table;
 };
 
+// [metrics]: the Prometheus endpoint, served by the daemon's loop.
+struct MetricsSettings {
+    std::optional<Endpoint> listen;  // absent: none
+};
+
 struct Peer {
     Location where;    // its [[peer]] header
     std::string name;  // "peer[N]", N counted from 1 in file order
@@ -137,6 +142,7 @@ struct Config {
     Interface interface;
     RingTunables ring;
     OffloadSettings offload;
+    MetricsSettings metrics;
     std::vector<Peer> peers;
 };
 

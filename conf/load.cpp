@@ -24,7 +24,8 @@ MaybeError top_table(const FileContext& ctx, toml::table& root, std::string_view
 
 LoadResult read_config(const FileContext& ctx, toml::table& root) {
     const TableReader top(ctx, root, "");
-    if (auto e = top.reject_unknown({"interface", "ring", "offload", "peer"})) return std::move(*e);
+    if (auto e = top.reject_unknown({"interface", "ring", "offload", "metrics", "peer"}))
+        return std::move(*e);
     Config config;
     toml::table* table = nullptr;
     if (auto e = top_table(ctx, root, "interface", table)) return std::move(*e);
@@ -33,6 +34,8 @@ LoadResult read_config(const FileContext& ctx, toml::table& root) {
     if (auto e = read_ring(ctx, table, config.ring)) return std::move(*e);
     if (auto e = top_table(ctx, root, "offload", table)) return std::move(*e);
     if (auto e = read_offload(ctx, table, config.offload)) return std::move(*e);
+    if (auto e = top_table(ctx, root, "metrics", table)) return std::move(*e);
+    if (auto e = read_metrics(ctx, table, config.metrics)) return std::move(*e);
     if (auto e = read_peers(ctx, root.get("peer"), config.peers)) return std::move(*e);
     return config;
 }

@@ -1,5 +1,6 @@
-// Readers for the tables of the config file: [interface], [ring], [[peer]], and the
-// private/preshared key pairs they share. Each returns the first error it finds.
+// Readers for the tables of the config file: [interface], [ring], [offload], [metrics],
+// [[peer]], and the private/preshared key pairs they share. Each returns the first error it
+// finds.
 #pragma once
 
 #include <toml++/toml.h>
@@ -18,6 +19,8 @@ MaybeError read_interface(const FileContext& ctx, toml::table* table, Interface&
 MaybeError read_ring(const FileContext& ctx, toml::table* table, RingTunables& out);
 // `table` is null when the config has no [offload].
 MaybeError read_offload(const FileContext& ctx, toml::table* table, OffloadSettings& out);
+// `table` is null when the config has no [metrics].
+MaybeError read_metrics(const FileContext& ctx, toml::table* table, MetricsSettings& out);
 // `node` is the top-level "peer" value (an array of tables), or null when there are no peers.
 MaybeError read_peers(const FileContext& ctx, toml::node* node, std::vector<Peer>& out);
 

@@ -21,6 +21,28 @@ case ${1:-} in
   *) echo "usage: scripts/install-deps.sh [--bench]" >&2 && exit 2 ;;
 esac
 
+# promtool, which checks the metrics endpoint's output (netns.metrics), is in Debian's
+# prometheus package; installing that package would also start a Prometheus server, so the
+# binary is taken out of the downloaded package into a cache of test tools instead.
+tools_dir=/var/cache/ringtun/tools
+promtool=$tools_dir/usr/bin/promtool
+extract_promtool() {
+  [ -x "$promtool" ] && return 0
+  local tmp
+  tmp=$(mktemp -d)
+  chown _apt "$tmp" 2>/dev/null || true  # apt downloads as _apt where it can
+  echo "install-deps: fetching promtool from Debian's prometheus package"
+  if ! (cd "$tmp" && apt-get download -q prometheus); then
+    [ -z "${updated:-}" ] || exit 1
+    apt-get update -q  # a fresh machine may have no package lists yet
+    (cd "$tmp" && apt-get download -q prometheus)
+  fi
+  mkdir -p "$tools_dir"
+  dpkg-deb --fsys-tarfile "$tmp"/prometheus_*.deb | tar -x -C "$tools_dir" ./usr/bin/promtool
+  rm -rf "$tmp"
+  "$promtool" --version >/dev/null
+}
+
 missing=()
 for p in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
@@ -28,14 +50,18 @@ for p in "${packages[@]}"; do
   fi
 done
 
-if [ ${#missing[@]} -eq 0 ]; then
+if [ ${#missing[@]} -eq 0 ] && [ -x "$promtool" ]; then
   exit 0
 fi
 if [ "$(id -u)" -ne 0 ]; then
-  echo "install-deps: missing packages: ${missing[*]}; run as root to install them" >&2
+  echo "install-deps: missing: ${missing[*]} ${promtool}; run as root to install them" >&2
   exit 1
 fi
-echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -q
-apt-get install -y -q --no-install-recommends "${missing[@]}"
+if [ ${#missing[@]} -ne 0 ]; then
+  echo "install-deps: installing ${missing[*]}"
+  apt-get update -q
+  updated=1
+  apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+extract_promtool

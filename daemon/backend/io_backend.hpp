@@ -82,6 +82,12 @@ struct ControlSetup {
     std::function<bool()> still_ours;
 };
 
+// The metrics endpoint the backend serves (Prometheus), if any.
+struct MetricsSetup {
+    int listener = -1;      // < 0: none
+    std::string interface;  // labels every sample
+};
+
 class IoBackend {
   public:
     virtual ~IoBackend() = default;

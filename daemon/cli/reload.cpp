@@ -61,6 +61,10 @@ std::vector<std::string> restart_only_changes(const Settings& running, const Set
     if (fresh.control_socket != running.control_socket)
         out.emplace_back("interface.control_socket");
     if (fresh.table != running.table) out.emplace_back("interface.table");
+    const auto& m0 = running.metrics_listen;
+    const auto& m1 = fresh.metrics_listen;
+    if (m0.has_value() != m1.has_value() || (m0 && !m0->same_address(*m1)))
+        out.emplace_back("metrics.listen");
     if (uses_tcp(fresh) && !uses_tcp(running)) out.emplace_back("peer.transport (TCP)");
     if (!(fresh.ring == running.ring)) out.emplace_back("[ring]");
     if (!(fresh.offload == running.offload)) out.emplace_back("[offload]");

@@ -6,6 +6,7 @@
 #include "crypto/aead.hpp"
 #include "crypto/x25519.hpp"
 #include "daemon/backend/control_socket.hpp"
+#include "daemon/backend/metrics_socket.hpp"
 #include "daemon/backend/tcp_socket.hpp"
 #include "daemon/backend/udp_socket.hpp"
 #include "daemon/backend/uring/loop.hpp"
@@ -67,6 +68,7 @@ struct Sockets {
     std::optional<ControlSocket> control;
     util::UniqueFd control_watch;
     std::optional<TcpListener> tcp_listener;
+    util::UniqueFd metrics;
 };
 
 // The UAPI socket (made, or under wireguard-go's command line inherited in WG_UAPI_FD) and
@@ -86,6 +88,16 @@ util::Result<ControlSetup> open_control(const ServeOptions& o, const std::string
     return ControlSetup{.listener = out.control->fd(),
                         .watch = out.control_watch.get(),
                         .still_ours = [&c = *out.control] { return c.still_ours(); }};
+}
+
+// The Prometheus endpoint, if the configuration asks for one.
+util::Result<MetricsSetup> open_metrics(const Settings& settings, const std::string& ifname,
+                                        Sockets& out) {
+    if (!settings.metrics_listen) return MetricsSetup{};
+    auto fd = open_metrics_listener(*settings.metrics_listen);
+    if (!fd) return util::fail(fd.error());
+    out.metrics = std::move(*fd);
+    return MetricsSetup{.listener = out.metrics.get(), .interface = ifname};
 }
 
 // The TCP listener, and the peers we dial.
@@ -166,6 +178,9 @@ void log_up(const ServeOptions& o, const std::string& ifname, const Device& devi
         RT_LOG_NOTICE("%s: TCP port %u", ifname.c_str(), sockets.tcp_listener->port);
     if (sockets.control)
         RT_LOG_NOTICE("%s: UAPI socket %s", ifname.c_str(), sockets.control->path().c_str());
+    if (sockets.metrics)
+        RT_LOG_NOTICE("%s: metrics at http://%s/metrics", ifname.c_str(),
+                      o.settings.metrics_listen->to_string().c_str());
     const bool keyless = o.settings.private_key.is_zero();  // until `wg` gives one
     RT_LOG_NOTICE(
         "%s: up, public key %s, UDP port %u, MTU %u, %zu peers, TUN %s, ChaCha20-Poly1305 %s",
@@ -211,9 +226,11 @@ int serve(ServeOptions o) {
     params->offloads = *offloads;
     auto tcp = open_tcp(settings, sockets);
     if (!tcp) return report(tcp.error());
+    auto metrics = open_metrics(settings, tun->name(), sockets);
+    if (!metrics) return report(metrics.error());
     // The backend: the io_uring loop (the only one so far).
     auto loop = Loop::create(*params, tun->fd(), std::move(*udp), **signals, std::move(*tcp),
-                             std::move(*control));
+                             std::move(*control), std::move(*metrics));
     if (!loop) return report(loop.error());
     if (routes && routes->fwmark() != 0 &&
         (*loop)->set_fwmark(routes->fwmark()) != control::UapiError::none)

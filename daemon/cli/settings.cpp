@@ -74,6 +74,9 @@ util::Result<Settings> decode(const conf::Config& config) {
     s.offload = config.offload;
     s.control_socket = config.interface.control_socket;
     s.table = config.interface.table;
+    if (const auto& m = config.metrics.listen)
+        s.metrics_listen =
+            Endpoint::from_sockaddr(reinterpret_cast<const sockaddr*>(&m->addr), m->len);
     const crypto::PublicKey own = crypto::derive_public_key(s.private_key);
     for (const conf::Peer& p : config.peers) {
         auto peer = decode_peer(p);

@@ -37,8 +37,9 @@ struct Settings {
     std::vector<PeerSettings> peers;
     conf::RingTunables ring;
     conf::OffloadSettings offload;
-    bool control_socket = true;          // serve `wg` on /var/run/wireguard/NAME.sock
-    std::optional<std::uint32_t> table;  // routes: nullopt "auto", 0 "off", N (cli/routes)
+    bool control_socket = true;              // serve `wg` on /var/run/wireguard/NAME.sock
+    std::optional<std::uint32_t> table;      // routes: nullopt "auto", 0 "off", N (cli/routes)
+    std::optional<Endpoint> metrics_listen;  // [metrics] listen: the Prometheus endpoint
 };
 
 // Decodes keys and checks what conf cannot (duplicate keys after decoding, our own key as a

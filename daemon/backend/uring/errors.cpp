@@ -87,11 +87,11 @@ void Loop::on_error(Kind kind, const io_uring_cqe& cqe) noexcept {
         case Kind::tcp_send:
             dispatch_tcp(kind, cqe);  // the transport decides
             return;
-        case Kind::control_accept:
-        case Kind::control_recv:
-        case Kind::control_send:
+        case Kind::stream_accept:
+        case Kind::stream_recv:
+        case Kind::stream_send:
         case Kind::control_watch:
-            dispatch_control(kind, cqe);  // ControlIo takes its own failures
+            dispatch_stream(kind, cqe);  // the server takes its own failures
             return;
     }
     ++counters_.stale_completions;

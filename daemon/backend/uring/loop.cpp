@@ -10,9 +10,12 @@
 #include <string>
 
 #include "daemon/backend/clock.hpp"
-#include "daemon/backend/uring/control_io.hpp"
 #include "daemon/backend/uring/loop_internal.hpp"
+#include "daemon/backend/uring/stream_server.hpp"
 #include "daemon/backend/uring/tcp_io.hpp"
+#include "daemon/control/device_metrics.hpp"
+#include "daemon/control/metrics_session.hpp"
+#include "daemon/control/uapi_stream.hpp"
 #include "ring/compat.hpp"
 #include "util/log.hpp"
 
@@ -123,7 +126,8 @@ util::Result<LoopParams> Loop::size(const LoopParams& params, bool tcp_enabled) 
     const unsigned udp_buffers = std::max(udp_buffer_count(p), udp_buffer_count(without));
     const unsigned tun_writes = p.may_offload ? tun_batch_write_slots : 0;
     const unsigned worst = tun_buffers + udp_buffers + tx_slot_count(p) + tun_writes + tun_reads +
-                           tcp_pending + ControlIo::max_pending + 8;
+                           tcp_pending + control_limits.max_pending() +
+                           metrics_limits.max_pending() + 8;
     if (worst > cq) {
         return util::fail(util::make_error(
             "[ring]", "entries = " + std::to_string(p.entries) + " gives a completion queue of " +
@@ -141,17 +145,20 @@ util::Result<LoopParams> Loop::size(const LoopParams& params, bool tcp_enabled) 
 
 util::Result<std::unique_ptr<Loop>> Loop::create(const LoopParams& params, int tun_fd,
                                                  UdpSocket udp, util::SignalPipe& signals,
-                                                 TcpSetup tcp, ControlSetup control) {
+                                                 TcpSetup tcp, ControlSetup control,
+                                                 MetricsSetup metrics) {
     auto p = size(params, tcp.enabled());
     if (!p) return util::fail(p.error());
     std::unique_ptr<Loop> loop(new Loop(*p, std::move(udp)));
-    if (auto r = loop->setup(tun_fd, signals, std::move(tcp), std::move(control)); !r)
+    if (auto r =
+            loop->setup(tun_fd, signals, std::move(tcp), std::move(control), std::move(metrics));
+        !r)
         return util::fail(r.error());
     return loop;
 }
 
 util::Result<void> Loop::setup(int tun_fd, util::SignalPipe& signals, TcpSetup tcp,
-                               ControlSetup control) {
+                               ControlSetup control, MetricsSetup metrics) {
     auto ring = ring::Ring::create({.entries = params_.entries,
                                     .cq_entries = params_.entries * cq_factor,
                                     .sqpoll_idle_ms = params_.sqpoll_idle_ms,
@@ -196,7 +203,14 @@ util::Result<void> Loop::setup(int tun_fd, util::SignalPipe& signals, TcpSetup t
     udp_recv_msg_.msg_namelen = udp_name_room;
     udp_recv_msg_.msg_controllen = udp_control_space;
     if (tcp.enabled()) tcp_ = std::make_unique<TcpIo>(*this, tcp.listener, std::move(tcp.dial));
-    if (control.listener >= 0) control_ = std::make_unique<ControlIo>(*this, std::move(control));
+    if (control.listener >= 0)
+        servers_[server_control] = std::make_unique<StreamServer>(
+            *this, server_control, "control", control_limits, std::move(control));
+    if (metrics.listener >= 0)
+        servers_[server_metrics] = std::make_unique<StreamServer>(
+            *this, server_metrics, "metrics", metrics_limits,
+            ControlSetup{.listener = metrics.listener, .watch = -1, .still_ours = {}});
+    metrics_interface_ = std::move(metrics.interface);
     RT_LOG_NOTICE(
         "loop: TUN reads %s, %u TUN buffers of %u bytes, %u UDP buffers of %zu bytes, "
         "%u tx slots; %zu KiB of packet buffers; offloads: %s",
@@ -221,7 +235,8 @@ void Loop::arm_turn() noexcept {
         now_.boot >= tun_rearm_at_)
         arm_tun_reads();
     if (tcp_) tcp_->transport().arm(now_.boot);
-    if (control_) control_->arm();
+    for (auto& s : servers_)
+        if (s) s->arm();
 }
 
 Nanos Loop::next_wait() const noexcept {
@@ -230,7 +245,8 @@ Nanos Loop::next_wait() const noexcept {
     if (tun_reads_in_flight_ == 0 && tun_rearm_at_ > now_.boot)
         deadline = std::min(deadline, tun_rearm_at_);
     if (tcp_) deadline = std::min(deadline, tcp_->transport().next_deadline());
-    if (control_) deadline = std::min(deadline, control_->next_deadline());
+    for (const auto& s : servers_)
+        if (s) deadline = std::min(deadline, s->next_deadline());
     deadline = std::min(deadline, next_heartbeat_);
     return deadline <= now_.boot ? 0 : std::min<Nanos>(deadline - now_.boot, max_wait);
 }
@@ -240,9 +256,7 @@ util::Result<RunEnd> Loop::run(Device& device, RunHooks hooks) {
     hooks_ = std::move(hooks);
     datapath_->bind(device, tcp_ ? &tcp_->transport() : nullptr);
     if (tcp_) tcp_->transport().bind(device);
-    if (control_)
-        control_->bind(device, *this,
-                       [this](control::DeviceConfig& c) { return reload_through(c); });
+    start_serving();
     refresh_now();
     device.start(now_);
     if (hooks_.heartbeat > 0 && hooks_.on_heartbeat) next_heartbeat_ = now_.boot;
@@ -268,12 +282,11 @@ util::Result<RunEnd> Loop::run(Device& device, RunHooks hooks) {
             next_heartbeat_ = now_.boot + hooks_.heartbeat;
         }
         if (tcp_) tcp_->transport().sweep(now_.boot);
-        if (control_) {
-            control_->sweep(now_.boot);
-            if (control_->socket_gone())
-                stop(StopReason::control_socket_gone,
-                     "the control socket file was deleted or replaced");
-        }
+        for (auto& s : servers_)
+            if (s) s->sweep(now_.boot);
+        if (servers_[server_control] && servers_[server_control]->socket_gone())
+            stop(StopReason::control_socket_gone,
+                 "the control socket file was deleted or replaced");
     }
     datapath_->stop();
     if (hooks_.on_stopping) hooks_.on_stopping();
@@ -302,11 +315,13 @@ void Loop::shutdown_and_drain(unsigned& cancelled) noexcept {
         (void)datapath_.release();
         (void)copies_.release();
         (void)tcp_.release();
-        (void)control_.release();
+        for (auto& s : servers_)
+            (void)s.release();
         return;
     }
     if (tcp_) tcp_->close_all();
-    if (control_) control_->close_all();
+    for (auto& s : servers_)
+        if (s) s->close_all();
     // The registered-file table holds the TUN and the sockets; the ring's own teardown is
     // asynchronous and would keep them (and the interface) alive after we exit, so a quick
     // restart would find the TUN busy. Drop them now that nothing is in flight.
@@ -351,11 +366,11 @@ void Loop::dispatch(const io_uring_cqe& cqe) noexcept {
         case Kind::tcp_send:
             dispatch_tcp(kind, cqe);
             return;
-        case Kind::control_accept:
-        case Kind::control_recv:
-        case Kind::control_send:
+        case Kind::stream_accept:
+        case Kind::stream_recv:
+        case Kind::stream_send:
         case Kind::control_watch:
-            dispatch_control(kind, cqe);
+            dispatch_stream(kind, cqe);
             return;
     }
     ++counters_.stale_completions;
@@ -376,19 +391,37 @@ void Loop::dispatch_tcp(Kind kind, const io_uring_cqe& cqe) noexcept {
         tcp_->on_sent(cqe);
 }
 
-void Loop::dispatch_control(Kind kind, const io_uring_cqe& cqe) noexcept {
-    if (!control_) {
+void Loop::dispatch_stream(Kind kind, const io_uring_cqe& cqe) noexcept {
+    const std::uint16_t index = ring::decode(cqe.user_data).generation;
+    StreamServer* s = index < servers_.size() ? servers_[index].get() : nullptr;
+    if (s == nullptr) {
         ++counters_.stale_completions;
         return;
     }
-    if (kind == Kind::control_accept)
-        control_->on_accept(cqe);
-    else if (kind == Kind::control_recv)
-        control_->on_recv(cqe);
-    else if (kind == Kind::control_send)
-        control_->on_sent(cqe);
+    if (kind == Kind::stream_accept)
+        s->on_accept(cqe);
+    else if (kind == Kind::stream_recv)
+        s->on_recv(cqe);
+    else if (kind == Kind::stream_send)
+        s->on_sent(cqe);
     else
-        control_->on_watch(cqe);
+        s->on_watch(cqe);
+}
+
+void Loop::start_serving() {
+    if (auto& s = servers_[server_control])
+        s->serve([this] {
+            return std::make_unique<control::UapiStream>(
+                *device_, *this, [this](control::DeviceConfig& c) { return reload_through(c); });
+        });
+    if (auto& s = servers_[server_metrics])
+        s->serve([this] {
+            return std::make_unique<control::MetricsSession>([this](std::string& body, const Now&) {
+                control::MetricsText m(body, {{"interface", metrics_interface_}});
+                if (device_ != nullptr) control::write_device_metrics(*device_, m);
+                write_metrics(m);
+            });
+        });
 }
 
 }  // namespace ringtun::daemon

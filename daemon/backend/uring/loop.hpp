@@ -14,7 +14,8 @@
 //   tun_write_copy  write of a packet that came over TCP, from a copy buffer.
 //   signal          read of the signal pipe: 'T' stops the loop, 'U' prints statistics.
 //   tcp_*           the TCP transport's accept, connect, recv and send (tcp_io).
-//   control_*       the UAPI socket's accept, recv and send, and its file's watch (control_io).
+//   stream_*        accept, recv and send of the UAPI socket and the metrics endpoint
+//                   (stream_server), and control_watch of the UAPI socket's file.
 // user_data is {kind, generation, slot, buffer id}; a completion returns its slot and buffer
 // on every path. Failed completions go to errors.cpp. The wait's timeout is the earliest of
 // the device's next deadline and the transport's.
@@ -23,10 +24,12 @@
 // reaps until nothing is in flight; a drain that does not finish keeps its buffers.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "daemon/backend/io_backend.hpp"
@@ -54,13 +57,17 @@ struct LoopCounters {
 };
 
 class TcpIo;
-class ControlIo;
+class StreamServer;
+namespace control {
+class MetricsText;
+}
 namespace loop_detail {
 enum class Kind : std::uint8_t;  // loop_internal.hpp
 }
 
 // The io_uring backend: TunPort and NetPort for the datapath, TcpIo for the transport,
-// ControlIo and the socket settings for the UAPI.
+// StreamServers for the UAPI socket and the metrics endpoint, and the socket settings for the
+// UAPI.
 class Loop final : public IoBackend,
                    public TunPort,
                    public NetPort,
@@ -75,13 +82,17 @@ class Loop final : public IoBackend,
     // the other fds stay the caller's and must outlive the Loop.
     static util::Result<std::unique_ptr<Loop>> create(const LoopParams& params, int tun_fd,
                                                       UdpSocket udp, util::SignalPipe& signals,
-                                                      TcpSetup tcp = {}, ControlSetup control = {});
+                                                      TcpSetup tcp = {}, ControlSetup control = {},
+                                                      MetricsSetup metrics = {});
     ~Loop() override;
 
     // IoBackend
     MessageSink& sink() noexcept override { return *datapath_; }
     util::Result<RunEnd> run(Device& device, RunHooks hooks) override;
     void log_statistics() const override;
+    // The loop's own counters (loop_metrics.cpp), after the device's: traffic on the UDP
+    // socket and the TUN writes, ring re-arms, offload fallbacks, errors, the TCP transport.
+    void write_metrics(control::MetricsText& m) const;
 
     // control::SocketSettings (socket_settings.cpp)
     std::uint16_t listen_port() const noexcept override { return udp_.port; }
@@ -117,7 +128,7 @@ class Loop final : public IoBackend,
   private:
     Loop(const LoopParams& params, UdpSocket udp);
     util::Result<void> setup(int tun_fd, util::SignalPipe& signals, TcpSetup tcp,
-                             ControlSetup control);
+                             ControlSetup control, MetricsSetup metrics);
 
     // One multishot read, or (slots mode) a chain of tun_rx_slots hard-linked reads: reads
     // running side by side on one TUN complete out of order and reorder the packets, so the
@@ -133,7 +144,9 @@ class Loop final : public IoBackend,
     void on_signal(const io_uring_cqe& cqe) noexcept;
     void on_tun_written_copy(const io_uring_cqe& cqe) noexcept;
     void dispatch_tcp(loop_detail::Kind kind, const io_uring_cqe& cqe) noexcept;
-    void dispatch_control(loop_detail::Kind kind, const io_uring_cqe& cqe) noexcept;
+    void dispatch_stream(loop_detail::Kind kind, const io_uring_cqe& cqe) noexcept;
+    // What each stream server's connections get: the UAPI over the device, or the metrics.
+    void start_serving();
     // SIGHUP: a reload through a DeviceConfig of its own.
     void reload() noexcept;
     // A reload through `config`, at the current time: what SIGHUP and `reload=1` run.
@@ -170,7 +183,9 @@ class Loop final : public IoBackend,
     std::unique_ptr<Datapath> datapath_;
     std::unique_ptr<CopyBuffers> copies_;  // only with the TCP transport
     std::unique_ptr<TcpIo> tcp_;
-    std::unique_ptr<ControlIo> control_;
+    // By index (server_control, server_metrics); null where not configured.
+    std::array<std::unique_ptr<StreamServer>, 2> servers_;
+    std::string metrics_interface_;  // the label on every sample
     RunHooks hooks_;
     StopReason stop_reason_ = StopReason::signal;
     Nanos next_heartbeat_ = no_deadline;

@@ -34,15 +34,17 @@ enum class Kind : std::uint8_t {
     tcp_connect,
     tcp_recv,
     tcp_send,
-    control_accept,
-    control_recv,
-    control_send,
-    control_watch,
+    stream_accept,  // StreamServer (the UAPI socket, the metrics endpoint): the
+    stream_recv,    // server's index is the generation field
+    stream_send,
+    control_watch,  // the UAPI socket file's watch
 };
 
 inline constexpr std::uint16_t tun_group = 1;
 inline constexpr std::uint16_t udp_group = 2;
 inline constexpr unsigned file_tun = 0, file_udp = 1, file_signal = 2;
+// The Loop's stream servers, by the index their requests carry.
+inline constexpr std::uint16_t server_control = 0, server_metrics = 1;
 inline constexpr Nanos max_wait = crypto::seconds_ns(1);
 // The completion queue has this many entries per submission queue entry: completions can
 // outnumber submissions by far (multishot reads and receives, and what the offloads batch).

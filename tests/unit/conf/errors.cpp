@@ -171,6 +171,17 @@ const Case cases[] = {
     // Duplicates point at the second occurrence.
     {110, IFACE PEER "[[peer]]\npublic_key = \"b3RoZXI=\"\n" PEER,
      "CONF:8:14: peer[3].public_key: the same public key as peer[1] (line 4)"},
+    // [metrics]: an address to bind, never a name.
+    {120, IFACE "[metrics]\n",
+     "CONF:3:1: metrics: needs listen = \"ADDRESS:PORT\" (e.g. "
+     "\"127.0.0.1:9586\")"},
+    {121, IFACE "[metrics]\nlisten = \"localhost:9586\"\n",
+     "CONF:4:10: metrics.listen: expected an address (\"127.0.0.1:9586\", \"[::1]:9586\"), not a "
+     "host name"},
+    {122, IFACE "[metrics]\nlisten = \"127.0.0.1\"\n",
+     "CONF:4:10: metrics.listen: \"127.0.0.1\" has no port (expected HOST:PORT)"},
+    {123, IFACE "[metrics]\nport = 9586\n", "CONF:4:1: metrics.port: unknown key"},
+    {124, "metrics = 1\n" IFACE, "CONF:1:11: metrics: expected a table ([metrics])"},
 };
 #undef IFACE
 #undef PEER

@@ -28,6 +28,9 @@ sqpoll_idle_ms = 0
 tcp_rx_buffers = 16
 tcp_max_connections = 256
 
+[metrics]
+listen = "[::1]:9586"
+
 [[peer]]
 public_key = "cGVlci1vbmUtcHVibGljLWtleS1mb3ItdGVzdHMtMzI="
 endpoint = "10.99.0.2:51820"
@@ -87,10 +90,10 @@ TEST_CASE("conf: the documented example loads with every value") {
     REQUIRE(c.peers.size() == 2);
     const Peer& p1 = c.peers[0];
     CHECK(p1.name == "peer[1]");
-    CHECK(p1.where.line == 21);
+    CHECK(p1.where.line == 24);
     CHECK(p1.public_key.base64 == "cGVlci1vbmUtcHVibGljLWtleS1mb3ItdGVzdHMtMzI=");
     CHECK(p1.public_key.field == "peer[1].public_key");
-    CHECK(p1.public_key.where.line == 22);
+    CHECK(p1.public_key.where.line == 25);
     CHECK_FALSE(p1.preshared_key.has_value());
     REQUIRE(p1.endpoint.has_value());
     CHECK(p1.endpoint->to_string() == "10.99.0.2:51820");
@@ -115,6 +118,9 @@ TEST_CASE("conf: the documented example loads with every value") {
     CHECK(p2.allowed_ips.empty());
     CHECK(p2.persistent_keepalive == 0);
     CHECK(p2.transport == Transport::tcp);
+
+    REQUIRE(c.metrics.listen.has_value());
+    CHECK(c.metrics.listen->to_string() == "[::1]:9586");
 }
 
 TEST_CASE("conf: absent keys take their defaults") {
@@ -147,6 +153,7 @@ public_key = "cHVi"
     CHECK(c.offload.udp_gso == Offload::automatic);
     CHECK(c.offload.udp_gro == Offload::automatic);
     CHECK(c.offload.tun_gro_verify);  // as wireguard-go
+    CHECK_FALSE(c.metrics.listen.has_value());
 
     REQUIRE(c.peers.size() == 1);
     CHECK_FALSE(c.peers[0].endpoint.has_value());

@@ -1,11 +1,12 @@
-// The UAPI socket on the io_uring loop: a multishot accept on the listener, per connection a
-// receive into its own buffer and a send of each reply, and a read of the inotify watch on the
-// socket file (the daemon stops when the file is deleted, as wireguard-go does). Each
-// connection is a UapiSession applied through a DeviceConfig of its own.
+// A stream socket served on the io_uring loop: the UAPI socket (`wg`) and the metrics endpoint
+// are two. A multishot accept on the listener; per connection a receive into its own buffer
+// and a send of each reply, with a control::StreamSession (made by the server's factory)
+// turning one into the other; for the UAPI socket, a read of the inotify watch on its file
+// (the daemon stops when the file is deleted, as wireguard-go does).
 //
-// Bounds, so that no client can hold the loop or its memory (the socket is root's, but a
-// stuck or broken tool must not cost the tunnel anything):
-//   - max_connections open; a newer one evicts the oldest, so a legitimate `wg` always gets
+// Bounds (StreamLimits), so that no client can hold the loop or its memory (a stuck or broken
+// tool, or a scraper, must not cost the tunnel anything):
+//   - max_connections open; a newer one evicts the oldest, so a legitimate client always gets
 //     in. A burst waits (at most max_connections, the newest; older ones are closed unserved)
 //     while evicted ones finish closing.
 //   - A connection waiting for input for idle_timeout, or open for lifetime, is closed.
@@ -14,7 +15,8 @@
 //     read its replies is not read either.
 // A closed connection's socket is closed, and its buffer freed, only once its cancelled
 // requests are back, so neither is reused under a request (SQPOLL included); completions name
-// connections by a serial id, never by a reusable slot.
+// the server by the generation field of user_data and the connection by a serial id in the
+// slot field, never by a reusable slot.
 //
 // Owned by the Loop; runs on the loop thread.
 #pragma once
@@ -23,13 +25,15 @@
 
 #include <array>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "daemon/backend/control_socket.hpp"
 #include "daemon/backend/io_backend.hpp"
-#include "daemon/control/uapi_session.hpp"
+#include "daemon/backend/metrics_socket.hpp"
+#include "daemon/control/stream_session.hpp"
 #include "util/log.hpp"
 #include "util/unique_fd.hpp"
 
@@ -37,33 +41,49 @@ namespace ringtun::daemon {
 
 class Loop;
 
-class ControlIo {
-  public:
-    static constexpr unsigned max_connections = 16;
+struct StreamLimits {
+    unsigned max_connections;
+    Nanos idle_timeout, lifetime;
+    std::size_t max_input;
+    unsigned backlog;  // the listener's listen(2) backlog: a burst of accepts
     // Closed connections whose cancelled requests are not back yet; beyond this many, waiting
     // connections are not served until some are.
-    static constexpr unsigned max_closing = 48;
-    static constexpr Nanos idle_timeout = crypto::seconds_ns(10);
-    static constexpr Nanos lifetime = crypto::seconds_ns(60);
-    static constexpr std::size_t max_input = std::size_t{16} << 20;
-    static constexpr std::size_t recv_size = 4096;
+    constexpr unsigned max_closing() const noexcept { return 3 * max_connections; }
     // Completions that can be pending at once: the multishot accept (a burst of up to the
     // listen backlog), the watch, and per connection one request (a receive or a send) and its
     // cancellation; closing ones are at most max_closing plus what one sweep closes.
-    static constexpr unsigned max_pending =
-        1 + control_backlog + 2 * (max_connections + max_closing + max_connections);
-
-    ControlIo(Loop& loop, ControlSetup setup);
-    ~ControlIo();
-
-    // What the sessions apply to; set before the first input. Each connection gets its own
-    // DeviceConfig over them.
-    void bind(Device& device, control::SocketSettings& sockets,
-              control::DeviceConfig::ReloadFn reload) {
-        device_ = &device;
-        sockets_ = &sockets;
-        reload_ = std::move(reload);
+    constexpr unsigned max_pending() const noexcept {
+        return 1 + backlog + 2 * (max_connections + max_closing() + max_connections);
     }
+};
+
+// `wg` sends whole configurations (16 MiB: far beyond 10,000 peers) and may take its time.
+inline constexpr StreamLimits control_limits{.max_connections = 16,
+                                             .idle_timeout = crypto::seconds_ns(10),
+                                             .lifetime = crypto::seconds_ns(60),
+                                             .max_input = std::size_t{16} << 20,
+                                             .backlog = control_backlog};
+// A scrape is one small request and one response; Prometheus's default timeout is 10 s.
+inline constexpr StreamLimits metrics_limits{.max_connections = 8,
+                                             .idle_timeout = crypto::seconds_ns(5),
+                                             .lifetime = crypto::seconds_ns(10),
+                                             .max_input = std::size_t{64} << 10,
+                                             .backlog = metrics_backlog};
+
+class StreamServer {
+  public:
+    static constexpr std::size_t recv_size = 4096;
+    using SessionFactory = std::function<std::unique_ptr<control::StreamSession>()>;
+
+    // `index` goes in the generation field of every request's user_data, for the Loop to find
+    // this server; `name` prefixes its log lines.
+    StreamServer(Loop& loop, std::uint16_t index, const char* name, const StreamLimits& limits,
+                 ControlSetup setup);
+    ~StreamServer();
+
+    // Starts serving: each connection gets a session from `factory`. Before it, accepted
+    // connections are closed unserved.
+    void serve(SessionFactory factory) { factory_ = std::move(factory); }
     // Once per loop turn: arms the accept, the watch and what a connection still waits for.
     void arm() noexcept;
     void on_accept(const io_uring_cqe& cqe) noexcept;
@@ -90,6 +110,11 @@ class ControlIo {
     // Feeds what was received to the session until a reply comes out, then sends it; or asks
     // for more input; or closes a connection the session is done with.
     void advance(Conn& c) noexcept;
+    // The session is done and its last reply sent. Closing with input unread would make the
+    // kernel answer with a reset, which can destroy the reply before the client reads it
+    // (RFC 9112 §9.6): the server's side is shut (FIN), and what arrives is read and dropped
+    // until the client closes, for at most two seconds.
+    void linger(Conn& c) noexcept;
     void arm_recv(Conn& c) noexcept;
     void arm_send(Conn& c) noexcept;
     // Cancels its requests and moves it to closing_ until they are back.
@@ -98,10 +123,11 @@ class ControlIo {
     void release_if_idle(Conn& c) noexcept;
 
     Loop& loop_;
+    std::uint16_t index_;
+    const char* name_;
+    StreamLimits limits_;
     ControlSetup setup_;
-    Device* device_ = nullptr;
-    control::SocketSettings* sockets_ = nullptr;
-    control::DeviceConfig::ReloadFn reload_;
+    SessionFactory factory_;
     std::vector<std::unique_ptr<Conn>> open_, closing_;
     // Accepted, not served yet: the newest max_connections (older ones are closed at once,
     // as they would be evicted anyway).

@@ -1,4 +1,4 @@
-#include "daemon/backend/uring/control_io.hpp"
+#include "daemon/backend/uring/stream_server.hpp"
 
 #include <fcntl.h>
 #include <sys/socket.h>
@@ -16,6 +16,8 @@ using namespace loop_detail;
 namespace {
 
 constexpr Nanos accept_retry = crypto::millis_ns(100);
+// How long a connection whose session is done waits for its client to close (linger()).
+constexpr Nanos linger_time = crypto::seconds_ns(2);
 
 // io_uring waits for readiness only on blocking files: on an O_NONBLOCK one a receive or an
 // accept with nothing there completes with -EAGAIN at once.
@@ -25,19 +27,17 @@ void make_blocking(int fd) noexcept {
 }
 }  // namespace
 
-struct ControlIo::Conn {
-    Conn(Device& device, control::SocketSettings& sockets) : config(device, sockets) {}
-
+struct StreamServer::Conn {
     std::uint32_t id = 0;
-    control::DeviceConfig config;  // this connection's set requests
     util::UniqueFd fd;
-    control::UapiSession session;
+    std::unique_ptr<control::StreamSession> session;
     std::string out;       // the reply being sent
     std::size_t sent = 0;  // of out
     std::array<char, recv_size> in{};
     std::size_t in_begin = 0, in_end = 0;  // received, not yet fed
     std::size_t input_total = 0;
     Nanos opened = 0, last_input = 0;
+    Nanos linger_until = 0;  // lingering (linger()) until then; 0: not
     bool recv_armed = false, send_armed = false;
     bool want_recv = false, want_send = false;  // to arm when an entry is free
     bool eof = false;
@@ -45,16 +45,18 @@ struct ControlIo::Conn {
     bool cancel_pending = false;  // closing, but its cancel found no submission entry yet
 };
 
-ControlIo::ControlIo(Loop& loop, ControlSetup setup) : loop_(loop), setup_(std::move(setup)) {
+StreamServer::StreamServer(Loop& loop, std::uint16_t index, const char* name,
+                           const StreamLimits& limits, ControlSetup setup)
+    : loop_(loop), index_(index), name_(name), limits_(limits), setup_(std::move(setup)) {
     if (setup_.listener >= 0) make_blocking(setup_.listener);
     if (setup_.watch >= 0) make_blocking(setup_.watch);
-    open_.reserve(max_connections);
-    closing_.reserve(max_closing);
+    open_.reserve(limits_.max_connections);
+    closing_.reserve(limits_.max_closing());
 }
 
-ControlIo::~ControlIo() = default;
+StreamServer::~StreamServer() = default;
 
-ControlIo::Conn* ControlIo::find(const io_uring_cqe& cqe) noexcept {
+StreamServer::Conn* StreamServer::find(const io_uring_cqe& cqe) noexcept {
     const std::uint32_t id = ring::decode(cqe.user_data).slot;
     for (auto* list : {&open_, &closing_})
         for (auto& c : *list)
@@ -62,7 +64,7 @@ ControlIo::Conn* ControlIo::find(const io_uring_cqe& cqe) noexcept {
     return nullptr;
 }
 
-std::uint32_t ControlIo::fresh_id() noexcept {
+std::uint32_t StreamServer::fresh_id() noexcept {
     // Ids live in user_data's 24-bit slot field: they wrap, skipping 0 and any still in use.
     for (;;) {
         next_id_ = (next_id_ + 1) & ring::kMaxSlot;
@@ -75,20 +77,20 @@ std::uint32_t ControlIo::fresh_id() noexcept {
     }
 }
 
-void ControlIo::arm() noexcept {
+void StreamServer::arm() noexcept {
     if (loop_.stopping()) return;
     const Nanos now = loop_.now().boot;
     if (setup_.listener >= 0 && !accept_armed_ && now >= accept_retry_at_) {
         if (io_uring_sqe* sqe = loop_.new_request()) {
             io_uring_prep_multishot_accept(sqe, setup_.listener, nullptr, nullptr, SOCK_CLOEXEC);
-            sqe->user_data = tag(Kind::control_accept);
+            sqe->user_data = tag(Kind::stream_accept, index_);
             accept_armed_ = true;
         }
     }
     if (setup_.watch >= 0 && !watch_armed_) {
         if (io_uring_sqe* sqe = loop_.new_request()) {
             io_uring_prep_read(sqe, setup_.watch, watch_buf_.data(), watch_buf_.size(), 0);
-            sqe->user_data = tag(Kind::control_watch);
+            sqe->user_data = tag(Kind::control_watch, index_);
             watch_armed_ = true;
         }
     }
@@ -107,7 +109,7 @@ void ControlIo::arm() noexcept {
     }
 }
 
-void ControlIo::on_accept(const io_uring_cqe& cqe) noexcept {
+void StreamServer::on_accept(const io_uring_cqe& cqe) noexcept {
     if (!(cqe.flags & IORING_CQE_F_MORE)) {
         accept_armed_ = false;
         // EMFILE and the like persist: re-arming at once would spin.
@@ -116,27 +118,27 @@ void ControlIo::on_accept(const io_uring_cqe& cqe) noexcept {
     }
     if (cqe.res < 0) {
         if (cqe.res != -ECANCELED && log_limit_.allow(loop_.now().boot))
-            RT_LOG_WARN("control: accept failed: %s", std::strerror(-cqe.res));
+            RT_LOG_WARN("%s: accept failed: %s", name_, std::strerror(-cqe.res));
         return;
     }
     util::UniqueFd fd(cqe.res);
-    if (loop_.stopping() || device_ == nullptr) return;
+    if (loop_.stopping() || !factory_) return;
     waiting_.push_back(std::move(fd));
-    if (waiting_.size() > max_connections) waiting_.pop_front();  // closed, never served
+    if (waiting_.size() > limits_.max_connections) waiting_.pop_front();  // closed, never served
     admit();
 }
 
-void ControlIo::admit() noexcept {
+void StreamServer::admit() noexcept {
     while (!waiting_.empty()) {
-        if (open_.size() == max_connections) {
-            if (closing_.size() >= max_closing) return;  // until their requests are back
+        if (open_.size() == limits_.max_connections) {
+            if (closing_.size() >= limits_.max_closing()) return;  // until their requests are back
             auto oldest = std::min_element(
                 open_.begin(), open_.end(),
                 [](const auto& a, const auto& b) { return a->opened < b->opened; });
             close(**oldest, "evicted by a newer connection");
         }
-        auto c = std::make_unique<Conn>(*device_, *sockets_);
-        c->config.set_reload(reload_);
+        auto c = std::make_unique<Conn>();
+        c->session = factory_();
         c->id = fresh_id();
         c->fd = std::move(waiting_.front());
         waiting_.pop_front();
@@ -146,7 +148,7 @@ void ControlIo::admit() noexcept {
     }
 }
 
-void ControlIo::arm_recv(Conn& c) noexcept {
+void StreamServer::arm_recv(Conn& c) noexcept {
     c.want_recv = false;
     if (c.closing || c.recv_armed) return;
     io_uring_sqe* sqe = loop_.new_request();
@@ -155,11 +157,11 @@ void ControlIo::arm_recv(Conn& c) noexcept {
         return;
     }
     io_uring_prep_recv(sqe, c.fd.get(), c.in.data(), c.in.size(), 0);
-    sqe->user_data = tag(Kind::control_recv, 0, c.id);
+    sqe->user_data = tag(Kind::stream_recv, index_, c.id);
     c.recv_armed = true;
 }
 
-void ControlIo::arm_send(Conn& c) noexcept {
+void StreamServer::arm_send(Conn& c) noexcept {
     c.want_send = false;
     if (c.closing || c.send_armed) return;
     io_uring_sqe* sqe = loop_.new_request();
@@ -168,11 +170,11 @@ void ControlIo::arm_send(Conn& c) noexcept {
         return;
     }
     io_uring_prep_send(sqe, c.fd.get(), c.out.data() + c.sent, c.out.size() - c.sent, MSG_NOSIGNAL);
-    sqe->user_data = tag(Kind::control_send, 0, c.id);
+    sqe->user_data = tag(Kind::stream_send, index_, c.id);
     c.send_armed = true;
 }
 
-void ControlIo::on_recv(const io_uring_cqe& cqe) noexcept {
+void StreamServer::on_recv(const io_uring_cqe& cqe) noexcept {
     Conn* c = find(cqe);
     if (c == nullptr) return;
     c->recv_armed = false;
@@ -187,12 +189,12 @@ void ControlIo::on_recv(const io_uring_cqe& cqe) noexcept {
         c->in_end = static_cast<std::size_t>(cqe.res);
         c->input_total += c->in_end;
         c->last_input = loop_.now().boot;
-        if (c->input_total > max_input) return close(*c, "sent more than 16 MiB");
+        if (c->input_total > limits_.max_input) return close(*c, "sent more than it may");
     }
     advance(*c);
 }
 
-void ControlIo::on_sent(const io_uring_cqe& cqe) noexcept {
+void StreamServer::on_sent(const io_uring_cqe& cqe) noexcept {
     Conn* c = find(cqe);
     if (c == nullptr) return;
     c->send_armed = false;
@@ -206,49 +208,64 @@ void ControlIo::on_sent(const io_uring_cqe& cqe) noexcept {
     advance(*c);
 }
 
-void ControlIo::advance(Conn& c) noexcept {
-    c.config.set_now(loop_.now());
-    while (c.out.empty() && !c.session.done() && c.in_begin < c.in_end)
-        c.in_begin +=
-            c.session.feed({c.in.data() + c.in_begin, c.in_end - c.in_begin}, c.config, c.out);
-    if (c.out.empty() && c.eof && !c.session.done()) c.session.end_of_input(c.config, c.out);
+void StreamServer::advance(Conn& c) noexcept {
+    control::StreamSession& s = *c.session;
+    while (c.out.empty() && !s.done() && c.in_begin < c.in_end)
+        c.in_begin += s.feed({c.in.data() + c.in_begin, c.in_end - c.in_begin}, c.out, loop_.now());
+    if (c.out.empty() && c.eof && !s.done()) s.end_of_input(c.out, loop_.now());
     if (!c.out.empty()) return arm_send(c);
-    if (c.session.done()) return close(c, nullptr);
+    if (s.done()) return linger(c);
     if (c.in_begin == c.in_end) arm_recv(c);
 }
 
-void ControlIo::on_watch(const io_uring_cqe& cqe) noexcept {
+void StreamServer::linger(Conn& c) noexcept {
+    if (c.eof) return close(c, nullptr);
+    if (c.linger_until == 0) {
+        (void)::shutdown(c.fd.get(), SHUT_WR);
+        c.linger_until = loop_.now().boot + linger_time;
+    }
+    c.in_begin = c.in_end;  // discarded
+    arm_recv(c);
+}
+
+void StreamServer::on_watch(const io_uring_cqe& cqe) noexcept {
     watch_armed_ = false;
     if (cqe.res == -ECANCELED) return;
     if (cqe.res <= 0) {
         // Without the watch a deleted socket would go unnoticed: poll it from the sweep.
         if (log_limit_.allow(loop_.now().boot))
-            RT_LOG_WARN("control: watch on the socket file failed: %s", std::strerror(-cqe.res));
+            RT_LOG_WARN("%s: watch on the socket file failed: %s", name_, std::strerror(-cqe.res));
         setup_.watch = -1;
     }
     if (setup_.still_ours && !setup_.still_ours()) socket_gone_ = true;
 }
 
-Nanos ControlIo::next_deadline() const noexcept {
+Nanos StreamServer::next_deadline() const noexcept {
     Nanos t = no_deadline;
     if (setup_.listener >= 0 && !accept_armed_) t = std::min(t, accept_retry_at_);
     if (setup_.watch < 0 && setup_.still_ours)
         t = std::min(t, loop_.now().boot + crypto::seconds_ns(1));
     for (const auto& c : open_) {
-        t = std::min(t, c->opened + lifetime);
+        t = std::min(t, c->opened + limits_.lifetime);
         // A connection whose reply is being sent is not idle (its client may read slowly).
-        if (!c->send_armed) t = std::min(t, c->last_input + idle_timeout);
+        if (!c->send_armed) t = std::min(t, c->last_input + limits_.idle_timeout);
+        if (c->linger_until != 0) t = std::min(t, c->linger_until);
     }
     return t;
 }
 
-void ControlIo::sweep(Nanos now) noexcept {
+void StreamServer::sweep(Nanos now) noexcept {
     if (setup_.watch < 0 && setup_.still_ours && !setup_.still_ours()) socket_gone_ = true;
     for (std::size_t i = 0; i < open_.size();) {
         Conn& c = *open_[i];
-        const char* why = now >= c.opened + lifetime ? "open longer than 60 s"
-                          : !c.send_armed && now >= c.last_input + idle_timeout ? "idle for 10 s"
-                                                                                : nullptr;
+        if (c.linger_until != 0 && now >= c.linger_until) {
+            close(c, nullptr);  // served; its client did not close in time
+            continue;
+        }
+        const char* why = now >= c.opened + limits_.lifetime ? "open too long"
+                          : !c.send_armed && now >= c.last_input + limits_.idle_timeout
+                              ? "idle too long"
+                              : nullptr;
         if (why == nullptr) {
             ++i;
             continue;
@@ -257,9 +274,9 @@ void ControlIo::sweep(Nanos now) noexcept {
     }
 }
 
-void ControlIo::close(Conn& c, const char* why) noexcept {
+void StreamServer::close(Conn& c, const char* why) noexcept {
     if (c.closing) return;
-    if (why != nullptr) RT_LOG_INFO("control: connection closed: %s", why);
+    if (why != nullptr) RT_LOG_INFO("%s: connection closed: %s", name_, why);
     c.closing = true;
     c.want_recv = c.want_send = false;
     if (c.recv_armed || c.send_armed) {
@@ -274,12 +291,12 @@ void ControlIo::close(Conn& c, const char* why) noexcept {
     release_if_idle(c);
 }
 
-void ControlIo::release_if_idle(Conn& c) noexcept {
+void StreamServer::release_if_idle(Conn& c) noexcept {
     if (!c.closing || c.recv_armed || c.send_armed) return;
     std::erase_if(closing_, [&](const auto& p) { return p.get() == &c; });  // closes its socket
 }
 
-void ControlIo::close_all() noexcept {
+void StreamServer::close_all() noexcept {
     // The loop drained: nothing is in flight any more.
     open_.clear();
     closing_.clear();
