@@ -3,6 +3,9 @@
 # build-asan/ alone); it holds the stripped binary, the unit naming it, both man pages
 # compressed, the example, the copyright and changelog, and /etc/ringtun (0700); its control
 # fields are right; lintian finds no error. Prints lintian's output and the package's size.
+# Also, without building: the unit's paths follow the prefix, at configure time (a throwaway
+# configure for /usr/local; build-deb/ is /usr's) and at install time (install-system.cmake
+# run alone for /usr/local, /opt/ringtun and /usr).
 set -euo pipefail
 : "${RINGTUN_SRC:?source tree}"
 for tool in cmake cpack dpkg dpkg-deb dpkg-shlibdeps dpkg-buildflags lintian flock; do
@@ -38,13 +41,39 @@ has drwx------ 'etc/ringtun/'
 
 dir=$(mktemp -d)
 trap 'rm -f "$log"; rm -rf "$dir"' EXIT
-dpkg-deb -x "$deb" "$dir"
-file "$dir/usr/sbin/ringtun" | grep -q ', stripped' || fail "usr/sbin/ringtun is not stripped"
-unit=$(find "$dir" -path '*/lib/systemd/system/ringtun@.service')
-grep -qx 'ExecStart=/usr/sbin/ringtun run --name=%i /etc/ringtun/%i.toml' "$unit" ||
-  fail "the packaged unit does not run /usr/sbin/ringtun"
-"$dir/usr/sbin/ringtun" --version | grep -qF "$version" || fail "ringtun --version is not $version"
-cmp -s <(gzip -dc "$dir/usr/share/man/man8/ringtun.8.gz") "$RINGTUN_SRC/docs/man/man8/ringtun.8" ||
+# unit_paths UNIT SBINDIR CONFDIR: the unit runs SBINDIR/ringtun on CONFDIR/%i.toml and names
+# no other configuration directory.
+unit_paths() {
+  [ -f "$1" ] || fail "no unit $1"
+  grep -qxF "ExecStart=$2/ringtun run --name=%i $3/%i.toml" "$1" ||
+    fail "$1: $(grep ^ExecStart= "$1"), not $2/ringtun on $3/%i.toml"
+  grep -qxF "ExecReload=$2/ringtun reload %i" "$1" || fail "$1: $(grep ^ExecReload= "$1")"
+  ! sed "s|$3||g" "$1" | grep -q /etc/ringtun || fail "$1 names /etc/ringtun besides $3"
+}
+unit_paths "$(dirname "$deb")/systemd/ringtun@.service" /usr/sbin /etc/ringtun
+timeout 120 cmake -S "$RINGTUN_SRC" -B "$dir/local" -DCMAKE_INSTALL_PREFIX=/usr/local \
+  -DRINGTUN_TESTS=OFF >"$log" 2>&1 || { cat "$log" >&2; fail "configure for /usr/local"; }
+unit_paths "$dir/local/systemd/ringtun@.service" /usr/local/sbin /usr/local/etc/ringtun
+# install_paths PREFIX UNITDIR SBINDIR CONFDIR: `cmake --install --prefix PREFIX` of that build
+# puts the unit in UNITDIR, naming SBINDIR and CONFDIR, and makes CONFDIR (0700).
+install_paths() {
+  local root=$dir/root$RANDOM
+  DESTDIR=$root timeout 60 cmake -DCMAKE_INSTALL_PREFIX="$1" \
+    -P "$dir/local/packaging/install-system.cmake" >"$log" 2>&1 ||
+    { cat "$log" >&2; fail "install-system.cmake for $1"; }
+  unit_paths "$root$2/ringtun@.service" "$3" "$4"
+  [ "$(stat -c %a "$root$4")" = 700 ] || fail "$4 (prefix $1) is not 0700"
+}
+install_paths /usr/local /usr/local/lib/systemd/system /usr/local/sbin /usr/local/etc/ringtun
+install_paths /opt/ringtun /opt/ringtun/lib/systemd/system /opt/ringtun/sbin /etc/opt/ringtun/ringtun
+install_paths /usr "$(pkg-config --variable=systemdsystemunitdir systemd 2>/dev/null ||
+  echo /usr/lib/systemd/system)" /usr/sbin /etc/ringtun
+
+dpkg-deb -x "$deb" "$dir/deb"
+file "$dir/deb/usr/sbin/ringtun" | grep -q ', stripped' || fail "usr/sbin/ringtun is not stripped"
+unit_paths "$(find "$dir/deb" -path '*/lib/systemd/system/ringtun@.service')" /usr/sbin /etc/ringtun
+"$dir/deb/usr/sbin/ringtun" --version | grep -qF "$version" || fail "ringtun --version is not $version"
+cmp -s <(gzip -dc "$dir/deb/usr/share/man/man8/ringtun.8.gz") "$RINGTUN_SRC/docs/man/man8/ringtun.8" ||
   fail "ringtun.8.gz is not docs/man/man8/ringtun.8"
 
 # Control fields.
