@@ -26,6 +26,14 @@ set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 # Depends: computed by dpkg-shlibdeps from the binary (liburing2, libssl3, libnl-3-200, ...).
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS wireguard-tools)
+# Maintainer scripts for the template unit (packaging/debian/): prerm stops the running
+# instances on removal, postinst restarts them after an upgrade, postinst and postrm have
+# systemd reread its units; none does anything unless systemd is the running init. Strict
+# permissions: they are 0755 in the package (as in git) whatever the checkout's umask.
+set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
+    ${PROJECT_SOURCE_DIR}/packaging/debian/postinst
+    ${PROJECT_SOURCE_DIR}/packaging/debian/prerm
+    ${PROJECT_SOURCE_DIR}/packaging/debian/postrm)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 set(CPACK_STRIP_FILES ON)
 set(CPACK_PRE_BUILD_SCRIPTS ${PROJECT_SOURCE_DIR}/packaging/deb-strip.cmake)

@@ -6,7 +6,7 @@
 # and C, each joined to the systemd namespace S by a veth. Asserted:
 #   1. systemctl start -> active, StatusText "running; 1 peers, ..." and, once a ping went
 #      through the tunnel, "... 1 with a session";
-#   2. systemctl reload with peer C added to /etc/ringtun/IF.toml -> 0; C is a peer when it
+#   2. systemctl reload with peer C added to CONFDIR/IF.toml -> 0; C is a peer when it
 #      returns (synchronous) and pings; B's latest handshake unchanged;
 #   3. systemctl reload with a broken file (a /33 prefix at a known line) -> non-zero; the
 #      unit stays active with both peers, B's handshake unchanged, traffic flowing; the
@@ -183,6 +183,10 @@ case $RT_BIN in
 esac
 SBIN=$(sed -n 's|^ExecStart=\(.*\)/ringtun run .*|\1|p' "$RINGTUN_UNIT")
 [ -n "$SBIN" ] || netns_fail "no ExecStart=.../ringtun run in $RINGTUN_UNIT"
+# The configuration directory the unit reads: ringtun/ in the build prefix's SYSCONFDIR
+# (/usr/local/etc/ringtun for build/'s /usr/local, /etc/ringtun for /usr).
+CONF_DIR=$(sed -n 's|^ExecStart=.* \(/[^ ]*\)/%i\.toml$|\1|p' "$RINGTUN_UNIT")
+[ -n "$CONF_DIR" ] || netns_fail "no ExecStart=... DIR/%i.toml in $RINGTUN_UNIT"
 sed "s|$SBIN/ringtun |$RT_BIN |" "$RINGTUN_UNIT" >"$SD_DIR/units/ringtun@.service"
 echo "unit: $RINGTUN_UNIT installed as /run/systemd/system/ringtun@.service, changed lines:"
 diff "$RINGTUN_UNIT" "$SD_DIR/units/ringtun@.service" | sed -n 's/^> /  /p' || true
@@ -271,11 +275,11 @@ link_setup "$NS_C" "$WG_C" $TUN_MTU "$TUN_C4/24" || netns_fail "set up $WG_C"
 # ---- ringtun's files in the booted system -----------------------------------------------------
 RT_IF=$(netns_ifname s)
 UNIT="ringtun@$RT_IF.service"
-ETC_TOML=/etc/ringtun/$RT_IF.toml
+ETC_TOML=$CONF_DIR/$RT_IF.toml
 cat >"$NETNS_TMP/b.toml" <<EOF
 [interface]
 name = "$RT_IF"
-private_key_file = "/etc/ringtun/$RT_IF.key"
+private_key_file = "$CONF_DIR/$RT_IF.key"
 listen_port = $TUN_PORT
 address = ["$TUN_A4/24"]
 mtu = $TUN_MTU
@@ -302,7 +306,7 @@ BROKEN_LINE=$(grep -n "$TUN_C4/33" "$NETNS_TMP/broken.toml" | cut -d: -f1)
 # Writes FILE (on this side) to PATH inside the booted system, mode 0600.
 # shellcheck disable=SC2016  # expanded by the inner sh
 sd_put() { sd sh -c 'umask 077 && mkdir -p "${1%/*}" && cat >"$1"' sh "$2" <"$1"; }
-sd_put "$NETNS_TMP/rts.key" "/etc/ringtun/$RT_IF.key" || netns_fail "cannot write the key"
+sd_put "$NETNS_TMP/rts.key" "$CONF_DIR/$RT_IF.key" || netns_fail "cannot write the key"
 sd_put "$NETNS_TMP/b.toml" "$ETC_TOML" || netns_fail "cannot write $ETC_TOML"
 
 prop() { sd systemctl show -p "$1" --value "$UNIT"; }

@@ -2,7 +2,13 @@
 # The Debian package: scripts/package.sh builds it (in build-deb/, leaving build/ and
 # build-asan/ alone); it holds the stripped binary, the unit naming it, both man pages
 # compressed, the example, the copyright and changelog, and /etc/ringtun (0700); its control
-# fields are right; lintian finds no error. Prints lintian's output and the package's size.
+# fields are right; its maintainer scripts (prerm, postinst, postrm) are sh, call what they
+# should under systemd and nothing without it or for another root, and dpkg installs,
+# reinstalls, removes and purges the package in a throwaway root (as root); lintian finds no
+# error. Prints lintian's output and the package's size.
+# Also, without building: the unit's paths follow the prefix, at configure time (a throwaway
+# configure for /usr/local; build-deb/ is /usr's) and at install time (install-system.cmake
+# run alone for /usr/local, /opt/ringtun and /usr).
 set -euo pipefail
 : "${RINGTUN_SRC:?source tree}"
 for tool in cmake cpack dpkg dpkg-deb dpkg-shlibdeps dpkg-buildflags lintian flock; do
@@ -38,13 +44,39 @@ has drwx------ 'etc/ringtun/'
 
 dir=$(mktemp -d)
 trap 'rm -f "$log"; rm -rf "$dir"' EXIT
-dpkg-deb -x "$deb" "$dir"
-file "$dir/usr/sbin/ringtun" | grep -q ', stripped' || fail "usr/sbin/ringtun is not stripped"
-unit=$(find "$dir" -path '*/lib/systemd/system/ringtun@.service')
-grep -qx 'ExecStart=/usr/sbin/ringtun run --name=%i /etc/ringtun/%i.toml' "$unit" ||
-  fail "the packaged unit does not run /usr/sbin/ringtun"
-"$dir/usr/sbin/ringtun" --version | grep -qF "$version" || fail "ringtun --version is not $version"
-cmp -s <(gzip -dc "$dir/usr/share/man/man8/ringtun.8.gz") "$RINGTUN_SRC/docs/man/man8/ringtun.8" ||
+# unit_paths UNIT SBINDIR CONFDIR: the unit runs SBINDIR/ringtun on CONFDIR/%i.toml and names
+# no other configuration directory.
+unit_paths() {
+  [ -f "$1" ] || fail "no unit $1"
+  grep -qxF "ExecStart=$2/ringtun run --name=%i $3/%i.toml" "$1" ||
+    fail "$1: $(grep ^ExecStart= "$1"), not $2/ringtun on $3/%i.toml"
+  grep -qxF "ExecReload=$2/ringtun reload %i" "$1" || fail "$1: $(grep ^ExecReload= "$1")"
+  ! sed "s|$3||g" "$1" | grep -q /etc/ringtun || fail "$1 names /etc/ringtun besides $3"
+}
+unit_paths "$(dirname "$deb")/systemd/ringtun@.service" /usr/sbin /etc/ringtun
+timeout 120 cmake -S "$RINGTUN_SRC" -B "$dir/local" -DCMAKE_INSTALL_PREFIX=/usr/local \
+  -DRINGTUN_TESTS=OFF >"$log" 2>&1 || { cat "$log" >&2; fail "configure for /usr/local"; }
+unit_paths "$dir/local/systemd/ringtun@.service" /usr/local/sbin /usr/local/etc/ringtun
+# install_paths PREFIX UNITDIR SBINDIR CONFDIR: `cmake --install --prefix PREFIX` of that build
+# puts the unit in UNITDIR, naming SBINDIR and CONFDIR, and makes CONFDIR (0700).
+install_paths() {
+  local root=$dir/root$RANDOM
+  DESTDIR=$root timeout 60 cmake -DCMAKE_INSTALL_PREFIX="$1" \
+    -P "$dir/local/packaging/install-system.cmake" >"$log" 2>&1 ||
+    { cat "$log" >&2; fail "install-system.cmake for $1"; }
+  unit_paths "$root$2/ringtun@.service" "$3" "$4"
+  [ "$(stat -c %a "$root$4")" = 700 ] || fail "$4 (prefix $1) is not 0700"
+}
+install_paths /usr/local /usr/local/lib/systemd/system /usr/local/sbin /usr/local/etc/ringtun
+install_paths /opt/ringtun /opt/ringtun/lib/systemd/system /opt/ringtun/sbin /etc/opt/ringtun/ringtun
+install_paths /usr "$(pkg-config --variable=systemdsystemunitdir systemd 2>/dev/null ||
+  echo /usr/lib/systemd/system)" /usr/sbin /etc/ringtun
+
+dpkg-deb -x "$deb" "$dir/deb"
+file "$dir/deb/usr/sbin/ringtun" | grep -q ', stripped' || fail "usr/sbin/ringtun is not stripped"
+unit_paths "$(find "$dir/deb" -path '*/lib/systemd/system/ringtun@.service')" /usr/sbin /etc/ringtun
+"$dir/deb/usr/sbin/ringtun" --version | grep -qF "$version" || fail "ringtun --version is not $version"
+cmp -s <(gzip -dc "$dir/deb/usr/share/man/man8/ringtun.8.gz") "$RINGTUN_SRC/docs/man/man8/ringtun.8" ||
   fail "ringtun.8.gz is not docs/man/man8/ringtun.8"
 
 # Control fields.
@@ -61,6 +93,95 @@ for lib in libc6 libstdc++6 libgcc-s1 liburing2 libssl3 libnl-3-200 libnl-route-
   grep -qxF "$lib" <<<"$names" || fail "Depends lacks $lib: $depends"
 done
 [ "$(field Description | wc -l)" -ge 3 ] || fail "no long description"
+
+# Maintainer scripts: prerm, postinst and postrm, executable, POSIX sh with set -e.
+info=$(dpkg-deb -I "$deb")
+dpkg-deb -e "$deb" "$dir/control"
+for script in prerm postinst postrm; do
+  grep -qE "^ +[0-9]+ bytes, +[0-9]+ lines +\* +$script +#!/bin/sh\$" <<<"$info" ||
+    fail "dpkg-deb -I shows no executable #!/bin/sh $script: $info"
+  [ "$(stat -c %a "$dir/control/$script")" = 755 ] || fail "$script is not 0755"
+  sh -n "$dir/control/$script" || fail "sh -n $script"
+  grep -qx 'set -e' "$dir/control/$script" || fail "$script has no set -e"
+done
+# What they do, with systemctl and deb-systemd-invoke replaced by stand-ins that log their
+# arguments, in a mount namespace whose own /run has /run/systemd/system (systemd running)
+# or not: actions.sh runs each script as dpkg would and prints "SCRIPT ARGS: CALLS".
+mkdir "$dir/bin"
+for cmd in systemctl deb-systemd-invoke; do
+  # shellcheck disable=SC2016  # expanded by the stand-in
+  printf '#!/bin/sh\necho "%s $*" >>"$RINGTUN_CALLS"\n' "$cmd" >"$dir/bin/$cmd"
+  chmod 755 "$dir/bin/$cmd"
+done
+export RINGTUN_CALLS=$dir/calls
+cat >"$dir/actions.sh" <<ACTIONS
+for a in 'prerm remove' 'prerm upgrade $version' 'postinst configure' \\
+  'postinst configure 0.0.1' 'postinst abort-upgrade $version' 'postrm remove' \\
+  'postrm purge' 'postrm upgrade $version'; do
+  : >"\$RINGTUN_CALLS"
+  set -- \$a
+  script=\$1
+  shift
+  PATH="$dir/bin:\$PATH" sh "$dir/control/\$script" "\$@" || echo "\$a: exit \$?"
+  echo "\$a: \$(paste -sd '|' "\$RINGTUN_CALLS")"
+done
+ACTIONS
+# in_run SYSTEMD CMD...: CMD with a private, empty /run, holding /run/systemd/system if
+# SYSTEMD is 1; nothing of it is seen outside.
+in_run() {
+  # shellcheck disable=SC2016  # expanded by the inner sh
+  unshare -m sh -c 'mount -t tmpfs ringtun-test /run && { [ "$0" = 0 ] ||
+    mkdir -p /run/systemd/system; } && exec "$@"' "$@"
+}
+if [ "$(id -u)" = 0 ] && in_run 0 true 2>/dev/null; then
+  expected="prerm remove: deb-systemd-invoke stop ringtun@*.service
+prerm upgrade $version: 
+postinst configure: systemctl --system daemon-reload
+postinst configure 0.0.1: systemctl --system daemon-reload|deb-systemd-invoke try-restart ringtun@*.service
+postinst abort-upgrade $version: systemctl --system daemon-reload
+postrm remove: systemctl --system daemon-reload
+postrm purge: systemctl --system daemon-reload
+postrm upgrade $version: "
+  got=$(in_run 1 sh "$dir/actions.sh")
+  [ "$got" = "$expected" ] || fail "maintainer scripts under systemd:"$'\n'"$got"
+  # shellcheck disable=SC2001  # per line
+  none=$(sed 's/: .*/: /' <<<"$expected")
+  got=$(in_run 0 sh "$dir/actions.sh")
+  [ "$got" = "$none" ] || fail "maintainer scripts without systemd:"$'\n'"$got"
+  got=$(DPKG_ROOT=/nonexistent in_run 1 sh "$dir/actions.sh")
+  [ "$got" = "$none" ] || fail "maintainer scripts with DPKG_ROOT set:"$'\n'"$got"
+  # Installed, reinstalled (the upgrade path: prerm upgrade, postinst configure VERSION),
+  # removed and purged by dpkg in a throwaway root (dpkg --root: its own database; the
+  # scripts run outside a chroot, which has no shell, with DPKG_ROOT set) under a /run that
+  # says systemd is running: every step succeeds and no script calls systemd.
+  root=$dir/root
+  mkdir -p "$root/var/lib/dpkg/info" "$root/var/lib/dpkg/updates"
+  : >"$root/var/lib/dpkg/status"
+  : >"$RINGTUN_CALLS"
+  rdpkg() {
+    in_run 1 env PATH="$dir/bin:$PATH" dpkg --root="$root" --log="$dir/dpkg.log" \
+      --force-script-chrootless --force-depends "$@" >"$log" 2>&1 ||
+      { cat "$log" >&2; fail "dpkg --root $*"; }
+  }
+  status() { dpkg-query --root="$root" -W -f='${Status}' ringtun 2>/dev/null || true; }
+  rdpkg -i "$deb"
+  [ "$(status)" = "install ok installed" ] || fail "after dpkg -i: $(status)"
+  [ -x "$root/usr/sbin/ringtun" ] || fail "dpkg -i installed no usr/sbin/ringtun"
+  [ "$(stat -c %a "$root/etc/ringtun")" = 700 ] || fail "dpkg -i: etc/ringtun is not 0700"
+  rdpkg -i "$deb"
+  [ "$(status)" = "install ok installed" ] || fail "after reinstalling: $(status)"
+  rdpkg -r ringtun
+  [ "$(status)" = "deinstall ok config-files" ] || fail "after dpkg -r: $(status)"
+  [ ! -e "$root/usr/sbin/ringtun" ] || fail "dpkg -r left usr/sbin/ringtun"
+  [ ! -e "$root/etc/ringtun" ] || fail "dpkg -r left the empty etc/ringtun"
+  rdpkg -P ringtun
+  [ -z "$(status)" ] || fail "after dpkg -P: $(status)"
+  [ ! -s "$RINGTUN_CALLS" ] || fail "dpkg --root: the scripts called $(cat "$RINGTUN_CALLS")"
+  echo "maintainer scripts: the calls expected under systemd, none without it or with" \
+    "DPKG_ROOT; dpkg --root -i, -i again, -r, -P succeeded"
+else
+  echo "maintainer scripts: checked with sh -n only (their behaviour needs root, unshare -m)"
+fi
 
 # lintian: no error. Everything it says is printed, overridden tags (O:) included.
 lint=$(lintian --pedantic --display-info --show-overrides "$deb" 2>&1 |
