@@ -73,6 +73,12 @@ struct RunHooks {
     // (systemd's watchdog) and a moment to refresh the status.
     Nanos heartbeat = 0;
     std::function<void(const Now& now)> on_heartbeat;
+    // Endpoint host names, looked up off the loop (backend/name_resolver): every `names_every`
+    // (0: never), and as soon as the signal pipe carries SignalPipe::kResolved, with a
+    // DeviceConfig of its own (as a reload gets), to apply the addresses found and ask for the
+    // lookups due. Must not block and must not throw.
+    Nanos names_every = 0;
+    std::function<void(control::DeviceConfig& config, const Now& now)> on_names;
 };
 
 // The UAPI socket the backend serves (`wg`), and the watch that tells it the file is gone.

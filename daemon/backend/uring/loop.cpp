@@ -231,7 +231,7 @@ Nanos Loop::next_wait() const noexcept {
         deadline = std::min(deadline, tun_rearm_at_);
     if (tcp_) deadline = std::min(deadline, tcp_->transport().next_deadline());
     if (control_) deadline = std::min(deadline, control_->next_deadline());
-    deadline = std::min(deadline, next_heartbeat_);
+    deadline = std::min({deadline, next_heartbeat_, next_names_});
     return deadline <= now_.boot ? 0 : std::min<Nanos>(deadline - now_.boot, max_wait);
 }
 
@@ -245,7 +245,7 @@ util::Result<RunEnd> Loop::run(Device& device, RunHooks hooks) {
                        [this](control::DeviceConfig& c) { return reload_through(c); });
     refresh_now();
     device.start(now_);
-    if (hooks_.heartbeat > 0 && hooks_.on_heartbeat) next_heartbeat_ = now_.boot;
+    run_timed_hooks(true);
     bool failed = false;
     while (!stopping_) {
         arm_turn();
@@ -263,10 +263,7 @@ util::Result<RunEnd> Loop::run(Device& device, RunHooks hooks) {
         tun_buffers_->commit();
         udp_buffers_->commit();
         if (device.next_deadline() <= now_.boot) device.on_timers(now_);
-        if (now_.boot >= next_heartbeat_) {
-            hooks_.on_heartbeat(now_);
-            next_heartbeat_ = now_.boot + hooks_.heartbeat;
-        }
+        run_timed_hooks();
         if (tcp_) tcp_->transport().sweep(now_.boot);
         if (control_) {
             control_->sweep(now_.boot);
