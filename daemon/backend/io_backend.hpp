@@ -44,7 +44,10 @@ struct LoopParams {
 struct TcpSetup {
     int listener = -1;
     std::vector<DialTarget> dial;
-    bool enabled() const noexcept { return listener >= 0 || !dial.empty(); }
+    // A peer will be dialed whose endpoint is not known yet (a host name still to resolve):
+    // the transport runs from the start, as it cannot start later.
+    bool dial_later = false;
+    bool enabled() const noexcept { return listener >= 0 || !dial.empty() || dial_later; }
 };
 
 // Why run() returned. What each means for the exit status is the caller's: a TUN deleted is

@@ -89,7 +89,7 @@ util::Result<ControlSetup> open_control(const ServeOptions& o, const std::string
                         .still_ours = [&c = *out.control] { return c.still_ours(); }};
 }
 
-// The TCP listener, and the peers we dial.
+// The TCP listener, and the peers we dial (those given by name once they resolve).
 util::Result<TcpSetup> open_tcp(const Settings& settings, Sockets& out) {
     TcpSetup tcp;
     if (settings.listen_tcp_port) {
@@ -98,8 +98,10 @@ util::Result<TcpSetup> open_tcp(const Settings& settings, Sockets& out) {
         out.tcp_listener = std::move(*l);
         tcp.listener = out.tcp_listener->fd.get();
     }
-    for (const PeerSettings& p : settings.peers)
+    for (const PeerSettings& p : settings.peers) {
         if (p.endpoint && p.endpoint->tcp) tcp.dial.push_back({*p.endpoint, p.public_key});
+        if (!p.endpoint_name.empty() && p.transport == conf::Transport::tcp) tcp.dial_later = true;
+    }
     return tcp;
 }
 

@@ -14,10 +14,15 @@
 #      60 s (the time it took is printed).
 #   5. A reload gives C a name the resolver never answers; SIGTERM while that lookup hangs
 #      stops A within 1 s, exit status 0.
+# With the argument "tcp" (netns.endpoint_names_tcp), A dials B over TCP (B listens on TCP):
+# the transport runs from the start with nothing to dial, and the dialer follows the name.
 # Needs root, /dev/net/tun, ip netns (exit 77 otherwise); RINGTUN = the ringtun binary.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 netns_ringtun_test
+
+TRANSPORT=${1:-udp}
+case $TRANSPORT in udp) SUFFIX="" ;; tcp) SUFFIX=/tcp ;; *) netns_fail "transport '$1'" ;; esac
 
 NAME=peer-b.ringtun.test
 OUTER_A4_C=10.98.0.1 OUTER_C4=10.98.0.3 TUN_C4=10.100.0.3
@@ -67,6 +72,7 @@ control_socket = false
 public_key = "$(cat "$NETNS_TMP/rtb.pub")"
 endpoint = "$NAME:$TUN_PORT"
 allowed_ips = ["$TUN_B4/32"]
+transport = "$TRANSPORT"
 
 [[peer]]
 public_key = "$(cat "$NETNS_TMP/rtc.pub")"
@@ -78,10 +84,11 @@ a_config "$OUTER_C4:$TUN_PORT" >"$TOML"
 # B and C know no endpoint of A: they answer A's handshakes, so B cannot roam A to its new
 # address by itself, and only A's lookup brings the tunnel back.
 for side in b c; do
-  tun=TUN_${side^^}4
+  tun=TUN_${side^^}4 extra=()
+  [ "$side$TRANSPORT" = btcp ] && extra=(listen_tcp_port="$TUN_PORT")
   ringtun_config "$NETNS_TMP/ringtun-$side.toml" name="$RT_IF" \
     private_key_file="$NETNS_TMP/rt$side.key" listen_port="$TUN_PORT" address="${!tun}/24" \
-    public_key="$(cat "$NETNS_TMP/rta.pub")" allowed_ips="$TUN_A4/32"
+    public_key="$(cat "$NETNS_TMP/rta.pub")" allowed_ips="$TUN_A4/32" "${extra[@]}"
 done
 
 # 1. check: a warning, exit 0.
@@ -128,7 +135,7 @@ ping_until() {
 # 3. The name appears in the hosts file (written in place: the mount holds the inode).
 echo "$OUTER_B4 $NAME" >>"$ETC_A/hosts"
 ms=$(ping_until "$TUN_B4" 10) || netns_fail "no ping A -> B within 10 s of the hosts entry"
-grep -qF "endpoint $NAME:$TUN_PORT now resolves to $OUTER_B4:$TUN_PORT" "$LOG_A" ||
+grep -qF "endpoint $NAME:$TUN_PORT now resolves to $OUTER_B4:$TUN_PORT$SUFFIX" "$LOG_A" ||
   netns_fail "A did not log the name's address"
 [ "$(count_lines "$LOG_A" "$WAITS")" -eq 1 ] || netns_fail "the warning was logged more than once"
 echo "hosts entry written: ping A -> B after $ms ms"
@@ -139,9 +146,9 @@ ip -n "$NS_B" addr add "$OUTER_B4_MOVED/24" dev veth0
 hosts_without_b
 echo "$OUTER_B4_MOVED $NAME" >>"$ETC_A/hosts"
 ms=$(ping_until "$TUN_B4" 60) || netns_fail "no ping A -> B within 60 s of B's move"
-grep -qF "endpoint $NAME:$TUN_PORT now resolves to $OUTER_B4_MOVED:$TUN_PORT" "$LOG_A" ||
+grep -qF "endpoint $NAME:$TUN_PORT now resolves to $OUTER_B4_MOVED:$TUN_PORT$SUFFIX" "$LOG_A" ||
   netns_fail "A did not log the name's new address"
-echo "B moved: A re-resolved its name, ping A -> B again after $ms ms"
+echo "B moved: A re-resolved its name, ping A -> B ($TRANSPORT) again after $ms ms"
 
 # 5. A reload names C by a name the dead nameserver never answers; SIGTERM during the lookup.
 a_config "peer-c.ringtun.test:$TUN_PORT" >"$TOML"
