@@ -7,7 +7,6 @@
 #include <variant>
 
 #include "conf/values.hpp"
-
 #include "daemon/cli/offloads.hpp"
 #include "daemon/cli/settings.hpp"
 #include "ring/features.hpp"

@@ -48,10 +48,11 @@ std::vector<NameLookup> EndpointNames::due(const Device& device, const Now& now)
         crypto::PublicKey peer_key;
         peer_key.bytes = key;
         const Peer* peer = device.find_peer(peer_key);
-        if (peer == nullptr || !wanted(e, *peer, now)) continue;
-        e.in_flight = true;
-        out.push_back({peer_key, e.name});
+        if (peer != nullptr && wanted(e, *peer, now)) out.push_back({peer_key, e.name});
     }
+    // Marked once the list is whole: a throw above leaves nothing in flight that was not asked.
+    for (const NameLookup& lookup : out)
+        entries_.find(lookup.peer.bytes)->second.in_flight = true;
     return out;
 }
 

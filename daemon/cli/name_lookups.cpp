@@ -29,7 +29,7 @@ void NameLookups::run(control::DeviceConfig& config, const Device& device,
         }
         for (const NameLookup& lookup : names_.due(device, now))
             if (!ask(lookup, now)) names_.not_asked(lookup.peer);
-    } catch (const std::exception& e) {  // memory: what was due is asked again at a next turn
+    } catch (const std::exception& e) {  // out of memory: what was not asked is due again
         RT_LOG_ERROR("endpoint names: %s", e.what());
     }
 }
