@@ -76,8 +76,9 @@ Endpoint make_endpoint(const Prefix& a, std::uint16_t port) {
     return e;
 }
 
-// Resolves a hostname to its first address. With `numeric_only` no lookup happens: that is
-// for bracketed text, which may only be an IPv6 literal (possibly scoped: "fe80::1%eth0").
+// Looks `host` up now and takes its first IPv4 or IPv6 address; the problem is getaddrinfo's
+// reason alone. With `numeric_only` no lookup happens: that is for bracketed text, which may
+// only be an IPv6 literal (possibly scoped: "fe80::1%eth0").
 Parsed<Endpoint> resolve(const std::string& host, std::uint16_t port, bool numeric_only) {
     addrinfo hints{};
     hints.ai_family = numeric_only ? AF_INET6 : AF_UNSPEC;
@@ -85,8 +86,7 @@ Parsed<Endpoint> resolve(const std::string& host, std::uint16_t port, bool numer
     hints.ai_flags = numeric_only ? AI_NUMERICHOST : 0;
     addrinfo* found = nullptr;
     const int rc = getaddrinfo(host.c_str(), nullptr, &hints, &found);
-    if (rc != 0 && numeric_only) return quoted(host) + " is not an IPv6 address";
-    if (rc != 0) return "cannot resolve " + quoted(host) + ": " + gai_strerror(rc);
+    if (rc != 0) return std::string(gai_strerror(rc));
     Endpoint e;
     for (const addrinfo* ai = found; ai != nullptr; ai = ai->ai_next) {
         if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6) continue;
@@ -95,7 +95,7 @@ Parsed<Endpoint> resolve(const std::string& host, std::uint16_t port, bool numer
         break;
     }
     freeaddrinfo(found);
-    if (e.len == 0) return "cannot resolve " + quoted(host) + ": no IPv4 or IPv6 address";
+    if (e.len == 0) return std::string("no IPv4 or IPv6 address");
     if (e.addr.ss_family == AF_INET) {
         reinterpret_cast<sockaddr_in*>(&e.addr)->sin_port = htons(port);
     } else {
@@ -199,16 +199,28 @@ Parsed<Endpoint> parse_endpoint(std::string_view text) {
     if (hp.host.find_first_not_of("0123456789.") == std::string_view::npos) {
         return quoted(hp.host) + " is not an IPv4 address";
     }
-    return resolve(std::string(hp.host), std::get<std::uint16_t>(port), hp.bracketed);
+    auto resolved = resolve(std::string(hp.host), std::get<std::uint16_t>(port), hp.bracketed);
+    if (auto* reason = std::get_if<std::string>(&resolved)) {
+        if (hp.bracketed) return quoted(hp.host) + " is not an IPv6 address";
+        return "cannot resolve " + quoted(hp.host) + ": " + *reason;
+    }
+    return resolved;
 }
 
 bool endpoint_names_host(std::string_view text) {
     auto split = split_host_port(text);
     const auto* hp = std::get_if<HostPort>(&split);
-    if (hp == nullptr || std::holds_alternative<std::string>(parse_port(hp->port))) return false;
+    if (hp == nullptr || hp->bracketed) return false;
+    if (std::holds_alternative<std::string>(parse_port(hp->port))) return false;
     Prefix numeric;
     return !parse_address(hp->host, numeric) &&
            hp->host.find_first_not_of("0123456789.") != std::string_view::npos;
+}
+
+Parsed<Endpoint> resolve_endpoint(std::string_view text) {
+    if (!endpoint_names_host(text)) return parse_endpoint(text);
+    const HostPort hp = std::get<HostPort>(split_host_port(text));
+    return resolve(std::string(hp.host), std::get<std::uint16_t>(parse_port(hp.port)), false);
 }
 
 std::string check_interface_name(std::string_view name) {

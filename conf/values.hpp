@@ -20,11 +20,18 @@ enum class HostBits { keep, mask };
 Parsed<Prefix> parse_prefix(std::string_view text, HostBits bits);
 
 // "IPV4:PORT", "[IPV6]:PORT" or "HOSTNAME:PORT". A hostname is resolved now with
-// getaddrinfo (blocking; the first address returned wins).
+// getaddrinfo (blocking; the first IPv4 or IPv6 address returned wins); one that does not
+// resolve is 'cannot resolve "HOST": REASON'.
 Parsed<Endpoint> parse_endpoint(std::string_view text);
 // Whether `text` ("host:port") names its host by name (a DNS lookup) rather than an address;
-// false for malformed text too (parse_endpoint says what is wrong with it).
+// false for malformed text too (parse_endpoint says what is wrong with it), and for bracketed
+// text, which may only be an IPv6 address (looked up by nobody).
 bool endpoint_names_host(std::string_view text);
+// parse_endpoint for text that names its host (endpoint_names_host), with the problem being
+// getaddrinfo's reason alone ("Name or service not known"): what a daemon that looks names up
+// again and again logs. Blocks for as long as the system's resolver takes; safe on any thread.
+// Other text gets parse_endpoint's answer.
+Parsed<Endpoint> resolve_endpoint(std::string_view text);
 
 // Empty when `name` is a valid Linux interface name (the kernel's dev_valid_name rules:
 // 1..15 bytes, not "." or "..", no '/', ':', whitespace or control characters) that TUNSETIFF

@@ -44,7 +44,10 @@ struct LoopParams {
 struct TcpSetup {
     int listener = -1;
     std::vector<DialTarget> dial;
-    bool enabled() const noexcept { return listener >= 0 || !dial.empty(); }
+    // A peer will be dialed whose endpoint is not known yet (a host name still to resolve):
+    // the transport runs from the start, as it cannot start later.
+    bool dial_later = false;
+    bool enabled() const noexcept { return listener >= 0 || !dial.empty() || dial_later; }
 };
 
 // Why run() returned. What each means for the exit status is the caller's: a TUN deleted is
@@ -73,6 +76,12 @@ struct RunHooks {
     // (systemd's watchdog) and a moment to refresh the status.
     Nanos heartbeat = 0;
     std::function<void(const Now& now)> on_heartbeat;
+    // Endpoint host names, looked up off the loop (backend/name_resolver): every `names_every`
+    // (0: never), and as soon as the signal pipe carries SignalPipe::kResolved, with a
+    // DeviceConfig of its own (as a reload gets), to apply the addresses found and ask for the
+    // lookups due. Must not block and must not throw.
+    Nanos names_every = 0;
+    std::function<void(control::DeviceConfig& config, const Now& now)> on_names;
 };
 
 // The UAPI socket the backend serves (`wg`), and the watch that tells it the file is gone.

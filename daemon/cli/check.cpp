@@ -1,17 +1,38 @@
 // `ringtun check FILE`: everything `run` refuses before it opens anything, refused the same
-// way and with the same message.
+// way and with the same message. An endpoint host name that does not resolve is not refused
+// (`run` starts, and the peer waits for the name): it is a warning, and the exit status stays 0.
 #include "daemon/cli/check.hpp"
 
 #include <cstdio>
+#include <variant>
 
+#include "conf/values.hpp"
 #include "daemon/cli/offloads.hpp"
 #include "daemon/cli/settings.hpp"
 #include "ring/features.hpp"
 
 namespace ringtun::daemon {
 
+namespace {
+
+// Looks up each endpoint host name as `run` will (blocking is fine here), and warns of those
+// that do not resolve now.
+void warn_of_names(const std::string& path, const Settings& settings) {
+    for (const PeerSettings& p : settings.peers) {
+        if (p.endpoint_name.empty()) continue;
+        const auto found = conf::resolve_endpoint(p.endpoint_name);
+        if (const auto* problem = std::get_if<std::string>(&found))
+            std::fprintf(stderr,
+                         "%s: %s.endpoint: warning: %s does not resolve (%s); run starts "
+                         "anyway and the peer waits until it does\n",
+                         path.c_str(), p.name.c_str(), p.endpoint_name.c_str(), problem->c_str());
+    }
+}
+
+}  // namespace
+
 int check_command(const std::string& path) {
-    auto settings = load_settings(path);
+    auto settings = load_settings(path, {.resolve_names = false});
     if (!settings) {
         std::fprintf(stderr, "%s\n", settings.error().to_string().c_str());
         return 1;
@@ -28,6 +49,7 @@ int check_command(const std::string& path) {
         std::fprintf(stderr, "%s\n", offloads.error().to_string().c_str());
         return 1;
     }
+    warn_of_names(path, *settings);
     std::printf("%s: OK (interface %s, %zu peer%s)\n", path.c_str(),
                 settings->interface_name.c_str(), settings->peers.size(),
                 settings->peers.size() == 1 ? "" : "s");

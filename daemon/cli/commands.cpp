@@ -134,7 +134,8 @@ const std::vector<Command>& commands() {
          "check FILE",
          "validate FILE: exit 0, or the error and exit 1",
          "Checks FILE as `run` would before opening anything, and says what is wrong with its\n"
-         "file, line and column. Exit status 0 if `run` would accept it.\n",
+         "file, line and column. Exit status 0 if `run` would accept it. An endpoint host name\n"
+         "that does not resolve now is a warning (`run` starts, and the peer waits for it).\n",
          1,
          1,
          {},

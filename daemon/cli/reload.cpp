@@ -101,36 +101,32 @@ std::optional<std::string> Reloader::operator()(control::DeviceConfig& config,
 
 std::optional<std::string> Reloader::apply(control::DeviceConfig& config) {
     RT_LOG_NOTICE("reload: reading %s", path_.c_str());
-    // No DNS here: this runs on the daemon's loop. An endpoint given by host name keeps what
-    // it was resolved to at start (sync_commands leaves an endpoint it is not given alone).
+    // No DNS here: this runs on the daemon's loop. An endpoint given by host name is left as
+    // it is (sync_commands leaves an endpoint it is not given alone); EndpointNames has it
+    // looked up off the loop.
     auto fresh = load_settings(path_, {.resolve_names = false});
     if (!fresh) {
         std::string error = fresh.error().to_string();
         RT_LOG_ERROR("reload: %s; keeping the running configuration", error.c_str());
         return error;
     }
-    if (name_fixed_) fresh->interface_name = started_.interface_name;  // run --name=
+    if (followers_.name_fixed) fresh->interface_name = started_.interface_name;  // run --name=
     for (const std::string& key : restart_only_changes(started_, *fresh))
         RT_LOG_WARN("reload: %s changed; it takes effect at the next restart", key.c_str());
-    for (const PeerSettings& p : fresh->peers)
-        if (!p.endpoint_name.empty() && device_->find_peer(p.public_key) == nullptr)
-            RT_LOG_WARN(
-                "reload: %s: endpoint %s is a host name, looked up only at start; the "
-                "peer waits for its handshake until a restart",
-                p.name.c_str(), p.endpoint_name.c_str());
     const std::vector<crypto::PublicKey> before = sorted_keys(*device_);
     const auto commands =
         control::sync_commands(*device_, wanted_device(*fresh, uses_tcp(started_)));
     const control::UapiError e = control::apply_commands(config, commands);
     const std::vector<crypto::PublicKey> after = sorted_keys(*device_);
-    if (e == control::UapiError::none && routes_ != nullptr) {
+    if (followers_.names != nullptr) followers_.names->configure(fresh->peers, uses_tcp(started_));
+    if (e == control::UapiError::none && followers_.routes != nullptr) {
         // The routes follow the peers; the table itself waits for a restart (named above).
         Settings routed = *fresh;
         routed.table = started_.table;
         auto mark = [&config](std::uint32_t m) {
             (void)control::apply_commands(config, {control::set::Fwmark{m}});
         };
-        if (auto r = routes_->sync(routed, mark); !r) {
+        if (auto r = followers_.routes->sync(routed, mark); !r) {
             RT_LOG_ERROR("reload: routes: %s", r.error().to_string().c_str());
             return "routes: " + r.error().to_string();
         }

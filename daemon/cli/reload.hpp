@@ -1,10 +1,12 @@
 // SIGHUP: the configuration file read again and applied to the running device with `wg
 // syncconf` semantics (control/sync), so a peer whose settings did not change keeps its
 // sessions and counters — except that a file without listen_port keeps the running port
-// (syncconf would pick a random one), and an endpoint given by host name keeps the address it
-// was resolved to at start (the reload runs on the loop: no DNS lookup there). A file that does not
-// load is reported (FILE:LINE:COLUMN) and the daemon runs on as it was; one that loads but cannot
-// be applied in full (a listen port already taken) is applied up to that point, and that is logged.
+// (syncconf would pick a random one), and an endpoint given by host name is not looked up here
+// (the reload runs on the loop: no DNS lookup there): the peer keeps its endpoint, and the
+// names go to EndpointNames, which has a new or changed one looked up off the loop at once.
+// A file that does not load is reported (FILE:LINE:COLUMN) and the daemon runs on as it was;
+// one that loads but cannot be applied in full (a listen port already taken) is applied up to
+// that point, and that is logged.
 // Settings that cannot change while running — the interface's name, addresses and MTU, the TCP
 // listener, [ring], [offload], the control socket, the routing table — are named in the log and
 // keep their running values. Routes follow the allowed IPs (cli/routes).
@@ -14,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "daemon/cli/endpoint_names.hpp"
 #include "daemon/cli/routes.hpp"
 #include "daemon/cli/settings.hpp"
 #include "daemon/control/device_config.hpp"
@@ -28,18 +31,19 @@ std::vector<std::string> restart_only_changes(const Settings& running, const Set
 // the transport cannot start without a restart.
 control::WantedDevice wanted_device(const Settings& s, bool tcp_running);
 
+// What a reload keeps in step besides the device; each optional, and outliving the Reloader.
+struct ReloadFollowers {
+    Routes* routes = nullptr;  // follows the file's allowed IPs
+    bool name_fixed = false;   // the interface's name came from the command line, not the file
+    EndpointNames* names = nullptr;  // given the file's endpoint names
+};
+
 class Reloader {
   public:
     // `started` is what the daemon runs from; `device` outlives the Reloader.
-    // `routes`, if given (and outliving the Reloader), follows the file's allowed IPs.
-    // `name_fixed`: the interface's name came from the command line, not the file.
     Reloader(std::string path, const Settings& started, const Device& device,
-             Routes* routes = nullptr, bool name_fixed = false)
-        : path_(std::move(path)),
-          started_(started),
-          device_(&device),
-          routes_(routes),
-          name_fixed_(name_fixed) {}
+             ReloadFollowers followers = {})
+        : path_(std::move(path)), started_(started), device_(&device), followers_(followers) {}
 
     // Never throws and never stops the daemon; everything it did or refused is logged.
     // Returns the error (for `ringtun reload`), or nullopt once the file was applied.
@@ -51,8 +55,7 @@ class Reloader {
     std::string path_;
     Settings started_;
     const Device* device_;
-    Routes* routes_;
-    bool name_fixed_;
+    ReloadFollowers followers_;
 };
 
 }  // namespace ringtun::daemon

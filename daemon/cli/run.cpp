@@ -14,7 +14,9 @@ int run_command(const std::string& path, const std::string& name) {
         RT_LOG_ERROR("%s", r.error().to_string().c_str());
         return 1;
     }
-    auto settings = load_settings(path);
+    // Host names are looked up once the daemon runs, off its loop (cli/name_lookups): one
+    // that does not resolve yet leaves its peer waiting instead of keeping the interface down.
+    auto settings = load_settings(path, {.resolve_names = false});
     if (!settings) {
         RT_LOG_ERROR("%s", settings.error().to_string().c_str());
         return 1;

@@ -10,6 +10,7 @@
 #include "daemon/backend/tcp_socket.hpp"
 #include "daemon/backend/udp_socket.hpp"
 #include "daemon/backend/uring/loop.hpp"
+#include "daemon/cli/name_lookups.hpp"
 #include "daemon/cli/offloads.hpp"
 #include "daemon/cli/reload.hpp"
 #include "daemon/cli/routes.hpp"
@@ -100,7 +101,7 @@ util::Result<MetricsSetup> open_metrics(const Settings& settings, const std::str
     return MetricsSetup{.listener = out.metrics.get(), .interface = ifname};
 }
 
-// The TCP listener, and the peers we dial.
+// The TCP listener, and the peers we dial (those given by name once they resolve).
 util::Result<TcpSetup> open_tcp(const Settings& settings, Sockets& out) {
     TcpSetup tcp;
     if (settings.listen_tcp_port) {
@@ -109,8 +110,10 @@ util::Result<TcpSetup> open_tcp(const Settings& settings, Sockets& out) {
         out.tcp_listener = std::move(*l);
         tcp.listener = out.tcp_listener->fd.get();
     }
-    for (const PeerSettings& p : settings.peers)
+    for (const PeerSettings& p : settings.peers) {
         if (p.endpoint && p.endpoint->tcp) tcp.dial.push_back({*p.endpoint, p.public_key});
+        if (!p.endpoint_name.empty() && p.transport == conf::Transport::tcp) tcp.dial_later = true;
+    }
     return tcp;
 }
 
@@ -151,7 +154,7 @@ std::string status_text(const Device& device, const std::string& last_error) {
 // interval; the status refreshed with it, or every 10 s without a watchdog), reloads that
 // remember their error for the status.
 void service_hooks(RunHooks& hooks, const ServeOptions& o, const Device& device, Routes* routes,
-                   std::string& last_error) {
+                   EndpointNames& names, std::string& last_error) {
     const std::uint64_t watchdog = watchdog_usec();
     if (watchdog != 0)
         hooks.heartbeat = static_cast<Nanos>(watchdog) * 1000 / 2;
@@ -162,13 +165,25 @@ void service_hooks(RunHooks& hooks, const ServeOptions& o, const Device& device,
                        status_text(device, last_error));
     };
     if (o.config_path.empty()) return;
-    hooks.on_reload = [reloader = Reloader(o.config_path, o.settings, device, routes, o.name_fixed),
-                       &device,
-                       &last_error](control::DeviceConfig& config, const Now& now) mutable {
-        auto error = reloader(config, now);
-        last_error = error ? "reload: " + *error : std::string();
-        notify_systemd("STATUS=" + status_text(device, last_error));
-        return error;
+    hooks.on_reload =
+        [reloader = Reloader(o.config_path, o.settings, device,
+                             {.routes = routes, .name_fixed = o.name_fixed, .names = &names}),
+         &device, &last_error](control::DeviceConfig& config, const Now& now) mutable {
+            auto error = reloader(config, now);
+            last_error = error ? "reload: " + *error : std::string();
+            notify_systemd("STATUS=" + status_text(device, last_error));
+            return error;
+        };
+}
+
+// Endpoint host names: looked up off the loop from the start (the configuration is loaded
+// without them) and whenever a reload brings new ones; none under wireguard-go's command line.
+void names_hooks(RunHooks& hooks, const ServeOptions& o, const Device& device, NameLookups& names) {
+    if (o.config_path.empty()) return;
+    names.policy().configure(o.settings.peers, uses_tcp(o.settings));
+    hooks.names_every = crypto::seconds_ns(1);
+    hooks.on_names = [&names, &device](control::DeviceConfig& config, const Now& now) {
+        names.run(config, device, now);
     };
 }
 
@@ -205,6 +220,8 @@ int serve(ServeOptions o) {
 
     auto signals = util::SignalPipe::create();
     if (!signals) return report(signals.error());
+    // Before the backend, whose hooks refer to it; after the signal pipe its worker writes to.
+    NameLookups names(**signals);
     auto tun = open_tun(o, tun_blocking);
     if (!tun) return report(tun.error());
     if (auto r = configure_link(*tun, o); !r) return report(r.error());
@@ -248,7 +265,8 @@ int serve(ServeOptions o) {
     // STOPPING=1 as soon as shutdown begins, so systemd shows "deactivating" during the drain.
     hooks.on_stopping = [] { notify_systemd("STOPPING=1"); };
     std::string last_error;
-    service_hooks(hooks, o, device, routes ? &*routes : nullptr, last_error);
+    service_hooks(hooks, o, device, routes ? &*routes : nullptr, names.policy(), last_error);
+    names_hooks(hooks, o, device, names);
     auto end = backend->run(device, std::move(hooks));
     if (!end) return report(end.error());
     backend->log_statistics();

@@ -131,8 +131,10 @@ util::Result<LoopParams> loop_params(const conf::RingTunables& r, std::uint32_t 
 
 bool uses_tcp(const Settings& s) noexcept {
     if (s.listen_tcp_port) return true;
-    for (const PeerSettings& p : s.peers)
+    for (const PeerSettings& p : s.peers) {
         if (p.endpoint && p.endpoint->tcp) return true;
+        if (!p.endpoint_name.empty() && p.transport == conf::Transport::tcp) return true;
+    }
     return false;
 }
 

@@ -22,7 +22,8 @@ struct PeerSettings {
     crypto::SymmetricKey preshared_key;
     std::uint16_t persistent_keepalive = 0;
     std::optional<Endpoint> endpoint;  // tcp set for transport = "tcp": we dial it
-    std::string endpoint_name;         // a host name not looked up (a reload's load_settings)
+    std::string endpoint_name;         // "host:port" not looked up by load_settings, which
+                                       // leaves `endpoint` empty (cli/endpoint_names)
     conf::Transport transport = conf::Transport::udp;
     std::vector<conf::Prefix> allowed_ips;
 };
@@ -47,7 +48,8 @@ struct Settings {
 util::Result<Settings> decode(const conf::Config& config);
 
 // Loads and decodes a configuration file; `options.resolve_names` false looks up no endpoint
-// host name (what a reload on the daemon's loop uses).
+// host name (what `run` and a reload use: the daemon looks names up off its loop, and one
+// that does not resolve never stops it).
 util::Result<Settings> load_settings(const std::string& path, conf::LoadOptions options = {});
 
 // The [ring] section with every absent key set for this kernel; an error if a requested mode
@@ -55,7 +57,8 @@ util::Result<Settings> load_settings(const std::string& path, conf::LoadOptions 
 util::Result<LoopParams> loop_params(const conf::RingTunables& ring, std::uint32_t mtu,
                                      const ring::Features& features, bool& tun_blocking);
 
-// Whether the TCP transport runs: a TCP listener, or a peer dialed over TCP.
+// Whether the TCP transport runs: a TCP listener, or a peer dialed over TCP (by address or
+// by name).
 bool uses_tcp(const Settings& s) noexcept;
 
 // The [ring] section resolved for this kernel and sized for the loop: what check and run both

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `ringtun check` refuses what `ringtun run` would refuse, with the same located message:
-# an interface name the kernel would not take as given ("rt%d" is a name template).
+# an interface name the kernel would not take as given ("rt%d" is a name template). An endpoint
+# host name that does not resolve is only a warning (exit 0): run starts and the peer waits.
 set -euo pipefail
 : "${RINGTUN:?path to the ringtun binary}"
 
@@ -43,6 +44,15 @@ ring_msg="[ring]: entries = 64 gives a completion queue of 512"
 grep -qF "$ring_msg" <<<"$run_out" || fail "run did not refuse entries = 64: $run_out"
 [ $rc -eq 1 ] || fail "check exit code $rc for entries = 64 (output: $out)"
 grep -qF "$ring_msg" <<<"$out" || fail "check did not print run's message: $out"
+
+# An endpoint host name that does not resolve is a warning, not an error: run would start and
+# the peer would wait for the name. (An empty label fails in glibc before any DNS query.)
+printf '[interface]\nprivate_key = "%s"\nname = "rt7"\n[[peer]]\npublic_key = "%s"\nendpoint = "%s"\n' \
+  "$key" "$("$RINGTUN" genkey | "$RINGTUN" pubkey)" "nonexistent..invalid:51820" >"$conf"
+out=$("$RINGTUN" check "$conf" 2>&1) || fail "check refused an endpoint name that does not resolve: $out"
+grep -qF "$conf: peer[1].endpoint: warning: nonexistent..invalid:51820 does not resolve (Name or service not known)" <<<"$out" ||
+  fail "check did not warn of the name: $out"
+grep -qF "OK (interface rt7, 1 peer)" <<<"$out" || fail "unexpected check output: $out"
 
 # The same file with a valid name passes.
 printf '[interface]\nprivate_key = "%s"\nname = "rt7"\n' "$key" >"$conf"

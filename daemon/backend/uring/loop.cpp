@@ -247,7 +247,7 @@ Nanos Loop::next_wait() const noexcept {
     if (tcp_) deadline = std::min(deadline, tcp_->transport().next_deadline());
     for (const auto& s : servers_)
         if (s) deadline = std::min(deadline, s->next_deadline());
-    deadline = std::min(deadline, next_heartbeat_);
+    deadline = std::min({deadline, next_heartbeat_, next_names_});
     return deadline <= now_.boot ? 0 : std::min<Nanos>(deadline - now_.boot, max_wait);
 }
 
@@ -259,7 +259,7 @@ util::Result<RunEnd> Loop::run(Device& device, RunHooks hooks) {
     start_serving();
     refresh_now();
     device.start(now_);
-    if (hooks_.heartbeat > 0 && hooks_.on_heartbeat) next_heartbeat_ = now_.boot;
+    run_timed_hooks(true);
     bool failed = false;
     while (!stopping_) {
         arm_turn();
@@ -277,10 +277,7 @@ util::Result<RunEnd> Loop::run(Device& device, RunHooks hooks) {
         tun_buffers_->commit();
         udp_buffers_->commit();
         if (device.next_deadline() <= now_.boot) device.on_timers(now_);
-        if (now_.boot >= next_heartbeat_) {
-            hooks_.on_heartbeat(now_);
-            next_heartbeat_ = now_.boot + hooks_.heartbeat;
-        }
+        run_timed_hooks();
         if (tcp_) tcp_->transport().sweep(now_.boot);
         for (auto& s : servers_)
             if (s) s->sweep(now_.boot);

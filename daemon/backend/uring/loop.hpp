@@ -12,7 +12,8 @@
 //   udp_send        sendmsg of a batch the Datapath prepared in its head transmit slot.
 //   tun_write       write of an opened packet; carries the UDP buffer id.
 //   tun_write_copy  write of a packet that came over TCP, from a copy buffer.
-//   signal          read of the signal pipe: 'T' stops the loop, 'U' prints statistics.
+//   signal          read of the signal pipe: 'T' stops the loop, 'U' prints statistics, 'H'
+//                   reloads, 'N' runs the endpoint names hook.
 //   tcp_*           the TCP transport's accept, connect, recv and send (tcp_io).
 //   stream_*        accept, recv and send of the UAPI socket and the metrics endpoint
 //                   (stream_server), and control_watch of the UAPI socket's file.
@@ -151,6 +152,11 @@ class Loop final : public IoBackend,
     void reload() noexcept;
     // A reload through `config`, at the current time: what SIGHUP and `reload=1` run.
     std::optional<std::string> reload_through(control::DeviceConfig& config);
+    // The caller's endpoint names hook, through a DeviceConfig of its own.
+    void names() noexcept;
+    // Runs the hooks that keep to the loop's time (heartbeat, names) that are due; `start`
+    // only schedules them, due at once.
+    void run_timed_hooks(bool start = false) noexcept;
     void end_tun_read(const io_uring_cqe& cqe) noexcept;
     // errors.cpp: whether a completion failed, and what that means for its kind.
     static bool failed_completion(loop_detail::Kind kind, const io_uring_cqe& cqe) noexcept;
@@ -189,6 +195,7 @@ class Loop final : public IoBackend,
     RunHooks hooks_;
     StopReason stop_reason_ = StopReason::signal;
     Nanos next_heartbeat_ = no_deadline;
+    Nanos next_names_ = no_deadline;
     msghdr udp_recv_msg_{};  // template of the multishot recvmsg: name and control sizes
     char signal_byte_ = 0;
     bool signal_armed_ = false;

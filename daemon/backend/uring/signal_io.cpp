@@ -1,5 +1,7 @@
-// The signal pipe: SIGTERM/SIGINT stop the loop, SIGUSR1 prints the statistics, SIGHUP
-// reloads the configuration through the caller's hook.
+// The signal pipe and the caller's hooks: SIGTERM/SIGINT stop the loop, SIGUSR1 prints the
+// statistics, SIGHUP reloads the configuration through the caller's hook, and the worker that
+// looks endpoint names up ('N') has the names hook run; the heartbeat and the names hook also
+// run on the loop's time.
 #include <liburing.h>
 
 #include "daemon/backend/uring/loop.hpp"
@@ -25,6 +27,7 @@ void Loop::on_signal(const io_uring_cqe&) noexcept {
     signal_armed_ = false;  // the run loop arms the next read
     if (signal_byte_ == util::SignalPipe::kUser1) log_statistics();
     if (signal_byte_ == util::SignalPipe::kReload && !stopping_) reload();
+    if (signal_byte_ == util::SignalPipe::kResolved && !stopping_) names();
     if (signal_byte_ == util::SignalPipe::kTerminate) {
         if (!stopping_) RT_LOG_NOTICE("stopping on signal");
         stopping_ = true;
@@ -45,6 +48,29 @@ std::optional<std::string> Loop::reload_through(control::DeviceConfig& config) {
     refresh_now();
     config.set_now(now_);
     return hooks_.on_reload(config, now_);
+}
+
+void Loop::names() noexcept {
+    if (!hooks_.on_names) return;
+    control::DeviceConfig config(*device_, *this);  // a session of its own
+    config.set_now(now_);
+    hooks_.on_names(config, now_);
+}
+
+void Loop::run_timed_hooks(bool start) noexcept {
+    if (start) {
+        if (hooks_.heartbeat > 0 && hooks_.on_heartbeat) next_heartbeat_ = now_.boot;
+        if (hooks_.names_every > 0 && hooks_.on_names) next_names_ = now_.boot;
+        return;  // due at the loop's first turn
+    }
+    if (now_.boot >= next_heartbeat_) {
+        hooks_.on_heartbeat(now_);
+        next_heartbeat_ = now_.boot + hooks_.heartbeat;
+    }
+    if (now_.boot >= next_names_) {
+        names();
+        next_names_ = now_.boot + hooks_.names_every;
+    }
 }
 
 void Loop::log_statistics() const {

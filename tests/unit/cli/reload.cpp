@@ -53,7 +53,8 @@ struct Fixture {
     control::DeviceConfig config{pair.a.dev(), sockets};
     std::string path = dir.write("rt0.toml", a_config(pair));
     Settings started = load_settings(path).value();
-    Reloader reload{path, started, pair.a.dev()};
+    EndpointNames names;
+    Reloader reload{path, started, pair.a.dev(), {.names = &names}};
 };
 
 }  // namespace
@@ -143,4 +144,15 @@ TEST_CASE("reload: an endpoint named by host name is not looked up; the running 
     REQUIRE(f.pair.a.peer->endpoint);
     CHECK(f.pair.a.peer->endpoint->same_address(before));
     CHECK(f.pair.a.peer->current);  // the session kept
+    // The name is looked up off the loop, at once: a changed name for a running peer.
+    const auto due = f.names.due(f.pair.a.dev(), f.pair.now);
+    REQUIRE(due.size() == 1);
+    CHECK(due[0].peer == f.pair.a.peer->public_key());
+    CHECK(due[0].name == "peer.invalid:51820");
+    // Back to an address: the name is forgotten once its lookup is answered.
+    f.dir.write("rt0.toml", a_config(f.pair));
+    CHECK_FALSE(f.reload(f.config, f.pair.now));
+    const NameAnswer late{due[0].peer, due[0].name, Resolved{std::nullopt, "no such name"}};
+    CHECK_FALSE(f.names.answered(f.pair.a.dev(), late, f.pair.now));
+    CHECK(f.names.size() == 0);
 }

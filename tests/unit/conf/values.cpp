@@ -92,6 +92,36 @@ TEST_CASE("conf: a hostname endpoint is resolved") {
     CHECK((got == "127.0.0.1:7" || got == "[::1]:7"));
 }
 
+// What a daemon looks up off its loop: a name, never bracketed text (an IPv6 literal, which
+// parse_endpoint converts without asking anyone), nor an address or malformed text.
+TEST_CASE("conf: which endpoints name their host") {
+    CHECK(endpoint_names_host("localhost:7"));
+    CHECK(endpoint_names_host("peer-b.ringtun.test:51820"));
+    CHECK_FALSE(endpoint_names_host("10.0.0.1:7"));
+    CHECK_FALSE(endpoint_names_host("[fd00::1]:7"));
+    CHECK_FALSE(endpoint_names_host("[fe80::1%eth0]:7"));  // inet_pton refuses it; still no name
+    CHECK_FALSE(endpoint_names_host("[example.com]:7"));   // parse_endpoint says why
+    CHECK_FALSE(endpoint_names_host("example.com"));       // no port
+    CHECK_FALSE(endpoint_names_host("10.0.300.1:7"));
+}
+
+TEST_CASE("conf: resolve_endpoint gives the resolver's reason alone") {
+    auto found = resolve_endpoint("localhost:7");
+    REQUIRE(std::holds_alternative<Endpoint>(found));
+    const std::string got = std::get<Endpoint>(found).to_string();
+    CHECK((got == "127.0.0.1:7" || got == "[::1]:7"));
+    // An empty label makes glibc fail before any DNS query, so this needs no network.
+    auto failed = resolve_endpoint("nonexistent..invalid:7");
+    REQUIRE(std::holds_alternative<std::string>(failed));
+    CHECK(std::get<std::string>(failed) == "Name or service not known");
+    CHECK(endpoint_result("nonexistent..invalid:7") ==
+          "error: cannot resolve \"nonexistent..invalid\": Name or service not known");
+    // Not a name: parse_endpoint's answer.
+    CHECK(std::get<Endpoint>(resolve_endpoint("10.0.0.1:7")).to_string() == "10.0.0.1:7");
+    CHECK(std::get<std::string>(resolve_endpoint("[example.com]:7")) ==
+          "\"example.com\" is not an IPv6 address");
+}
+
 TEST_CASE("conf: a scoped IPv6 endpoint keeps its scope") {
     auto parsed = parse_endpoint("[fe80::1%1]:51820");
     REQUIRE(std::holds_alternative<Endpoint>(parsed));
