@@ -2,6 +2,7 @@
 // reloads the configuration through the caller's hook.
 #include <liburing.h>
 
+#include "daemon/backend/path_metrics.hpp"
 #include "daemon/backend/uring/loop.hpp"
 #include "daemon/backend/uring/loop_internal.hpp"
 #include "daemon/backend/uring/tcp_io.hpp"
@@ -58,16 +59,7 @@ void Loop::log_statistics() const {
         (unsigned long long)d.udp_tx_packets, (unsigned long long)d.udp_tx_bytes,
         (unsigned long long)(c.tun_write_packets + w.packets),
         (unsigned long long)(c.tun_write_bytes + w.bytes));
-    RT_LOG_NOTICE(
-        "stats: offload tun_super_packets %llu tun_bad_offload %llu "
-        "udp_gso_batches %llu udp_gso_refused %llu udp_rx_coalesced %llu tun_writes %llu "
-        "coalesced %llu "
-        "no_write_slot %llu gro_refused %llu tun_parked %zu",
-        (unsigned long long)d.tun_super_packets, (unsigned long long)d.tun_bad_offload,
-        (unsigned long long)d.udp_gso_batches, (unsigned long long)d.udp_gso_refused,
-        (unsigned long long)d.udp_rx_coalesced, (unsigned long long)w.writes,
-        (unsigned long long)w.coalesced, (unsigned long long)w.no_write_slot,
-        (unsigned long long)w.gro_refused, datapath_->tun_parked());
+    log_offload_statistics(*datapath_);
     RT_LOG_NOTICE(
         "stats: rearm eagain %llu enobufs %llu other %llu; errors send %llu tun_write "
         "%llu udp_recv %llu; tx_slot_exhausted %llu truncated %llu stale %llu; cq "
