@@ -29,6 +29,24 @@ void log_offload_statistics(const Datapath& dp) {
         (unsigned long long)w.gro_refused, dp.tun_parked());
 }
 
+void log_tcp_statistics(const TcpTransport& transport) {
+    const TcpCounters& t = transport.counters();
+    RT_LOG_NOTICE(
+        "stats: tcp connections %u; accepted %llu dialed %llu refused %llu evicted %llu "
+        "connect_failures %llu; closed eof %llu error %llu stalled %llu idle %llu; "
+        "protocol zero_length %llu oversized %llu malformed %llu; queue_drops %llu "
+        "no_connection %llu not_started %llu; rx %llu B %llu frames, tx %llu B",
+        transport.connections(), (unsigned long long)t.accepted, (unsigned long long)t.dialed,
+        (unsigned long long)t.refused, (unsigned long long)t.evicted,
+        (unsigned long long)t.connect_failures, (unsigned long long)t.closed_eof,
+        (unsigned long long)t.closed_error, (unsigned long long)t.stalled,
+        (unsigned long long)t.idle_closed, (unsigned long long)t.zero_length,
+        (unsigned long long)t.oversized, (unsigned long long)t.malformed,
+        (unsigned long long)t.queue_drops, (unsigned long long)t.no_connection,
+        (unsigned long long)t.not_started, (unsigned long long)t.rx_bytes,
+        (unsigned long long)t.rx_frames, (unsigned long long)t.tx_bytes);
+}
+
 void write_path_metrics(const Datapath& dp, const BackendPathCounts& b, MetricsText& m) {
     const DatapathCounters& d = dp.counters();
     const TunWriteCounters& w = dp.tun_writes().counters();

@@ -23,6 +23,9 @@ struct BackendPathCounts {
 // The "stats: offload" line of SIGUSR1's statistics, the same on every backend.
 void log_offload_statistics(const Datapath& d);
 
+// The "stats: tcp" line of SIGUSR1's statistics.
+void log_tcp_statistics(const TcpTransport& t);
+
 void write_path_metrics(const Datapath& d, const BackendPathCounts& b, control::MetricsText& m);
 void write_tcp_metrics(const TcpTransport& t, control::MetricsText& m);
 

@@ -15,17 +15,12 @@ bool refused(const util::Error& e) noexcept {
 // What the epoll loop takes from [ring]: the slot counts; the io_uring keys are named as
 // having no effect, so a file written for one backend is not silently half-used by another.
 util::Result<BackendPlan> plan_epoll(const Settings& s, std::string why) {
-    if (uses_tcp(s))
-        return util::fail(util::make_error(
-            "[ring] backend",
-            "the TCP transport (listen_tcp_port, or a peer with transport = \"tcp\") runs on the "
-            "io_uring backend only so far" +
-                (why.empty() ? std::string() : "; io_uring is refused here: " + why)));
     const conf::RingTunables& r = s.ring;
-    if (r.entries || r.tun_read || r.tun_rx_slots || r.tun_blocking || r.sqpoll_idle_ms != 0)
+    if (r.entries || r.tun_read || r.tun_rx_slots || r.tun_blocking || r.sqpoll_idle_ms != 0 ||
+        r.tcp_rx_buffers)
         RT_LOG_NOTICE(
-            "[ring] entries, tun_read, tun_rx_slots, tun_blocking and sqpoll_idle_ms "
-            "have no effect on the epoll backend");
+            "[ring] entries, tun_read, tun_rx_slots, tun_blocking, sqpoll_idle_ms and "
+            "tcp_rx_buffers have no effect on the epoll backend");
     BackendPlan plan;
     plan.epoll = true;
     plan.why = std::move(why);
@@ -35,6 +30,7 @@ util::Result<BackendPlan> plan_epoll(const Settings& s, std::string why) {
     plan.params.mtu = s.mtu;
     plan.params.tx_slots = r.tx_slots.value_or(512);
     plan.params.udp_rx_slots = r.udp_rx_slots.value_or(0);
+    plan.params.tcp_max_connections = r.tcp_max_connections.value_or(256);
     plan.params.tun_read_multishot = false;
     return plan;
 }

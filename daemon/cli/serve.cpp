@@ -248,9 +248,10 @@ int serve(ServeOptions o) {
     if (!metrics) return report(metrics.error());
     auto made =
         plan->epoll
-            ? with_fwmark(EpollLoop::create(*params, tun->fd(), std::move(*udp), **signals,
-                                            std::move(*control), std::move(*metrics)),
-                          routes)
+            ? with_fwmark(
+                  EpollLoop::create(*params, tun->fd(), std::move(*udp), **signals, std::move(*tcp),
+                                    std::move(*control), std::move(*metrics)),
+                  routes)
             : with_fwmark(Loop::create(*params, tun->fd(), std::move(*udp), **signals,
                                        std::move(*tcp), std::move(*control), std::move(*metrics)),
                           routes);

@@ -9,7 +9,9 @@
 #include <cstring>
 
 #include "daemon/backend/epoll/epoll_loop.hpp"
+#include "daemon/backend/epoll/epoll_tcp.hpp"
 #include "daemon/backend/path_metrics.hpp"
+#include "daemon/backend/tcp_shared.hpp"
 #include "daemon/engine/statistics.hpp"
 
 namespace ringtun::daemon {
@@ -73,15 +75,21 @@ UapiError EpollLoop::set_fwmark(std::uint32_t mark) {
         RT_LOG_WARN("fwmark %u: %s", mark, std::strerror(errno));
         return UapiError::address_in_use;  // what wireguard-go answers when SO_MARK fails
     }
+    if (tcp_) tcp_->set_mark(mark);
     fwmark_ = mark;
     return UapiError::none;
 }
 
+void EpollLoop::forget_peer(Peer& peer) noexcept {
+    tcp_forget_peer(tcp_ ? &tcp_->transport() : nullptr, peer);
+}
+
+bool EpollLoop::dials(const Peer& peer) const noexcept {
+    return tcp_dials(tcp_ ? &tcp_->transport() : nullptr, peer);
+}
+
 UapiError EpollLoop::redial(const Peer& peer, const Endpoint& now) {
-    if (!now.tcp) return UapiError::none;
-    RT_LOG_WARN("%s: the TCP transport is not running; restart to add a TCP peer",
-                peer.label().c_str());
-    return UapiError::invalid;
+    return tcp_redial(tcp_ ? &tcp_->transport() : nullptr, peer, now);
 }
 
 void EpollLoop::log_statistics() const {
@@ -102,14 +110,18 @@ void EpollLoop::log_statistics() const {
         (unsigned long long)c.udp_recv_errors, (unsigned long long)c.tun_read_errors,
         (unsigned long long)c.truncated);
     log_offload_statistics(*datapath_);
+    if (tcp_) log_tcp_statistics(tcp_->transport());
     if (device_) log_device_statistics(*device_);
 }
 
 void EpollLoop::write_metrics(control::MetricsText& m) const {
     const EpollCounters& c = counters_;
-    write_path_metrics(
-        *datapath_,
-        {.udp_receive_errors = c.udp_recv_errors, .tun_write_errors = c.tun_write_errors}, m);
+    write_path_metrics(*datapath_,
+                       {.tun_written_packets = tcp_ ? tcp_->tun_packets() : 0,
+                        .tun_written_bytes = tcp_ ? tcp_->tun_bytes() : 0,
+                        .udp_receive_errors = c.udp_recv_errors,
+                        .tun_write_errors = c.tun_write_errors},
+                       m);
     write_labelled(m, "ringtun_loop_events_total",
                    "Conditions of the epoll loop worth watching: each should stay at or near "
                    "zero.",
@@ -123,6 +135,7 @@ void EpollLoop::write_metrics(control::MetricsText& m) const {
                     {"tun_read", c.tun_reads},
                     {"recvmmsg", c.udp_receive_calls},
                     {"sendmmsg", c.udp_send_calls}});
+    if (tcp_) write_tcp_metrics(tcp_->transport(), m);
 }
 
 }  // namespace ringtun::daemon

@@ -11,6 +11,7 @@
 #include "daemon/backend/buffer_counts.hpp"
 #include "daemon/backend/clock.hpp"
 #include "daemon/backend/epoll/epoll_stream_server.hpp"
+#include "daemon/backend/epoll/epoll_tcp.hpp"
 #include "daemon/backend/stream_connection.hpp"
 #include "daemon/control/device_metrics.hpp"
 #include "daemon/control/metrics_session.hpp"
@@ -46,11 +47,11 @@ EpollLoop::~EpollLoop() = default;
 
 util::Result<std::unique_ptr<EpollLoop>> EpollLoop::create(const LoopParams& params, int tun_fd,
                                                            UdpSocket udp, util::SignalPipe& signals,
-                                                           ControlSetup control,
+                                                           TcpSetup tcp, ControlSetup control,
                                                            MetricsSetup metrics) {
     std::unique_ptr<EpollLoop> loop(
         new EpollLoop(params, std::move(udp), tun_fd, signals.read_fd()));
-    if (auto r = loop->setup(std::move(control), std::move(metrics)); !r)
+    if (auto r = loop->setup(std::move(tcp), std::move(control), std::move(metrics)); !r)
         return util::fail(r.error());
     return loop;
 }
@@ -64,7 +65,7 @@ util::Result<void> EpollLoop::watch(int fd, std::uint32_t events, std::uint64_t 
     return {};
 }
 
-util::Result<void> EpollLoop::setup(ControlSetup control, MetricsSetup metrics) {
+util::Result<void> EpollLoop::setup(TcpSetup tcp, ControlSetup control, MetricsSetup metrics) {
     epoll_ = util::UniqueFd(::epoll_create1(EPOLL_CLOEXEC));
     if (!epoll_) return util::fail(util::sys_error("epoll_create1", errno));
     for (int fd : {tun_fd_, udp_.fd.get()})
@@ -113,6 +114,11 @@ util::Result<void> EpollLoop::setup(ControlSetup control, MetricsSetup metrics) 
     for (auto& s : servers_)
         if (s)
             if (auto r = s->start(); !r) return r;
+    if (tcp.enabled()) {
+        tcp_ = std::make_unique<EpollTcp>(*this, tcp.listener, std::move(tcp.dial),
+                                          epoll_data(std::uint8_t(Source::tcp), 0, 0));
+        if (auto r = tcp_->start(); !r) return r;
+    }
     metrics_interface_ = std::move(metrics.interface);
     RT_LOG_NOTICE(
         "loop: epoll; %u TUN buffers of %u bytes, %u UDP buffers of %u bytes, %u tx "
@@ -126,19 +132,22 @@ Nanos EpollLoop::next_wait() const noexcept {
     Nanos deadline = std::min(device_->next_deadline(), next_heartbeat_);
     for (const auto& s : servers_)
         if (s) deadline = std::min(deadline, s->next_deadline());
+    if (tcp_) deadline = std::min(deadline, tcp_->transport().next_deadline());
     return deadline <= now_.boot ? 0 : std::min<Nanos>(deadline - now_.boot, max_wait);
 }
 
 util::Result<RunEnd> EpollLoop::run(Device& device, RunHooks hooks) {
     device_ = &device;
     hooks_ = std::move(hooks);
-    datapath_->bind(device, nullptr);
+    datapath_->bind(device, tcp_ ? &tcp_->transport() : nullptr);
+    if (tcp_) tcp_->transport().bind(device);
     start_serving();
     now_ = read_clock();
     device.start(now_);
     if (hooks_.heartbeat > 0 && hooks_.on_heartbeat) next_heartbeat_ = now_.boot;
     std::array<epoll_event, max_events> events{};
     while (!stopping_) {
+        if (tcp_) tcp_->transport().arm(now_.boot);
         settle();
         const Nanos wait = next_wait();
         // Round up: a timeout of 0 ms for a deadline 0.4 ms away would spin until it passes.
@@ -161,23 +170,32 @@ util::Result<RunEnd> EpollLoop::run(Device& device, RunHooks hooks) {
     return end;
 }
 
-void EpollLoop::turn(const epoll_event* events, int n) noexcept {
-    for (int i = 0; i < n; ++i) {
-        const std::uint64_t data = events[i].data.u64;
-        const auto source = static_cast<Source>(data >> 56);
-        if (source == Source::tun)
-            read_tun();
-        else if (source == Source::udp) {
-            if (events[i].events & EPOLLOUT) set_udp_writable_wait(false);
-            if (events[i].events & (EPOLLIN | EPOLLERR)) receive_udp();
-        } else if (source == Source::signal)
-            on_signal();
-        else if (source == Source::stream) {
+void EpollLoop::dispatch(const epoll_event& event) noexcept {
+    const std::uint64_t data = event.data.u64;
+    switch (static_cast<Source>(data >> 56)) {
+        case Source::tun:
+            return read_tun();
+        case Source::udp:
+            if (event.events & EPOLLOUT) set_udp_writable_wait(false);
+            if (event.events & (EPOLLIN | EPOLLERR)) receive_udp();
+            return;
+        case Source::signal:
+            return on_signal();
+        case Source::stream: {
             const auto index = static_cast<std::uint16_t>(data >> 32);
             if (index < servers_.size() && servers_[index])
-                servers_[index]->on_event(static_cast<std::uint32_t>(data), events[i].events);
+                servers_[index]->on_event(static_cast<std::uint32_t>(data), event.events);
+            return;
         }
+        case Source::tcp:
+            if (tcp_) tcp_->on_event(data & ((std::uint64_t{1} << 48) - 1), event.events);
+            return;
     }
+}
+
+void EpollLoop::turn(const epoll_event* events, int n) noexcept {
+    for (int i = 0; i < n; ++i)
+        dispatch(events[i]);
     Device& device = *device_;
     if (device.next_deadline() <= now_.boot) device.on_timers(now_);
     if (now_.boot >= next_heartbeat_) {
@@ -186,6 +204,7 @@ void EpollLoop::turn(const epoll_event* events, int n) noexcept {
     }
     for (auto& s : servers_)
         if (s) s->sweep(now_.boot);
+    if (tcp_) tcp_->transport().sweep(now_.boot);
     if (servers_[server_control] && servers_[server_control]->socket_gone() && !stopping_) {
         RT_LOG_NOTICE("stopping: the control socket file was deleted or replaced");
         stop_reason_ = StopReason::control_socket_gone;
@@ -199,7 +218,8 @@ void EpollLoop::settle() noexcept {
     for (int round = 0; round < 8; ++round) {
         datapath_->flush();
         send_queued();
-        if (done_.empty()) return;
+        const bool tcp_results = tcp_ && tcp_->deliver();
+        if (done_.empty() && !tcp_results) return;
         deliver_done();
     }
 }
@@ -245,13 +265,15 @@ void EpollLoop::stop_and_drain(unsigned& cancelled) noexcept {
     }
     udp_queued_ = 0;
     deliver_done();
+    if (tcp_) tcp_->close_all();
     for (auto& s : servers_)
         if (s) s->close_all();
     // The io_uring loop's line, for the same readers: here only queued sends are "in flight".
-    RT_LOG_NOTICE("shutdown: %u requests in flight, %u cancelled, 0 left; %u TUN and %u UDP "
-                  "buffers held, %u tx slots in use",
-                  cancelled, cancelled, tun_buffers_->held(), udp_buffers_->held(),
-                  datapath_->slots().in_use());
+    RT_LOG_NOTICE(
+        "shutdown: %u requests in flight, %u cancelled, 0 left; %u TUN and %u UDP "
+        "buffers held, %u tx slots in use",
+        cancelled, cancelled, tun_buffers_->held(), udp_buffers_->held(),
+        datapath_->slots().in_use());
 }
 
 }  // namespace ringtun::daemon

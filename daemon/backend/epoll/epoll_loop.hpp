@@ -36,6 +36,7 @@ namespace control {
 class MetricsText;
 }
 class EpollStreamServer;
+class EpollTcp;
 
 // O_NONBLOCK on `fd`: every file of the readiness loop is.
 util::Result<void> set_nonblocking(int fd);
@@ -52,9 +53,11 @@ class EpollLoop final : public IoBackend,
                         public NetPort,
                         public control::SocketSettings {
   public:
-    // The TCP transport does not run on this backend yet: `tcp` must be empty.
+    // The Loop owns the UDP socket (a new listen port replaces it); the other fds stay the
+    // caller's and must outlive the Loop.
     static util::Result<std::unique_ptr<EpollLoop>> create(const LoopParams& params, int tun_fd,
                                                            UdpSocket udp, util::SignalPipe& signals,
+                                                           TcpSetup tcp = {},
                                                            ControlSetup control = {},
                                                            MetricsSetup metrics = {});
     ~EpollLoop() override;
@@ -69,8 +72,8 @@ class EpollLoop final : public IoBackend,
     control::UapiError set_listen_port(std::uint16_t port) override;
     std::uint32_t fwmark() const noexcept override { return fwmark_; }
     control::UapiError set_fwmark(std::uint32_t mark) override;
-    void forget_peer(Peer&) noexcept override {}
-    bool dials(const Peer&) const noexcept override { return false; }
+    void forget_peer(Peer& peer) noexcept override;
+    bool dials(const Peer& peer) const noexcept override;
     control::UapiError redial(const Peer& peer, const Endpoint& now) override;
 
     // TunPort, NetPort (epoll_tun.cpp, epoll_udp.cpp)
@@ -80,13 +83,17 @@ class EpollLoop final : public IoBackend,
     bool send_udp(std::uint32_t head, unsigned count) noexcept override;
     void recycle_rx(std::uint16_t bid) noexcept override;
 
+    // For the loop's parts (EpollStreamServer, EpollTcp).
     const Now& now() const noexcept { return now_; }
     bool stopping() const noexcept { return stopping_; }
     int epoll_fd() const noexcept { return epoll_.get(); }
+    int tun_fd() const noexcept { return tun_fd_; }
+    const LoopParams& params() const noexcept { return params_; }
+    Datapath& datapath() noexcept { return *datapath_; }
 
   private:
     // What an epoll event's data names: the kind, a server index, a connection id.
-    enum class Source : std::uint8_t { tun = 1, udp, signal, stream };
+    enum class Source : std::uint8_t { tun = 1, udp, signal, stream, tcp };
 
     // A result waiting to be handed to the datapath after the turn's I/O.
     struct Done {
@@ -102,10 +109,11 @@ class EpollLoop final : public IoBackend,
     };
 
     EpollLoop(const LoopParams& params, UdpSocket udp, int tun_fd, int signal_fd);
-    util::Result<void> setup(ControlSetup control, MetricsSetup metrics);
+    util::Result<void> setup(TcpSetup tcp, ControlSetup control, MetricsSetup metrics);
     util::Result<void> watch(int fd, std::uint32_t events, std::uint64_t data);
 
     void turn(const epoll_event* events, int n) noexcept;
+    void dispatch(const epoll_event& event) noexcept;
     void read_tun() noexcept;
     void receive_udp() noexcept;
     void on_signal() noexcept;
@@ -131,6 +139,7 @@ class EpollLoop final : public IoBackend,
     std::unique_ptr<PacketPool> tun_buffers_, udp_buffers_;
     std::unique_ptr<Datapath> datapath_;
     std::array<std::unique_ptr<EpollStreamServer>, 2> servers_;
+    std::unique_ptr<EpollTcp> tcp_;
     std::string metrics_interface_;
     // Pre-sized at setup: nothing on the data path allocates.
     std::vector<Done> done_;

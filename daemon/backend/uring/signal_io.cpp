@@ -75,24 +75,7 @@ void Loop::log_statistics() const {
         (unsigned long long)c.tcp_to_tun_no_buffer, (unsigned long long)d.udp_source_retries,
         (unsigned long long)c.refused_while_stopping, (unsigned long long)c.no_sqe,
         (unsigned long long)util::log::dropped(), (unsigned long long)d.unframeable);
-    if (tcp_) {
-        const TcpCounters& t = tcp_->transport().counters();
-        RT_LOG_NOTICE(
-            "stats: tcp connections %u; accepted %llu dialed %llu refused %llu evicted %llu "
-            "connect_failures %llu; closed eof %llu error %llu stalled %llu idle %llu; "
-            "protocol zero_length %llu oversized %llu malformed %llu; queue_drops %llu "
-            "no_connection %llu not_started %llu; rx %llu B %llu frames, tx %llu B",
-            tcp_->transport().connections(), (unsigned long long)t.accepted,
-            (unsigned long long)t.dialed, (unsigned long long)t.refused,
-            (unsigned long long)t.evicted, (unsigned long long)t.connect_failures,
-            (unsigned long long)t.closed_eof, (unsigned long long)t.closed_error,
-            (unsigned long long)t.stalled, (unsigned long long)t.idle_closed,
-            (unsigned long long)t.zero_length, (unsigned long long)t.oversized,
-            (unsigned long long)t.malformed, (unsigned long long)t.queue_drops,
-            (unsigned long long)t.no_connection, (unsigned long long)t.not_started,
-            (unsigned long long)t.rx_bytes, (unsigned long long)t.rx_frames,
-            (unsigned long long)t.tx_bytes);
-    }
+    if (tcp_) log_tcp_statistics(tcp_->transport());
     if (device_) log_device_statistics(*device_);
 }
 
