@@ -71,6 +71,9 @@ struct PublicKeyText {
 };
 
 enum class Transport { udp, tcp };
+// [ring] backend: io_uring where the kernel allows it, epoll where it refuses (automatic), or
+// the one named.
+enum class Backend { automatic, io_uring, epoll };
 enum class TunRead { multishot, slots };
 
 std::string_view to_string(Transport t) noexcept;
@@ -78,6 +81,7 @@ std::string_view to_string(TunRead t) noexcept;
 
 // [ring]: absent values are left for the daemon to choose for the running kernel.
 struct RingTunables {
+    Backend backend = Backend::automatic;
     std::optional<std::uint32_t> entries;  // power of two, 8..32768
     std::optional<TunRead> tun_read;
     std::optional<std::uint32_t> tun_rx_slots;  // 1..4096

@@ -1,4 +1,5 @@
-// [ring]: io_uring tunables. Every key is optional; the daemon fills in what is absent.
+// [ring]: the backend and its tunables. Every key is optional; the daemon fills in what is
+// absent.
 #include <bit>
 
 #include "conf/sections.hpp"
@@ -35,11 +36,14 @@ MaybeError read_tun(const TableReader& r, RingTunables& out) {
 MaybeError read_ring(const FileContext& ctx, toml::table* table, RingTunables& out) {
     if (table == nullptr) return std::nullopt;
     const TableReader r(ctx, *table, "ring");
-    if (auto e = r.reject_unknown({"entries", "tun_read", "tun_rx_slots", "udp_rx_slots",
+    if (auto e = r.reject_unknown({"backend", "entries", "tun_read", "tun_rx_slots", "udp_rx_slots",
                                    "tx_slots", "tun_blocking", "sqpoll_idle_ms", "tcp_rx_buffers",
                                    "tcp_max_connections"})) {
         return e;
     }
+    std::optional<Item<std::size_t>> backend;
+    if (auto e = r.choice("backend", {"auto", "io_uring", "epoll"}, backend)) return e;
+    if (backend) out.backend = static_cast<Backend>(backend->value);
     if (auto e = read_entries(r, out)) return e;
     if (auto e = read_tun(r, out)) return e;
     if (auto e = r.number<std::uint32_t>("udp_rx_slots", 1, 4096, out.udp_rx_slots)) return e;

@@ -7,6 +7,7 @@
 #include <variant>
 
 #include "conf/values.hpp"
+#include "daemon/cli/backend_plan.hpp"
 #include "daemon/cli/offloads.hpp"
 #include "daemon/cli/settings.hpp"
 #include "ring/features.hpp"
@@ -37,15 +38,18 @@ int check_command(const std::string& path) {
         std::fprintf(stderr, "%s\n", settings.error().to_string().c_str());
         return 1;
     }
-    // What run decides from the kernel, decided the same way; where io_uring cannot be
-    // probed (a build host, a container that forbids it) run would fail anyway, so say so.
-    if (auto features = ring::probe_features(); !features) {
-        std::fprintf(stderr, "%s: note: [ring] not checked: %s\n", path.c_str(),
-                     features.error().to_string().c_str());
-    } else if (auto params = ring_params(*settings, *features); !params) {
-        std::fprintf(stderr, "%s\n", params.error().to_string().c_str());
+    // What run decides from the kernel, decided the same way.
+    auto plan = plan_backend(*settings);
+    if (!plan) {
+        std::fprintf(stderr, "%s\n", plan.error().to_string().c_str());
         return 1;
-    } else if (auto offloads = check_offloads(settings->offload, features->kernel); !offloads) {
+    }
+    if (!plan->why.empty())
+        std::fprintf(stderr,
+                     "%s: note: io_uring is refused here (%s): run would use the epoll "
+                     "backend\n",
+                     path.c_str(), plan->why.c_str());
+    if (auto offloads = check_offloads(settings->offload, plan->kernel); !offloads) {
         std::fprintf(stderr, "%s\n", offloads.error().to_string().c_str());
         return 1;
     }

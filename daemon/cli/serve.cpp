@@ -6,10 +6,12 @@
 #include "crypto/aead.hpp"
 #include "crypto/x25519.hpp"
 #include "daemon/backend/control_socket.hpp"
+#include "daemon/backend/epoll/epoll_loop.hpp"
 #include "daemon/backend/metrics_socket.hpp"
 #include "daemon/backend/tcp_socket.hpp"
 #include "daemon/backend/udp_socket.hpp"
 #include "daemon/backend/uring/loop.hpp"
+#include "daemon/cli/backend_plan.hpp"
 #include "daemon/cli/name_lookups.hpp"
 #include "daemon/cli/offloads.hpp"
 #include "daemon/cli/reload.hpp"
@@ -129,6 +131,18 @@ util::Result<void> add_peers(Device& device, const Settings& s) {
     return {};
 }
 
+// A backend just made, its sockets marked for the default route's rules when there are some.
+template <typename L>
+util::Result<std::unique_ptr<IoBackend>> with_fwmark(util::Result<std::unique_ptr<L>> loop,
+                                                     const std::optional<Routes>& routes) {
+    if (!loop) return util::fail(loop.error());
+    if (routes && routes->fwmark() != 0 &&
+        (*loop)->set_fwmark(routes->fwmark()) != control::UapiError::none)
+        return util::fail(
+            util::make_error("fwmark", "cannot mark the sockets for the default route"));
+    return std::unique_ptr<IoBackend>(std::move(*loop));
+}
+
 // What the end of a run means for the exit status.
 // Under wg-quick a deleted TUN or socket file is how the interface is taken down; under a
 // supervisor (`ringtun run`) it is a failure to restart from, not a stop to honour.
@@ -210,13 +224,17 @@ void log_up(const ServeOptions& o, const std::string& ifname, const Device& devi
 
 int serve(ServeOptions o) {
     const Settings& settings = o.settings;
-    auto features = ring::probe_features();
-    if (!features) return report(features.error());
-    ring::log_features(*features);
-    bool tun_blocking = false;
-    auto params = ring_params(settings, *features, &tun_blocking);
-    if (!params) return report(params.error());
-    if (auto r = check_offloads(settings.offload, features->kernel); !r) return report(r.error());
+    auto plan = plan_backend(settings);
+    if (!plan) return report(plan.error());
+    if (plan->features) ring::log_features(*plan->features);
+    if (!plan->why.empty())
+        RT_LOG_NOTICE("io_uring is refused here (%s): running the epoll backend",
+                      plan->why.c_str());
+    else if (plan->epoll)
+        RT_LOG_NOTICE("running the epoll backend ([ring] backend = \"epoll\")");
+    LoopParams* params = &plan->params;
+    const bool tun_blocking = plan->tun_blocking;
+    if (auto r = check_offloads(settings.offload, plan->kernel); !r) return report(r.error());
 
     auto signals = util::SignalPipe::create();
     if (!signals) return report(signals.error());
@@ -245,14 +263,17 @@ int serve(ServeOptions o) {
     if (!tcp) return report(tcp.error());
     auto metrics = open_metrics(settings, tun->name(), sockets);
     if (!metrics) return report(metrics.error());
-    // The backend: the io_uring loop (the only one so far).
-    auto loop = Loop::create(*params, tun->fd(), std::move(*udp), **signals, std::move(*tcp),
-                             std::move(*control), std::move(*metrics));
-    if (!loop) return report(loop.error());
-    if (routes && routes->fwmark() != 0 &&
-        (*loop)->set_fwmark(routes->fwmark()) != control::UapiError::none)
-        return report(util::make_error("fwmark", "cannot mark the sockets for the default route"));
-    std::unique_ptr<IoBackend> backend = std::move(*loop);
+    auto made =
+        plan->epoll
+            ? with_fwmark(
+                  EpollLoop::create(*params, tun->fd(), std::move(*udp), **signals, std::move(*tcp),
+                                    std::move(*control), std::move(*metrics)),
+                  routes)
+            : with_fwmark(Loop::create(*params, tun->fd(), std::move(*udp), **signals,
+                                       std::move(*tcp), std::move(*control), std::move(*metrics)),
+                          routes);
+    if (!made) return report(made.error());
+    std::unique_ptr<IoBackend> backend = std::move(*made);
 
     crypto::SystemRng rng;
     Device device(settings.private_key, settings.mtu, backend->sink(), rng);

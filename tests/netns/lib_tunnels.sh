@@ -96,6 +96,8 @@ ringtun_config() {
       *) netns_fail "ringtun_config: unknown key $key" ;;
     esac
   done
+  # RINGTUN_BACKEND (io_uring or epoll) runs every ringtun of a test on that backend.
+  [ -n "${RINGTUN_BACKEND:-}" ] && ring="backend = \"$RINGTUN_BACKEND\""$'\n'"$ring"
   {
     printf '[interface]\n%scontrol_socket = %s\n' "$iface" "$control"
     [ -n "$ring" ] && printf '\n[ring]\n%s' "$ring"

@@ -79,7 +79,9 @@ stop_and_check() {
     fail_later "SIG$sig: no 'shutdown:' or '$RT_IF: stopped' line"
   else
     n=$(sed -E 's/.* ([0-9]+) cancelled.*/\1/' <<<"$line")
-    [ "$n" -ge 1 ] || fail_later "SIG$sig: no in-flight request was cancelled: $line"
+    # The io_uring loop always has reads in flight; the epoll loop has only queued sends.
+    [ "$n" -ge 1 ] || [ "${RINGTUN_BACKEND:-}" = epoll ] ||
+      fail_later "SIG$sig: no in-flight request was cancelled: $line"
     grep -q "stopped, $n in-flight requests cancelled" <<<"$stopped" ||
       fail_later "SIG$sig: shutdown cancelled $n but '$stopped'"
     grep -Eq ' 0 left; 0 TUN and 0 UDP buffers held, 0 tx slots in use' <<<"$line" ||

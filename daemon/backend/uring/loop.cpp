@@ -35,50 +35,9 @@ unsigned rearm_watermark(const ring::BufferRing& b) noexcept {
 
 }  // namespace
 
-unsigned tun_buffer_count(const LoopParams& p) noexcept {
-    // With the virtio-net header a read may be a 64 KiB super-packet, copied out into transmit
-    // slots at once: a few buffers keep the TUN busy, and the datapath's read credit parks
-    // them when slots run short.
-    if (p.offloads.vnet_hdr) {
-        // As many as the data slots can take at once in the worst case, so the read credit
-        // rarely parks one; at least two, so one is always being filled.
-        const auto per_read = static_cast<unsigned>((0xffff + p.mtu - 81) / (p.mtu - 80));
-        return std::clamp(std::bit_floor(std::max(p.tx_slots / per_read, 1u)), 2u,
-                          tun_super_buffers);
-    }
-    // Otherwise each TUN buffer stays out until its send completes, so the TUN ring holds no
-    // more buffers than there are data send slots: when sends back up, TUN reads run dry
-    // (-ENOBUFS) and the TUN queue pushes back on the sender, instead of packets being read
-    // and then dropped for want of a slot.
-    return std::min(std::bit_floor(std::max(p.tx_slots, 1u)), ring::BufferRing::kMaxCount);
-}
-
-std::uint32_t tun_buffer_size(const LoopParams& p) noexcept {
-    return p.offloads.vnet_hdr ? static_cast<std::uint32_t>(tun::vnet_hdr_len + 0xffff)
-                               : static_cast<std::uint32_t>(p.mtu);
-}
-
-unsigned tx_slot_count(const LoopParams& p) noexcept {
-    return p.tx_slots + control_tx_reserve;
-}
-
-unsigned udp_buffer_count(const LoopParams& p) noexcept {
-    // 64 KiB buffers with UDP GRO: fewer of them, each holding up to 64 datagrams.
-    if (p.udp_rx_slots == 0) return p.offloads.udp_gro ? 64 : 256;
-    return p.udp_rx_slots;
-}
-
-bool tun_writes_batched(const LoopParams& p) noexcept {
-    return p.offloads.tun_gro || p.offloads.udp_gro;
-}
-
-unsigned tun_write_count(const LoopParams& p) noexcept {
-    return tun_writes_batched(p) ? tun_batch_write_slots : udp_buffer_count(p);
-}
-
 std::size_t udp_buffer_size(const LoopParams& p) noexcept {
     // UDP GRO hands over up to 64 KiB of coalesced datagrams at once.
-    const std::size_t payload = p.offloads.udp_gro ? 0xffff : layout::largest_peer_message(p.mtu);
+    const std::size_t payload = udp_payload_size(p);
     const std::size_t raw =
         sizeof(io_uring_recvmsg_out) + udp_name_room + udp_control_space + payload;
     return (raw + 63) / 64 * 64;
@@ -126,8 +85,8 @@ util::Result<LoopParams> Loop::size(const LoopParams& params, bool tcp_enabled) 
     const unsigned udp_buffers = std::max(udp_buffer_count(p), udp_buffer_count(without));
     const unsigned tun_writes = p.may_offload ? tun_batch_write_slots : 0;
     const unsigned worst = tun_buffers + udp_buffers + tx_slot_count(p) + tun_writes + tun_reads +
-                           tcp_pending + control_limits.max_pending() +
-                           metrics_limits.max_pending() + 8;
+                           tcp_pending + max_pending(control_limits) + max_pending(metrics_limits) +
+                           8;
     if (worst > cq) {
         return util::fail(util::make_error(
             "[ring]", "entries = " + std::to_string(p.entries) + " gives a completion queue of " +
@@ -247,7 +206,7 @@ Nanos Loop::next_wait() const noexcept {
     if (tcp_) deadline = std::min(deadline, tcp_->transport().next_deadline());
     for (const auto& s : servers_)
         if (s) deadline = std::min(deadline, s->next_deadline());
-    deadline = std::min({deadline, next_heartbeat_, next_names_});
+    deadline = std::min(deadline, timed_.next());
     return deadline <= now_.boot ? 0 : std::min<Nanos>(deadline - now_.boot, max_wait);
 }
 
@@ -259,7 +218,7 @@ util::Result<RunEnd> Loop::run(Device& device, RunHooks hooks) {
     start_serving();
     refresh_now();
     device.start(now_);
-    run_timed_hooks(true);
+    timed_.start(hooks_, now_.boot);
     bool failed = false;
     while (!stopping_) {
         arm_turn();
@@ -277,7 +236,7 @@ util::Result<RunEnd> Loop::run(Device& device, RunHooks hooks) {
         tun_buffers_->commit();
         udp_buffers_->commit();
         if (device.next_deadline() <= now_.boot) device.on_timers(now_);
-        run_timed_hooks();
+        timed_.run_due(hooks_, device, *this, now_);
         if (tcp_) tcp_->transport().sweep(now_.boot);
         for (auto& s : servers_)
             if (s) s->sweep(now_.boot);

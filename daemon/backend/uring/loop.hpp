@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "daemon/backend/io_backend.hpp"
+#include "daemon/backend/timed_hooks.hpp"
 #include "daemon/backend/udp_socket.hpp"
 #include "daemon/control/device_config.hpp"
 #include "daemon/datapath/copy_buffers.hpp"
@@ -152,11 +153,6 @@ class Loop final : public IoBackend,
     void reload() noexcept;
     // A reload through `config`, at the current time: what SIGHUP and `reload=1` run.
     std::optional<std::string> reload_through(control::DeviceConfig& config);
-    // The caller's endpoint names hook, through a DeviceConfig of its own.
-    void names() noexcept;
-    // Runs the hooks that keep to the loop's time (heartbeat, names) that are due; `start`
-    // only schedules them, due at once.
-    void run_timed_hooks(bool start = false) noexcept;
     void end_tun_read(const io_uring_cqe& cqe) noexcept;
     // errors.cpp: whether a completion failed, and what that means for its kind.
     static bool failed_completion(loop_detail::Kind kind, const io_uring_cqe& cqe) noexcept;
@@ -194,8 +190,7 @@ class Loop final : public IoBackend,
     std::string metrics_interface_;  // the label on every sample
     RunHooks hooks_;
     StopReason stop_reason_ = StopReason::signal;
-    Nanos next_heartbeat_ = no_deadline;
-    Nanos next_names_ = no_deadline;
+    TimedHooks timed_;
     msghdr udp_recv_msg_{};  // template of the multishot recvmsg: name and control sizes
     char signal_byte_ = 0;
     bool signal_armed_ = false;

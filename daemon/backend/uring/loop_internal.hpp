@@ -12,6 +12,7 @@
 #include <memory>
 
 #include "crypto/messages.hpp"
+#include "daemon/backend/buffer_counts.hpp"
 #include "daemon/backend/uring/loop.hpp"
 #include "daemon/datapath/layout.hpp"
 #include "daemon/datapath/udp_cmsg.hpp"
@@ -49,17 +50,9 @@ inline constexpr Nanos max_wait = crypto::seconds_ns(1);
 // The completion queue has this many entries per submission queue entry: completions can
 // outnumber submissions by far (multishot reads and receives, and what the offloads batch).
 inline constexpr unsigned cq_factor = 8;
-// Send slots beyond tx_slots that only control messages may take (handshakes, keepalives,
-// cookie replies), so a data burst cannot starve them.
-inline constexpr unsigned control_tx_reserve = 144;
 // Packets from TCP connections being written to the TUN at once: a TUN write completes at
 // once, so a few dozen cover a burst; each counts against the completion queue.
 inline constexpr unsigned tcp_copy_buffers = 64;
-// TUN read buffers with the virtio-net header (64 KiB each): at most this many.
-inline constexpr unsigned tun_super_buffers = 16;
-// TUN writes in flight once a receive buffer may hold many packets (UDP GRO) or a write many
-// receive buffers (TUN GRO).
-inline constexpr unsigned tun_batch_write_slots = 1024;
 
 inline constexpr std::uint32_t tcp_buffer_size = 8192;
 // The kernel lays out each UDP receive buffer as [io_uring_recvmsg_out | name (msg_namelen) |
@@ -82,16 +75,6 @@ inline std::span<std::uint8_t> as_bytes(std::span<std::byte> s) noexcept {
 
 }  // namespace loop_detail
 
-unsigned tun_buffer_count(const LoopParams& p) noexcept;
-std::uint32_t tun_buffer_size(const LoopParams& p) noexcept;
-// UDP receive buffers: [ring] udp_rx_slots (a power of two after Loop::size), or by offloads.
-unsigned udp_buffer_count(const LoopParams& p) noexcept;
-// TUN writes in flight. Without either GRO each holds a receive buffer of its own, so there are
-// never more than receive buffers (and their completions are counted as the buffers').
-unsigned tun_write_count(const LoopParams& p) noexcept;
-// Whether TUN writes need completion-queue room of their own (tun_write_count's first case).
-bool tun_writes_batched(const LoopParams& p) noexcept;
-unsigned tx_slot_count(const LoopParams& p) noexcept;
 std::size_t udp_buffer_size(const LoopParams& p) noexcept;
 
 }  // namespace ringtun::daemon

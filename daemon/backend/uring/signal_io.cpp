@@ -4,6 +4,7 @@
 // run on the loop's time.
 #include <liburing.h>
 
+#include "daemon/backend/path_metrics.hpp"
 #include "daemon/backend/uring/loop.hpp"
 #include "daemon/backend/uring/loop_internal.hpp"
 #include "daemon/backend/uring/tcp_io.hpp"
@@ -27,7 +28,8 @@ void Loop::on_signal(const io_uring_cqe&) noexcept {
     signal_armed_ = false;  // the run loop arms the next read
     if (signal_byte_ == util::SignalPipe::kUser1) log_statistics();
     if (signal_byte_ == util::SignalPipe::kReload && !stopping_) reload();
-    if (signal_byte_ == util::SignalPipe::kResolved && !stopping_) names();
+    if (signal_byte_ == util::SignalPipe::kResolved && !stopping_)
+        TimedHooks::run_names(hooks_, *device_, *this, now_);
     if (signal_byte_ == util::SignalPipe::kTerminate) {
         if (!stopping_) RT_LOG_NOTICE("stopping on signal");
         stopping_ = true;
@@ -50,29 +52,6 @@ std::optional<std::string> Loop::reload_through(control::DeviceConfig& config) {
     return hooks_.on_reload(config, now_);
 }
 
-void Loop::names() noexcept {
-    if (!hooks_.on_names) return;
-    control::DeviceConfig config(*device_, *this);  // a session of its own
-    config.set_now(now_);
-    hooks_.on_names(config, now_);
-}
-
-void Loop::run_timed_hooks(bool start) noexcept {
-    if (start) {
-        if (hooks_.heartbeat > 0 && hooks_.on_heartbeat) next_heartbeat_ = now_.boot;
-        if (hooks_.names_every > 0 && hooks_.on_names) next_names_ = now_.boot;
-        return;  // due at the loop's first turn
-    }
-    if (now_.boot >= next_heartbeat_) {
-        hooks_.on_heartbeat(now_);
-        next_heartbeat_ = now_.boot + hooks_.heartbeat;
-    }
-    if (now_.boot >= next_names_) {
-        names();
-        next_names_ = now_.boot + hooks_.names_every;
-    }
-}
-
 void Loop::log_statistics() const {
     const LoopCounters& c = counters_;
     const DatapathCounters& d = datapath_->counters();
@@ -84,16 +63,7 @@ void Loop::log_statistics() const {
         (unsigned long long)d.udp_tx_packets, (unsigned long long)d.udp_tx_bytes,
         (unsigned long long)(c.tun_write_packets + w.packets),
         (unsigned long long)(c.tun_write_bytes + w.bytes));
-    RT_LOG_NOTICE(
-        "stats: offload tun_super_packets %llu tun_bad_offload %llu "
-        "udp_gso_batches %llu udp_gso_refused %llu udp_rx_coalesced %llu tun_writes %llu "
-        "coalesced %llu "
-        "no_write_slot %llu gro_refused %llu tun_parked %zu",
-        (unsigned long long)d.tun_super_packets, (unsigned long long)d.tun_bad_offload,
-        (unsigned long long)d.udp_gso_batches, (unsigned long long)d.udp_gso_refused,
-        (unsigned long long)d.udp_rx_coalesced, (unsigned long long)w.writes,
-        (unsigned long long)w.coalesced, (unsigned long long)w.no_write_slot,
-        (unsigned long long)w.gro_refused, datapath_->tun_parked());
+    log_offload_statistics(*datapath_);
     RT_LOG_NOTICE(
         "stats: rearm eagain %llu enobufs %llu other %llu; errors send %llu tun_write "
         "%llu udp_recv %llu; tx_slot_exhausted %llu truncated %llu stale %llu; cq "
@@ -109,24 +79,7 @@ void Loop::log_statistics() const {
         (unsigned long long)c.tcp_to_tun_no_buffer, (unsigned long long)d.udp_source_retries,
         (unsigned long long)c.refused_while_stopping, (unsigned long long)c.no_sqe,
         (unsigned long long)util::log::dropped(), (unsigned long long)d.unframeable);
-    if (tcp_) {
-        const TcpCounters& t = tcp_->transport().counters();
-        RT_LOG_NOTICE(
-            "stats: tcp connections %u; accepted %llu dialed %llu refused %llu evicted %llu "
-            "connect_failures %llu; closed eof %llu error %llu stalled %llu idle %llu; "
-            "protocol zero_length %llu oversized %llu malformed %llu; queue_drops %llu "
-            "no_connection %llu not_started %llu; rx %llu B %llu frames, tx %llu B",
-            tcp_->transport().connections(), (unsigned long long)t.accepted,
-            (unsigned long long)t.dialed, (unsigned long long)t.refused,
-            (unsigned long long)t.evicted, (unsigned long long)t.connect_failures,
-            (unsigned long long)t.closed_eof, (unsigned long long)t.closed_error,
-            (unsigned long long)t.stalled, (unsigned long long)t.idle_closed,
-            (unsigned long long)t.zero_length, (unsigned long long)t.oversized,
-            (unsigned long long)t.malformed, (unsigned long long)t.queue_drops,
-            (unsigned long long)t.no_connection, (unsigned long long)t.not_started,
-            (unsigned long long)t.rx_bytes, (unsigned long long)t.rx_frames,
-            (unsigned long long)t.tx_bytes);
-    }
+    if (tcp_) log_tcp_statistics(tcp_->transport());
     if (device_) log_device_statistics(*device_);
 }
 

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "daemon/backend/tcp_shared.hpp"
 #include "daemon/backend/uring/loop.hpp"
 #include "daemon/backend/uring/loop_internal.hpp"
 #include "daemon/backend/uring/tcp_io.hpp"
@@ -69,25 +70,15 @@ UapiError Loop::set_fwmark(std::uint32_t mark) {
 }
 
 void Loop::forget_peer(Peer& peer) noexcept {
-    if (tcp_) tcp_->transport().forget_peer(peer);
+    tcp_forget_peer(tcp_ ? &tcp_->transport() : nullptr, peer);
 }
 
 bool Loop::dials(const Peer& peer) const noexcept {
-    return tcp_ && tcp_->transport().dials(peer.public_key());
+    return tcp_dials(tcp_ ? &tcp_->transport() : nullptr, peer);
 }
 
 UapiError Loop::redial(const Peer& peer, const Endpoint& now) {
-    if (now.tcp && !tcp_) {
-        RT_LOG_WARN("%s: the TCP transport is not running; restart to add a TCP peer",
-                    peer.label().c_str());
-        return UapiError::invalid;
-    }
-    if (!tcp_) return UapiError::none;
-    if (now.tcp)
-        tcp_->transport().add_dialer({.to = now, .peer = peer.public_key()});
-    else
-        tcp_->transport().remove_dialer(peer.public_key());
-    return UapiError::none;
+    return tcp_redial(tcp_ ? &tcp_->transport() : nullptr, peer, now);
 }
 
 }  // namespace ringtun::daemon

@@ -16,8 +16,6 @@ using namespace loop_detail;
 namespace {
 
 constexpr Nanos accept_retry = crypto::millis_ns(100);
-// How long a connection whose session is done waits for its client to close (linger()).
-constexpr Nanos linger_time = crypto::seconds_ns(2);
 
 // io_uring waits for readiness only on blocking files: on an O_NONBLOCK one a receive or an
 // accept with nothing there completes with -EAGAIN at once.
@@ -28,19 +26,10 @@ void make_blocking(int fd) noexcept {
 }  // namespace
 
 struct StreamServer::Conn {
-    std::uint32_t id = 0;
-    util::UniqueFd fd;
-    std::unique_ptr<control::StreamSession> session;
-    std::string out;       // the reply being sent
-    std::size_t sent = 0;  // of out
-    std::array<char, recv_size> in{};
-    std::size_t in_begin = 0, in_end = 0;  // received, not yet fed
-    std::size_t input_total = 0;
-    Nanos opened = 0, last_input = 0;
-    Nanos linger_until = 0;  // lingering (linger()) until then; 0: not
+    explicit Conn(StreamConnection c) : conn(std::move(c)) {}
+    StreamConnection conn;
     bool recv_armed = false, send_armed = false;
     bool want_recv = false, want_send = false;  // to arm when an entry is free
-    bool eof = false;
     bool closing = false;
     bool cancel_pending = false;  // closing, but its cancel found no submission entry yet
 };
@@ -51,7 +40,7 @@ StreamServer::StreamServer(Loop& loop, std::uint16_t index, const char* name,
     if (setup_.listener >= 0) make_blocking(setup_.listener);
     if (setup_.watch >= 0) make_blocking(setup_.watch);
     open_.reserve(limits_.max_connections);
-    closing_.reserve(limits_.max_closing());
+    closing_.reserve(max_closing(limits_));
 }
 
 StreamServer::~StreamServer() = default;
@@ -60,7 +49,7 @@ StreamServer::Conn* StreamServer::find(const io_uring_cqe& cqe) noexcept {
     const std::uint32_t id = ring::decode(cqe.user_data).slot;
     for (auto* list : {&open_, &closing_})
         for (auto& c : *list)
-            if (c->id == id) return c.get();
+            if (c->conn.id() == id) return c.get();
     return nullptr;
 }
 
@@ -72,7 +61,7 @@ std::uint32_t StreamServer::fresh_id() noexcept {
         bool used = false;
         for (auto* list : {&open_, &closing_})
             for (auto& c : *list)
-                used = used || c->id == next_id_;
+                used = used || c->conn.id() == next_id_;
         if (!used) return next_id_;
     }
 }
@@ -104,7 +93,7 @@ void StreamServer::arm() noexcept {
     }
     for (auto& c : closing_) {
         if (!c->cancel_pending) continue;
-        c->cancel_pending = !loop_.ring().cancel_fd(c->fd.get(), false);
+        c->cancel_pending = !loop_.ring().cancel_fd(c->conn.fd(), false);
         retry_ = retry_ || c->cancel_pending;
     }
 }
@@ -131,19 +120,16 @@ void StreamServer::on_accept(const io_uring_cqe& cqe) noexcept {
 void StreamServer::admit() noexcept {
     while (!waiting_.empty()) {
         if (open_.size() == limits_.max_connections) {
-            if (closing_.size() >= limits_.max_closing()) return;  // until their requests are back
+            if (closing_.size() >= max_closing(limits_)) return;  // until their requests are back
             auto oldest = std::min_element(
                 open_.begin(), open_.end(),
-                [](const auto& a, const auto& b) { return a->opened < b->opened; });
+                [](const auto& a, const auto& b) { return a->conn.opened() < b->conn.opened(); });
             close(**oldest, "evicted by a newer connection");
         }
-        auto c = std::make_unique<Conn>();
-        c->session = factory_();
-        c->id = fresh_id();
-        c->fd = std::move(waiting_.front());
+        const std::uint32_t id = fresh_id();
+        open_.push_back(std::make_unique<Conn>(
+            StreamConnection(id, std::move(waiting_.front()), factory_(), loop_.now().boot)));
         waiting_.pop_front();
-        c->opened = c->last_input = loop_.now().boot;
-        open_.push_back(std::move(c));
         arm_recv(*open_.back());
     }
 }
@@ -156,8 +142,9 @@ void StreamServer::arm_recv(Conn& c) noexcept {
         c.want_recv = retry_ = !loop_.stopping();
         return;
     }
-    io_uring_prep_recv(sqe, c.fd.get(), c.in.data(), c.in.size(), 0);
-    sqe->user_data = tag(Kind::stream_recv, index_, c.id);
+    const auto room = c.conn.receive_room();
+    io_uring_prep_recv(sqe, c.conn.fd(), room.data(), room.size(), 0);
+    sqe->user_data = tag(Kind::stream_recv, index_, c.conn.id());
     c.recv_armed = true;
 }
 
@@ -169,8 +156,9 @@ void StreamServer::arm_send(Conn& c) noexcept {
         c.want_send = retry_ = !loop_.stopping();
         return;
     }
-    io_uring_prep_send(sqe, c.fd.get(), c.out.data() + c.sent, c.out.size() - c.sent, MSG_NOSIGNAL);
-    sqe->user_data = tag(Kind::stream_send, index_, c.id);
+    const auto out = c.conn.to_send();
+    io_uring_prep_send(sqe, c.conn.fd(), out.data(), out.size(), MSG_NOSIGNAL);
+    sqe->user_data = tag(Kind::stream_send, index_, c.conn.id());
     c.send_armed = true;
 }
 
@@ -182,16 +170,7 @@ void StreamServer::on_recv(const io_uring_cqe& cqe) noexcept {
     // Nothing is applied while the loop stops: a set now could arm new requests.
     if (cqe.res < 0 || loop_.stopping())
         return close(*c, cqe.res < 0 && cqe.res != -ECANCELED ? "receive failed" : nullptr);
-    if (cqe.res == 0) {
-        c->eof = true;
-    } else {
-        c->in_begin = 0;
-        c->in_end = static_cast<std::size_t>(cqe.res);
-        c->input_total += c->in_end;
-        c->last_input = loop_.now().boot;
-        if (c->input_total > limits_.max_input) return close(*c, "sent more than it may");
-    }
-    advance(*c);
+    proceed(*c, c->conn.on_received(static_cast<std::size_t>(cqe.res), loop_.now(), limits_));
 }
 
 void StreamServer::on_sent(const io_uring_cqe& cqe) noexcept {
@@ -201,31 +180,18 @@ void StreamServer::on_sent(const io_uring_cqe& cqe) noexcept {
     if (c->closing) return release_if_idle(*c);
     if (cqe.res <= 0 || loop_.stopping())
         return close(*c, cqe.res <= 0 && cqe.res != -ECANCELED ? "send failed" : nullptr);
-    c->sent += static_cast<std::size_t>(cqe.res);
-    if (c->sent < c->out.size()) return arm_send(*c);
-    c->out.clear();
-    c->sent = 0;
-    advance(*c);
+    proceed(*c, c->conn.on_sent(static_cast<std::size_t>(cqe.res), loop_.now()));
 }
 
-void StreamServer::advance(Conn& c) noexcept {
-    control::StreamSession& s = *c.session;
-    while (c.out.empty() && !s.done() && c.in_begin < c.in_end)
-        c.in_begin += s.feed({c.in.data() + c.in_begin, c.in_end - c.in_begin}, c.out, loop_.now());
-    if (c.out.empty() && c.eof && !s.done()) s.end_of_input(c.out, loop_.now());
-    if (!c.out.empty()) return arm_send(c);
-    if (s.done()) return linger(c);
-    if (c.in_begin == c.in_end) arm_recv(c);
-}
-
-void StreamServer::linger(Conn& c) noexcept {
-    if (c.eof) return close(c, nullptr);
-    if (c.linger_until == 0) {
-        (void)::shutdown(c.fd.get(), SHUT_WR);
-        c.linger_until = loop_.now().boot + linger_time;
+void StreamServer::proceed(Conn& c, StreamConnection::Next next) noexcept {
+    switch (next) {
+        case StreamConnection::Next::receive:
+            return arm_recv(c);
+        case StreamConnection::Next::send:
+            return arm_send(c);
+        case StreamConnection::Next::close:
+            return close(c, c.conn.why());
     }
-    c.in_begin = c.in_end;  // discarded
-    arm_recv(c);
 }
 
 void StreamServer::on_watch(const io_uring_cqe& cqe) noexcept {
@@ -245,12 +211,8 @@ Nanos StreamServer::next_deadline() const noexcept {
     if (setup_.listener >= 0 && !accept_armed_) t = std::min(t, accept_retry_at_);
     if (setup_.watch < 0 && setup_.still_ours)
         t = std::min(t, loop_.now().boot + crypto::seconds_ns(1));
-    for (const auto& c : open_) {
-        t = std::min(t, c->opened + limits_.lifetime);
-        // A connection whose reply is being sent is not idle (its client may read slowly).
-        if (!c->send_armed) t = std::min(t, c->last_input + limits_.idle_timeout);
-        if (c->linger_until != 0) t = std::min(t, c->linger_until);
-    }
+    for (const auto& c : open_)
+        t = std::min(t, c->conn.deadline(limits_, c->send_armed));
     return t;
 }
 
@@ -258,29 +220,20 @@ void StreamServer::sweep(Nanos now) noexcept {
     if (setup_.watch < 0 && setup_.still_ours && !setup_.still_ours()) socket_gone_ = true;
     for (std::size_t i = 0; i < open_.size();) {
         Conn& c = *open_[i];
-        if (c.linger_until != 0 && now >= c.linger_until) {
-            close(c, nullptr);  // served; its client did not close in time
-            continue;
-        }
-        const char* why = now >= c.opened + limits_.lifetime ? "open too long"
-                          : !c.send_armed && now >= c.last_input + limits_.idle_timeout
-                              ? "idle too long"
-                              : nullptr;
-        if (why == nullptr) {
+        if (const char* why = c.conn.expired(now, limits_, c.send_armed))
+            close(c, why);  // takes it out of open_
+        else
             ++i;
-            continue;
-        }
-        close(c, why);  // takes it out of open_
     }
 }
 
 void StreamServer::close(Conn& c, const char* why) noexcept {
     if (c.closing) return;
-    if (why != nullptr) RT_LOG_INFO("%s: connection closed: %s", name_, why);
+    if (why != nullptr && *why != '\0') RT_LOG_INFO("%s: connection closed: %s", name_, why);
     c.closing = true;
     c.want_recv = c.want_send = false;
     if (c.recv_armed || c.send_armed) {
-        c.cancel_pending = !loop_.ring().cancel_fd(c.fd.get(), false);
+        c.cancel_pending = !loop_.ring().cancel_fd(c.conn.fd(), false);
         retry_ = retry_ || c.cancel_pending;
         (void)loop_.ring().submit();
     }

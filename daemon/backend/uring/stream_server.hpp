@@ -1,18 +1,11 @@
 // A stream socket served on the io_uring loop: the UAPI socket (`wg`) and the metrics endpoint
-// are two. A multishot accept on the listener; per connection a receive into its own buffer
-// and a send of each reply, with a control::StreamSession (made by the server's factory)
-// turning one into the other; for the UAPI socket, a read of the inotify watch on its file
-// (the daemon stops when the file is deleted, as wireguard-go does).
+// are two. A multishot accept on the listener; per connection (a StreamConnection, whose
+// session a factory makes) a receive into its own buffer and a send of each reply; for the
+// UAPI socket, a read of the inotify watch on its file (the daemon stops when the file is
+// deleted, as wireguard-go does). The bounds are the server's StreamLimits; a burst of
+// accepted connections waits (at most max_connections, the newest; older ones are closed
+// unserved) while evicted ones finish closing.
 //
-// Bounds (StreamLimits), so that no client can hold the loop or its memory (a stuck or broken
-// tool, or a scraper, must not cost the tunnel anything):
-//   - max_connections open; a newer one evicts the oldest, so a legitimate client always gets
-//     in. A burst waits (at most max_connections, the newest; older ones are closed unserved)
-//     while evicted ones finish closing.
-//   - A connection waiting for input for idle_timeout, or open for lifetime, is closed.
-//   - max_input bytes per connection; each receive is at most recv_size bytes, and the
-//     session stops at each reply, so one reply waits at a time and a client that does not
-//     read its replies is not read either.
 // A closed connection's socket is closed, and its buffer freed, only once its cancelled
 // requests are back, so neither is reused under a request (SQPOLL included); completions name
 // the server by the generation field of user_data and the connection by a serial id in the
@@ -30,9 +23,8 @@
 #include <string>
 #include <vector>
 
-#include "daemon/backend/control_socket.hpp"
 #include "daemon/backend/io_backend.hpp"
-#include "daemon/backend/metrics_socket.hpp"
+#include "daemon/backend/stream_connection.hpp"
 #include "daemon/control/stream_session.hpp"
 #include "util/log.hpp"
 #include "util/unique_fd.hpp"
@@ -41,38 +33,20 @@ namespace ringtun::daemon {
 
 class Loop;
 
-struct StreamLimits {
-    unsigned max_connections;
-    Nanos idle_timeout, lifetime;
-    std::size_t max_input;
-    unsigned backlog;  // the listener's listen(2) backlog: a burst of accepts
-    // Closed connections whose cancelled requests are not back yet; beyond this many, waiting
-    // connections are not served until some are.
-    constexpr unsigned max_closing() const noexcept { return 3 * max_connections; }
-    // Completions that can be pending at once: the multishot accept (a burst of up to the
-    // listen backlog), the watch, and per connection one request (a receive or a send) and its
-    // cancellation; closing ones are at most max_closing plus what one sweep closes.
-    constexpr unsigned max_pending() const noexcept {
-        return 1 + backlog + 2 * (max_connections + max_closing() + max_connections);
-    }
-};
-
-// `wg` sends whole configurations (16 MiB: far beyond 10,000 peers) and may take its time.
-inline constexpr StreamLimits control_limits{.max_connections = 16,
-                                             .idle_timeout = crypto::seconds_ns(10),
-                                             .lifetime = crypto::seconds_ns(60),
-                                             .max_input = std::size_t{16} << 20,
-                                             .backlog = control_backlog};
-// A scrape is one small request and one response; Prometheus's default timeout is 10 s.
-inline constexpr StreamLimits metrics_limits{.max_connections = 8,
-                                             .idle_timeout = crypto::seconds_ns(5),
-                                             .lifetime = crypto::seconds_ns(10),
-                                             .max_input = std::size_t{64} << 10,
-                                             .backlog = metrics_backlog};
+// Closed connections whose cancelled requests are not back yet; beyond this many, waiting
+// connections are not served until some are.
+constexpr unsigned max_closing(const StreamLimits& l) noexcept {
+    return 3 * l.max_connections;
+}
+// Completions that can be pending at once: the multishot accept (a burst of up to the listen
+// backlog), the watch, and per connection one request (a receive or a send) and its
+// cancellation; closing ones are at most max_closing plus what one sweep closes.
+constexpr unsigned max_pending(const StreamLimits& l) noexcept {
+    return 1 + l.backlog + 2 * (l.max_connections + max_closing(l) + l.max_connections);
+}
 
 class StreamServer {
   public:
-    static constexpr std::size_t recv_size = 4096;
     using SessionFactory = std::function<std::unique_ptr<control::StreamSession>()>;
 
     // `index` goes in the generation field of every request's user_data, for the Loop to find
@@ -107,14 +81,8 @@ class StreamServer {
     std::uint32_t fresh_id() noexcept;
     // Serves waiting connections, evicting the oldest open ones, while closing ones allow.
     void admit() noexcept;
-    // Feeds what was received to the session until a reply comes out, then sends it; or asks
-    // for more input; or closes a connection the session is done with.
-    void advance(Conn& c) noexcept;
-    // The session is done and its last reply sent. Closing with input unread would make the
-    // kernel answer with a reset, which can destroy the reply before the client reads it
-    // (RFC 9112 §9.6): the server's side is shut (FIN), and what arrives is read and dropped
-    // until the client closes, for at most two seconds.
-    void linger(Conn& c) noexcept;
+    // Arms what the connection asks for next, or closes it.
+    void proceed(Conn& c, StreamConnection::Next next) noexcept;
     void arm_recv(Conn& c) noexcept;
     void arm_send(Conn& c) noexcept;
     // Cancels its requests and moves it to closing_ until they are back.

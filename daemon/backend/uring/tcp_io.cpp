@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "daemon/backend/tcp_shared.hpp"
 #include "daemon/backend/tcp_socket.hpp"
 #include "daemon/backend/uring/loop.hpp"
 #include "daemon/backend/uring/loop_internal.hpp"
@@ -20,19 +21,6 @@ ConnectionRef conn_of(const io_uring_cqe& cqe) noexcept {
     return {ud.slot, ud.generation};
 }
 
-TcpTransportParams transport_params(const LoopParams& p, unsigned data_slots) noexcept {
-    TcpTransportParams t;
-    t.max_connections = p.tcp_max_connections;
-    t.max_payload = layout::largest_peer_message(p.mtu);  // peers may use a larger MTU
-    // A connection may hold half the data slots (bursts from the TUN must not be dropped while
-    // the outer stream keeps up), all of them together three quarters: one stalled connection
-    // leaves the rest to UDP peers and other connections.
-    t.quota.frames = std::max(64u, data_slots / 2);
-    t.quota.bytes = t.quota.frames * layout::message_capacity(p.mtu);
-    t.quota.total_data_frames = std::max(t.quota.frames, data_slots * 3 / 4);
-    return t;
-}
-
 }  // namespace
 
 TcpIo::TcpIo(Loop& loop, int listener, std::vector<DialTarget> dial)
@@ -40,7 +28,7 @@ TcpIo::TcpIo(Loop& loop, int listener, std::vector<DialTarget> dial)
       listener_(listener),
       sockets_(loop.params().tcp_max_connections),
       rings_(loop.params().tcp_max_connections),
-      transport_(transport_params(loop.params(), loop.params().tx_slots), listener >= 0,
+      transport_(tcp_transport_params(loop.params(), loop.params().tx_slots), listener >= 0,
                  std::move(dial), loop.datapath().slots(), *this, rng_) {}
 
 std::uint64_t TcpIo::tag(std::uint8_t kind, std::uint32_t conn,

@@ -171,6 +171,8 @@ const Case cases[] = {
     // Duplicates point at the second occurrence.
     {110, IFACE PEER "[[peer]]\npublic_key = \"b3RoZXI=\"\n" PEER,
      "CONF:8:14: peer[3].public_key: the same public key as peer[1] (line 4)"},
+    {109, IFACE "[ring]\nbackend = \"kqueue\"\n",
+     "CONF:4:11: ring.backend: expected \"auto\", \"io_uring\" or \"epoll\""},
     // [metrics]: an address to bind, never a name.
     {120, IFACE "[metrics]\n",
      "CONF:3:1: metrics: needs listen = \"ADDRESS:PORT\" (e.g. "

@@ -18,6 +18,7 @@ address = ["10.100.0.1/24", "fd00::1/64"]
 mtu = 1420
 
 [ring]
+backend = "epoll"
 entries = 1024
 tun_read = "multishot"
 tun_rx_slots = 8
@@ -77,6 +78,7 @@ TEST_CASE("conf: the documented example loads with every value") {
     CHECK(prefixes(c.interface.addresses) == "10.100.0.1/24 fd00::1/64");  // host bits kept
     CHECK(c.interface.mtu == 1420);
 
+    CHECK(c.ring.backend == Backend::epoll);
     CHECK(c.ring.entries == std::optional<std::uint32_t>(1024));
     CHECK(c.ring.tun_read == std::optional<TunRead>(TunRead::multishot));
     CHECK(c.ring.tun_rx_slots == std::optional<std::uint32_t>(8));
@@ -90,10 +92,10 @@ TEST_CASE("conf: the documented example loads with every value") {
     REQUIRE(c.peers.size() == 2);
     const Peer& p1 = c.peers[0];
     CHECK(p1.name == "peer[1]");
-    CHECK(p1.where.line == 24);
+    CHECK(p1.where.line == 25);
     CHECK(p1.public_key.base64 == "cGVlci1vbmUtcHVibGljLWtleS1mb3ItdGVzdHMtMzI=");
     CHECK(p1.public_key.field == "peer[1].public_key");
-    CHECK(p1.public_key.where.line == 25);
+    CHECK(p1.public_key.where.line == 26);
     CHECK_FALSE(p1.preshared_key.has_value());
     REQUIRE(p1.endpoint.has_value());
     CHECK(p1.endpoint->to_string() == "10.99.0.2:51820");
@@ -154,6 +156,7 @@ public_key = "cHVi"
     CHECK(c.offload.udp_gro == Offload::automatic);
     CHECK(c.offload.tun_gro_verify);  // as wireguard-go
     CHECK_FALSE(c.metrics.listen.has_value());
+    CHECK(c.ring.backend == Backend::automatic);
 
     REQUIRE(c.peers.size() == 1);
     CHECK_FALSE(c.peers[0].endpoint.has_value());

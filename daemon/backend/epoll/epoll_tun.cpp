@@ -1,0 +1,79 @@
+// The TUN side of the readiness loop: reads into free TUN buffers, handed to the datapath as
+// they come, and writes of opened packets (TunPort), whose results wait for settle().
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "daemon/backend/epoll/epoll_loop.hpp"
+
+namespace ringtun::daemon {
+
+namespace {
+
+// Packets read per wake-up before the other sources get their turn.
+constexpr int read_budget = 64;
+
+std::span<std::uint8_t> as_bytes(std::span<std::byte> s) noexcept {
+    return {reinterpret_cast<std::uint8_t*>(s.data()), s.size()};
+}
+
+}  // namespace
+
+void EpollLoop::read_tun() noexcept {
+    const bool vnet = params_.offloads.vnet_hdr;
+    for (int i = 0; i < read_budget && !stopping_; ++i) {
+        const auto bid = tun_buffers_->take();
+        if (!bid) return;  // every buffer is out: they come back as sends complete
+        const auto room = tun_buffers_->buffer(*bid);
+        const ssize_t n = ::read(tun_fd_, room.data(), room.size());
+        if (n <= 0) {
+            (void)tun_buffers_->recycle(*bid);
+            if (n < 0 && errno != EAGAIN && errno != EINTR) {
+                ++counters_.tun_read_errors;
+                if (errno == EBADFD) {
+                    RT_LOG_NOTICE("stopping: the TUN device is gone");
+                    stop_reason_ = StopReason::tun_gone;
+                    stopping_ = true;
+                } else if (error_log_limit_.allow(now_.boot)) {
+                    RT_LOG_WARN("TUN read: %s", std::strerror(errno));
+                }
+            }
+            return;
+        }
+        ++counters_.tun_reads;
+        const auto length = static_cast<std::size_t>(n);
+        if (vnet)
+            datapath_->on_tun_read(as_bytes(room).first(length), *bid, now_);
+        else
+            datapath_->on_tun_packet(as_bytes(tun_buffers_->frame(*bid)), length, *bid, now_);
+    }
+}
+
+void EpollLoop::recycle(std::uint16_t bid) noexcept {
+    (void)tun_buffers_->recycle(bid);
+}
+
+bool EpollLoop::write(std::uint32_t slot, std::uint16_t generation,
+                      std::span<const iovec> pieces) noexcept {
+    if (stopping_) return false;
+    ssize_t n;
+    do {
+        n = ::writev(tun_fd_, pieces.data(), static_cast<int>(pieces.size()));
+    } while (n < 0 && errno == EINTR);
+    const int result = n < 0 ? -errno : static_cast<int>(n);
+    if (n < 0) {
+        ++counters_.tun_write_errors;
+        if ((errno == EBADFD) && !stopping_) {
+            RT_LOG_NOTICE("stopping: the TUN device is gone");
+            stop_reason_ = StopReason::tun_gone;
+            stopping_ = true;
+        }
+    }
+    done_.push_back(
+        {.udp = false, .slot = slot, .generation = generation, .count = 0, .result = result});
+    return true;
+}
+
+}  // namespace ringtun::daemon

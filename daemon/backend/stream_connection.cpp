@@ -1,0 +1,73 @@
+#include "daemon/backend/stream_connection.hpp"
+
+#include <sys/socket.h>
+
+#include <algorithm>
+
+namespace ringtun::daemon {
+
+StreamConnection::StreamConnection(std::uint32_t id, util::UniqueFd fd,
+                                   std::unique_ptr<control::StreamSession> session, Nanos now)
+    : id_(id), fd_(std::move(fd)), session_(std::move(session)), opened_(now), last_input_(now) {}
+
+StreamConnection::Next StreamConnection::on_received(std::size_t n, const Now& now,
+                                                     const StreamLimits& limits) {
+    if (n == 0) {
+        eof_ = true;
+    } else {
+        in_begin_ = 0;
+        in_end_ = n;
+        input_total_ += n;
+        last_input_ = now.boot;
+        if (input_total_ > limits.max_input) {
+            why_ = "sent more than it may";
+            return Next::close;
+        }
+    }
+    return advance(now);
+}
+
+StreamConnection::Next StreamConnection::on_sent(std::size_t n, const Now& now) {
+    sent_ += n;
+    if (sent_ < out_.size()) return Next::send;
+    out_.clear();
+    sent_ = 0;
+    return advance(now);
+}
+
+StreamConnection::Next StreamConnection::advance(const Now& now) {
+    control::StreamSession& s = *session_;
+    while (out_.empty() && !s.done() && in_begin_ < in_end_)
+        in_begin_ += s.feed({in_.data() + in_begin_, in_end_ - in_begin_}, out_, now);
+    if (out_.empty() && eof_ && !s.done()) s.end_of_input(out_, now);
+    if (!out_.empty()) return Next::send;
+    if (s.done()) return linger(now);
+    return eof_ ? Next::close : Next::receive;  // all input fed
+}
+
+StreamConnection::Next StreamConnection::linger(const Now& now) {
+    if (eof_) return Next::close;
+    if (linger_until_ == 0) {
+        (void)::shutdown(fd_.get(), SHUT_WR);
+        linger_until_ = now.boot + linger_time;
+    }
+    in_begin_ = in_end_;  // dropped
+    return Next::receive;
+}
+
+Nanos StreamConnection::deadline(const StreamLimits& limits, bool sending) const noexcept {
+    Nanos t = opened_ + limits.lifetime;
+    if (!sending) t = std::min(t, last_input_ + limits.idle_timeout);
+    if (linger_until_ != 0) t = std::min(t, linger_until_);
+    return t;
+}
+
+const char* StreamConnection::expired(Nanos now, const StreamLimits& limits,
+                                      bool sending) const noexcept {
+    if (linger_until_ != 0 && now >= linger_until_) return "";  // served: no reason to log
+    if (now >= opened_ + limits.lifetime) return "open too long";
+    if (!sending && now >= last_input_ + limits.idle_timeout) return "idle too long";
+    return nullptr;
+}
+
+}  // namespace ringtun::daemon
