@@ -163,6 +163,14 @@ bool tun_blocking_default(const KernelVersion& kernel) noexcept {
     return kernel < KernelVersion{5, 7, 0};
 }
 
+const char* tun_blocking_reason(const KernelVersion& kernel) noexcept {
+    if (kernel >= KernelVersion{6, 4, 0})
+        return "blocking would punt reads to io-wq threads after 128 empty wake-ups";
+    if (kernel >= KernelVersion{5, 7, 0})
+        return "before 6.4 every read on a blocking TUN fd is punted to an io-wq thread";
+    return "before 5.7 (no FAST_POLL) a non-blocking read fails with EAGAIN at once";
+}
+
 IoDefaults recommended_defaults(const Features& f) noexcept {
     IoDefaults d;
     d.tun_nonblocking = !tun_blocking_default(f.kernel);

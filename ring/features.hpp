@@ -67,6 +67,8 @@ void log_features(const Features& f);
 //    returns -EAGAIN to us at once and we would spin. A blocking fd at least sleeps in a
 //    worker. The daemon needs 5.19+ (buffer rings) anyway; this branch documents the edge.
 bool tun_blocking_default(const KernelVersion& kernel) noexcept;
+// The reasoning above for `kernel`, in one line (for `ringtun probe`).
+const char* tun_blocking_reason(const KernelVersion& kernel) noexcept;
 
 // Recommended I/O shape for the daemon's loop, derived from the probe; each value can be
 // overridden by configuration.

@@ -38,7 +38,8 @@ util::Error open_error(int err) {
 }
 
 util::Error setiff_error(int err, std::string_view name) {
-    const std::string quoted = single_quoted(name);
+    // An empty name asks the kernel for one (create_scratch).
+    const std::string quoted = name.empty() ? std::string("tunN") : single_quoted(name);
     std::string detail;
     if (err == EPERM) {
         detail = "creating TUN interface " + quoted + " needs CAP_NET_ADMIN";
@@ -107,14 +108,21 @@ util::Result<void> validate_name(std::string_view name) {
 
 util::Result<TunDevice> TunDevice::create(std::string_view name, bool blocking, bool vnet_hdr) {
     if (auto ok = validate_name(name); !ok) return util::fail(ok.error());
+    return attach(name, blocking, vnet_hdr);
+}
 
+util::Result<TunDevice> TunDevice::create_scratch(bool vnet_hdr) {
+    return attach({}, false, vnet_hdr);
+}
+
+util::Result<TunDevice> TunDevice::attach(std::string_view name, bool blocking, bool vnet_hdr) {
     const int open_flags = O_RDWR | O_CLOEXEC | (blocking ? 0 : O_NONBLOCK);
     util::UniqueFd fd(::open(kCloneDevice, open_flags));
     if (!fd) return util::fail(open_error(errno));
 
     ifreq ifr{};
     ifr.ifr_flags = static_cast<short>(IFF_TUN | IFF_NO_PI | (vnet_hdr ? IFF_VNET_HDR : 0));
-    std::memcpy(ifr.ifr_name, name.data(), name.size());
+    if (!name.empty()) std::memcpy(ifr.ifr_name, name.data(), name.size());
     if (::ioctl(fd.get(), TUNSETIFF, &ifr) < 0) return util::fail(setiff_error(errno, name));
 
     std::string actual = name_in(ifr);

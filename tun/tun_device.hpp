@@ -35,6 +35,11 @@ class TunDevice {
     static util::Result<TunDevice> create(std::string_view name, bool blocking,
                                           bool vnet_hdr = false);
 
+    // Creates a TUN interface the kernel names (the first free tunN), for a probe: it cannot
+    // attach to an existing interface, and it is gone when the device is destroyed (not
+    // persistent). Non-blocking; needs CAP_NET_ADMIN.
+    static util::Result<TunDevice> create_scratch(bool vnet_hdr);
+
     // Takes an fd already attached to a TUN interface. Checks with TUNGETIFF that it is a TUN
     // (not TAP), learns whether it has the virtio-net header and its name, looks its ifindex up in
     // the current network namespace and sets FD_CLOEXEC. On success the device owns `fd`; on
@@ -69,6 +74,9 @@ class TunDevice {
     util::Result<bool> is_blocking() const;
 
   private:
+    // TUNSETIFF with `name` (empty: the kernel picks one) on a new /dev/net/tun fd.
+    static util::Result<TunDevice> attach(std::string_view name, bool blocking, bool vnet_hdr);
+
     TunDevice(util::UniqueFd fd, std::string name, int ifindex, bool vnet_hdr) noexcept
         : fd_(std::move(fd)), name_(std::move(name)), ifindex_(ifindex), vnet_hdr_(vnet_hdr) {}
 

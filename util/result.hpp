@@ -28,6 +28,10 @@ Error sys_error(std::string where, int err, std::string detail = {});
 // Builds an Error without an errno.
 Error make_error(std::string where, std::string detail);
 
+// The symbolic name of an errno value ("EPERM"), or "errno N" for one the C library does not
+// know. Negative values (io_uring's -errno) are taken as their magnitude.
+std::string errno_name(int err);
+
 template <typename E>
 struct Unexpected {
     E error;

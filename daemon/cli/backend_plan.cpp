@@ -1,16 +1,10 @@
 #include "daemon/cli/backend_plan.hpp"
 
-#include <cerrno>
-
 #include "util/log.hpp"  // RT_LOG_NOTICE
 
 namespace ringtun::daemon {
 
 namespace {
-
-bool refused(const util::Error& e) noexcept {
-    return e.sys_errno == EPERM || e.sys_errno == ENOSYS || e.sys_errno == EACCES;
-}
 
 // What the epoll loop takes from [ring]: the slot counts; the io_uring keys are named as
 // having no effect, so a file written for one backend is not silently half-used by another.
@@ -40,13 +34,19 @@ util::Result<BackendPlan> plan_epoll(const Settings& s, std::string why) {
 util::Result<BackendPlan> plan_backend(const Settings& s) {
     const conf::Backend wanted = s.ring.backend;
     if (wanted == conf::Backend::epoll) return plan_epoll(s, {});
-    auto features = ring::probe_features();
-    if (!features) {
-        if (wanted == conf::Backend::automatic && refused(features.error())) {
-            return plan_epoll(s, features.error().to_string());
-        }
-        return util::fail(features.error());
+    const ring::IoUringAvailability availability = ring::check_io_uring();
+    if (!availability.usable && wanted == conf::Backend::io_uring)
+        return util::fail(util::make_error("[ring] backend = \"io_uring\"",
+                                           "io_uring is refused here: " + availability.reason));
+    auto features = availability.usable ? ring::probe_features()
+                                        : util::Result<ring::Features>(util::fail(
+                                              util::make_error("io_uring", availability.reason)));
+    if (wanted == conf::Backend::automatic) {
+        // The rule `ringtun probe` reports, so the probe predicts the daemon.
+        BackendChoice choice = choose_backend(availability, features);
+        if (choice.backend == Backend::epoll) return plan_epoll(s, std::move(choice.reason));
     }
+    if (!features) return util::fail(features.error());
     BackendPlan plan;
     plan.kernel = features->kernel;
     plan.features = *features;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "daemon/backend/io_backend.hpp"
+#include "daemon/cli/backend_choice.hpp"
 #include "daemon/cli/settings.hpp"
 #include "ring/features.hpp"
 #include "util/result.hpp"
@@ -13,7 +14,7 @@ namespace ringtun::daemon {
 
 struct BackendPlan {
     bool epoll = false;
-    std::string why;  // for epoll under "auto": why io_uring was refused
+    std::string why;  // for epoll under "auto": why not io_uring (choose_backend's reason)
     LoopParams params;
     bool tun_blocking = false;
     ring::KernelVersion kernel;

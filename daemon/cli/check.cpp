@@ -45,10 +45,8 @@ int check_command(const std::string& path) {
         return 1;
     }
     if (!plan->why.empty())
-        std::fprintf(stderr,
-                     "%s: note: io_uring is refused here (%s): run would use the epoll "
-                     "backend\n",
-                     path.c_str(), plan->why.c_str());
+        std::fprintf(stderr, "%s: note: run would use the epoll backend: %s\n", path.c_str(),
+                     plan->why.c_str());
     if (auto offloads = check_offloads(settings->offload, plan->kernel); !offloads) {
         std::fprintf(stderr, "%s\n", offloads.error().to_string().c_str());
         return 1;

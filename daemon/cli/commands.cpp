@@ -10,6 +10,7 @@
 #include "crypto/openssl.hpp"
 #include "daemon/cli/check.hpp"
 #include "daemon/cli/key_commands.hpp"
+#include "daemon/cli/probe.hpp"
 #include "daemon/cli/reload_client.hpp"
 #include "daemon/cli/run.hpp"
 #include "daemon/cli/version.hpp"
@@ -103,6 +104,9 @@ int genpsk_cmd(const Args&) {
 int pubkey_cmd(const Args&) {
     return pubkey(stdin, stdout, stderr);
 }
+int probe_cmd(const Args& a) {
+    return probe_command(a.has("--json"));
+}
 int version_cmd(const Args&) {
     std::printf("ringtun %s\n", version());
     return 0;
@@ -153,6 +157,22 @@ const std::vector<Command>& commands() {
          {},
          false,
          reload_cmd},
+        {"probe",
+         "probe [--json]",
+         "say what this host offers and what ringtun will use",
+         "Probes this host and prints what ringtun finds and would use: the kernel; whether\n"
+         "io_uring is permitted, and if not why (kernel.io_uring_disabled, a seccomp filter, a\n"
+         "kernel without it); the io_uring features and operations the loop relies on; the TUN\n"
+         "offloads (TSO, USO: a throwaway TUN is created, which needs CAP_NET_ADMIN) and UDP\n"
+         "GSO/GRO; the [ring] defaults for this kernel; the backend [ring] backend = \"auto\"\n"
+         "would choose. Exit status 0 whatever it finds, 1 if it cannot probe at all.\n"
+         "\n"
+         "  --json    one JSON object instead (keys in ringtun(8))\n",
+         0,
+         0,
+         {"--json"},
+         false,
+         probe_cmd},
         {"genkey",
          "genkey",
          "write a new private key (base64)",

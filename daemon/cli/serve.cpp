@@ -228,8 +228,7 @@ int serve(ServeOptions o) {
     if (!plan) return report(plan.error());
     if (plan->features) ring::log_features(*plan->features);
     if (!plan->why.empty())
-        RT_LOG_NOTICE("io_uring is refused here (%s): running the epoll backend",
-                      plan->why.c_str());
+        RT_LOG_NOTICE("running the epoll backend: %s", plan->why.c_str());
     else if (plan->epoll)
         RT_LOG_NOTICE("running the epoll backend ([ring] backend = \"epoll\")");
     LoopParams* params = &plan->params;

@@ -16,7 +16,7 @@ trap 'rm -rf "$tmp"' EXIT
 cd "$tmp"
 
 # --help anywhere on every command: its own usage on stdout, exit 0, no file named --help.
-for cmd in run check reload genkey genpsk pubkey version help; do
+for cmd in run check reload probe genkey genpsk pubkey version help; do
   out=$("$RINGTUN" "$cmd" --help) || fail "ringtun $cmd --help: exit $?"
   grep -q "^Usage: ringtun $cmd" <<<"$out" || fail "ringtun $cmd --help printed: $out"
 done
@@ -73,4 +73,4 @@ done
 cmp -s warn-genkey-wg "warn-genkey-$(basename "$RINGTUN")" ||
   fail "genkey's warning differs from wg's: $(cat "warn-genkey-$(basename "$RINGTUN")")"
 cmp -s warn-genpsk-wg "warn-genpsk-$(basename "$RINGTUN")" || fail "genpsk's warning differs from wg's"
-echo "commands: --help on 8 commands, options after arguments, genpsk, genkey/genpsk warnings as wg's"
+echo "commands: --help on 9 commands, options after arguments, genpsk, genkey/genpsk warnings as wg's"
