@@ -16,9 +16,11 @@ BENCH_SETUPS=(
   "wggo-bpo|wireguard-go 0.0.20231211 (bookworm-backports, bench/fetch-wireguard-go.sh) <-> the same, UDP; TUN TSO/USO, UDP GSO/GRO"
   "ringtun-base|baseline ringtun (\$RINGTUN_BASELINE, e.g. a build of an earlier commit), UDP"
   "ringtun|ringtun <-> ringtun, UDP"
+  "ringtun-epoll|ringtun <-> ringtun, UDP, both on the epoll backend ([ring] backend = \"epoll\")"
   "ringtun-nooff|ringtun <-> ringtun, UDP, every [offload] switch \"off\" (skipped by a build that refuses the section)"
   "ringtun-tcp-base|baseline ringtun (\$RINGTUN_BASELINE), TCP transport"
   "ringtun-tcp|ringtun <-> ringtun, TCP transport"
+  "ringtun-tcp-epoll|ringtun <-> ringtun, TCP transport, both on the epoll backend"
   "ringtun-tcp-nooff|ringtun <-> ringtun, TCP transport, every [offload] switch \"off\" (skipped by a build that refuses the section)"
 )
 
@@ -59,6 +61,13 @@ bench_require_ringtun() {
 setup_ringtun() {
   bench_require_ringtun
   ringtun_pair udp
+  bench_tunnel "$RINGTUN_PID_A" "$RINGTUN_PID_B" "$RT_IF"
+}
+
+# The same on the readiness loop: lib_tunnels.sh gives every config [ring] backend = "epoll".
+setup_ringtun_epoll() {
+  bench_require_ringtun
+  RINGTUN_BACKEND=epoll ringtun_pair udp
   bench_tunnel "$RINGTUN_PID_A" "$RINGTUN_PID_B" "$RT_IF"
 }
 
@@ -117,5 +126,11 @@ setup_ringtun_tcp_base() {
 setup_ringtun_tcp() {
   bench_require_ringtun
   ringtun_pair tcp
+  bench_tunnel "$RINGTUN_PID_A" "$RINGTUN_PID_B" "$RT_IF"
+}
+
+setup_ringtun_tcp_epoll() {
+  bench_require_ringtun
+  RINGTUN_BACKEND=epoll ringtun_pair tcp
   bench_tunnel "$RINGTUN_PID_A" "$RINGTUN_PID_B" "$RT_IF"
 }
