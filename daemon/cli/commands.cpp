@@ -23,15 +23,15 @@ namespace {
 
 struct Args {
     std::vector<std::string_view> positional;
-    std::vector<std::string_view> flags;
+    std::vector<std::string> flags;  // as given, "--key VALUE" spelled "--key=VALUE"
     bool has(std::string_view flag) const {
         return std::find(flags.begin(), flags.end(), flag) != flags.end();
     }
     // The VALUE of the last "KEY=VALUE" flag (KEY given with its '='), or empty.
     std::string_view value(std::string_view key) const {
         std::string_view v;
-        for (std::string_view f : flags)
-            if (f.starts_with(key)) v = f.substr(key.size());
+        for (const std::string& f : flags)
+            if (std::string_view(f).starts_with(key)) v = std::string_view(f).substr(key.size());
         return v;
     }
 };
@@ -224,22 +224,32 @@ const std::vector<Command>& commands() {
     return table;
 }
 
-// Flags anywhere after the command, `--` ends them. Returns a usage error's exit status, or
+bool lists(const Command& c, std::string_view flag) {
+    return std::find(c.flags.begin(), c.flags.end(), flag) != c.flags.end();
+}
+
+// Flags anywhere after the command, `--` ends them; a flag listed as "--key=" takes its value
+// after the '=' or as the next word ("--budget 60"). Returns a usage error's exit status, or
 // -1 when `out` holds the arguments.
 int parse(const Command& c, std::span<char*> words, Args& out) {
     bool flags_done = false;
-    for (char* w : words) {
-        const std::string_view word = w;
+    for (std::size_t i = 0; i < words.size(); ++i) {
+        const std::string_view word = words[i];
         if (!flags_done && word == "--") {
             flags_done = true;
         } else if (!flags_done && word.size() > 1 && word[0] == '-') {
-            // A flag as listed, or "--key=VALUE" for a listed "--key=".
             const auto eq = word.find('=');
             const std::string_view key =
                 eq == std::string_view::npos ? word : word.substr(0, eq + 1);
-            if (std::find(c.flags.begin(), c.flags.end(), key) == c.flags.end())
+            if (eq == std::string_view::npos && lists(c, std::string(word) + "=")) {
+                if (i + 1 == words.size())
+                    return usage_error("option '" + std::string(word) + "' needs a value", &c);
+                out.flags.push_back(std::string(word) + "=" + words[++i]);
+            } else if (lists(c, key)) {
+                out.flags.emplace_back(word);
+            } else {
                 return usage_error("unknown option '" + std::string(word) + "'", &c);
-            out.flags.push_back(word);
+            }
         } else {
             out.positional.push_back(word);
         }
