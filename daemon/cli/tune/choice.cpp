@@ -24,12 +24,20 @@ Figures mean(const std::vector<const Figures*>& runs) {
     return m;
 }
 
+// |a - b| over their mean; 0 when both are 0.
+double spread(double a, double b) {
+    const double mean = (a + b) / 2;
+    return mean > 0 ? std::fabs(a - b) / mean : 0;
+}
+
 // Why a point may not win, or empty.
-std::string ineligible(const Figures& f, const Figures& base, const Rule& rule) {
+std::string ineligible(const Figures& f, const Choice& c, const Rule& rule) {
+    const Figures& base = c.baseline;
     std::string why;
-    if (f.capacity_kpps < rule.min_capacity * base.capacity_kpps)
+    if (f.capacity_kpps <
+        std::min(rule.min_capacity, 1 - c.noise.capacity_kpps) * base.capacity_kpps)
         why = "capacity " + percent(f.capacity_kpps, base.capacity_kpps);
-    if (f.rtt_us > rule.max_rtt * base.rtt_us)
+    if (f.rtt_us > std::max(rule.max_rtt, 1 + c.noise.rtt_us) * base.rtt_us)
         why += (why.empty() ? "" : ", ") + std::string("RTT ") + percent(f.rtt_us, base.rtt_us);
     return why.empty() ? why : "ineligible: " + why + " against the defaults";
 }
@@ -51,21 +59,25 @@ bool baseline(const std::vector<Outcome>& outcomes, const Rule& rule, Choice& c)
         runs.push_back(&*o.figures);
     }
     if (runs.empty()) return false;
+    c.runs = static_cast<unsigned>(runs.size());
     c.baseline = mean(runs);
-    if (runs.size() > 1 && c.baseline.gbit_s > 0)
-        c.noise = std::fabs(runs[0]->gbit_s - runs[1]->gbit_s) / c.baseline.gbit_s;
-    c.margin = std::max(rule.tie, c.noise);
+    if (runs.size() > 1) {
+        const Figures &a = *runs[0], &b = *runs[1];
+        c.noise = Figures{spread(a.gbit_s, b.gbit_s), spread(a.cpu_s_per_gb, b.cpu_s_per_gb),
+                          spread(a.capacity_kpps, b.capacity_kpps), spread(a.rtt_us, b.rtt_us)};
+    }
+    c.margin = std::max(rule.tie, c.noise.gbit_s);
     return true;
 }
 
 // The measured points other than the defaults that may win; the others' notes say why not.
-std::vector<std::size_t> mark_eligible(std::vector<Outcome>& outcomes, const Figures& base,
+std::vector<std::size_t> mark_eligible(std::vector<Outcome>& outcomes, const Choice& c,
                                        const Rule& rule) {
     std::vector<std::size_t> out;
     for (std::size_t i = 0; i < outcomes.size(); ++i) {
         Outcome& o = outcomes[i];
         if (o.point.defaults || !o.figures) continue;
-        o.note = ineligible(*o.figures, base, rule);
+        o.note = ineligible(*o.figures, c, rule);
         if (o.note.empty()) out.push_back(i);
     }
     return out;
@@ -83,7 +95,7 @@ std::string percent(double value, double base) {
 std::optional<Choice> choose(std::vector<Outcome>& outcomes, const Rule& rule) {
     Choice c;
     if (!baseline(outcomes, rule, c)) return std::nullopt;
-    const std::vector<std::size_t> eligible = mark_eligible(outcomes, c.baseline, rule);
+    const std::vector<std::size_t> eligible = mark_eligible(outcomes, c, rule);
     double top = c.baseline.gbit_s;
     for (std::size_t i : eligible)
         top = std::max(top, outcomes[i].figures->gbit_s);

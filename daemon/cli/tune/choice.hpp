@@ -31,7 +31,9 @@ struct Outcome {
 // equal, and among equals the lowest CPU per GB wins; the defaults win any tie they are part
 // of unless another point's CPU per GB is lower by more than that margin. A point is not
 // eligible if its capacity is below `min_capacity` of the defaults' or its median RTT above
-// `max_rtt` of theirs (figures for one stream must not cost small packets or latency).
+// `max_rtt` of theirs (figures for one stream must not cost small packets or latency); these
+// bounds too widen to the noise of those figures, so a noisy host does not disqualify points
+// for what the defaults' own runs differ by.
 struct Rule {
     double tie = 0.03;
     double min_capacity = 0.90;
@@ -42,8 +44,9 @@ struct Choice {
     std::size_t best = 0;  // index into the outcomes; a defaults point when they win
     bool keep_defaults = true;
     Figures baseline;   // the defaults' figures (the mean of their runs)
-    double noise = 0;   // relative throughput spread of the defaults' two runs (0: one)
-    double margin = 0;  // max(rule.tie, noise)
+    unsigned runs = 0;  // measured runs of the defaults: 1, or 2 with the repeat
+    Figures noise;      // each figure's relative spread over the defaults' two runs (0: one)
+    double margin = 0;  // max(rule.tie, noise.gbit_s)
     std::string why;    // one sentence
 };
 

@@ -47,12 +47,18 @@ std::string compare(const char* what, const char* fmt, const char* unit, double 
 }
 
 std::string baseline_line(const Choice& c) {
-    char buf[200];
-    std::snprintf(buf, sizeof buf,
-                  "# the defaults: %.2f Gbit/s, %.2f CPU s/GB, %.1f kpps, median RTT %.0f us; "
-                  "noise %.0f%%\n",
-                  c.baseline.gbit_s, c.baseline.cpu_s_per_gb, c.baseline.capacity_kpps,
-                  c.baseline.rtt_us, c.noise * 100);
+    char buf[320];
+    int n = std::snprintf(buf, sizeof buf,
+                          "# the defaults: %.2f Gbit/s, %.2f CPU s/GB, %.1f kpps, median RTT %.0f "
+                          "us\n",
+                          c.baseline.gbit_s, c.baseline.cpu_s_per_gb, c.baseline.capacity_kpps,
+                          c.baseline.rtt_us);
+    if (c.runs < 2) return std::string(buf) + "# noise: unknown (the defaults ran once)\n";
+    std::snprintf(buf + n, sizeof buf - static_cast<std::size_t>(n),
+                  "# noise (their two runs differ by): throughput %.0f%%, CPU per GB %.0f%%, "
+                  "capacity %.0f%%, RTT %.0f%%\n",
+                  c.noise.gbit_s * 100, c.noise.cpu_s_per_gb * 100, c.noise.capacity_kpps * 100,
+                  c.noise.rtt_us * 100);
     return buf;
 }
 

@@ -51,6 +51,7 @@ TEST_CASE("the defaults stay when nothing beats them by the margin") {
     CHECK(c->keep_defaults);
     CHECK(c->best == 0);
     CHECK(c->margin == doctest::Approx(0.03));
+    CHECK(c->noise.gbit_s == 0);  // one run of the defaults: no spread known
     CHECK(c->why.find("no point was faster") == 0);
     CHECK(v[1].note.empty());
 }
@@ -106,13 +107,29 @@ TEST_CASE("two runs of the defaults: their mean is the baseline and their spread
     REQUIRE(c);
     CHECK(c->baseline.gbit_s == doctest::Approx(2.8));
     CHECK(c->baseline.cpu_s_per_gb == doctest::Approx(2.1));
-    CHECK(c->noise == doctest::Approx(0.4 / 2.8));
+    CHECK(c->noise.gbit_s == doctest::Approx(0.4 / 2.8));
+    CHECK(c->noise.cpu_s_per_gb == doctest::Approx(0.2 / 2.1));
+    CHECK(c->noise.capacity_kpps == 0);
     CHECK(c->margin == doctest::Approx(0.4 / 2.8));
     // 3.3 is 17.9% over 2.8: more than the noise of 14.3%.
     CHECK(!c->keep_defaults);
     CHECK(c->best == 1);
     v[1].figures->gbit_s = 3.1;  // 10.7% over: within the noise
     CHECK(choose(v)->keep_defaults);
+}
+
+TEST_CASE("the capacity and latency bounds widen to the defaults' own spread") {
+    // The defaults' runs differ by 40% in capacity (120 and 80) and 50% in RTT (40 and 66.7).
+    std::vector<Outcome> v = {
+        measured("defaults", 3.0, 2.0, 120, 40), measured("1024", 3.5, 2.0, 75, 60),
+        measured("2048", 3.6, 2.0, 55, 90), measured("again", 3.0, 2.0, 80, 200.0 / 3)};
+    const auto c = choose(v);
+    REQUIRE(c);
+    CHECK(c->noise.capacity_kpps == doctest::Approx(0.4));
+    CHECK(c->noise.rtt_us == doctest::Approx(0.5));
+    // 75 is within 40% of 100, 60 within 50% of 53.3; 55 is not, nor 90.
+    CHECK(v[1].note == "recommended");
+    CHECK(v[2].note == "ineligible: capacity -45.0%, RTT +68.8% against the defaults");
 }
 
 TEST_CASE("percent") {

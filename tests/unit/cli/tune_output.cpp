@@ -150,6 +150,7 @@ TEST_CASE("the recommendation: comments with the figures, then the section to pa
     const std::string r = recommendation(v, choice, "ringtun tune: here");
     CHECK(r.starts_with("# ringtun tune: here\n# the defaults: 2.50 Gbit/s"));
     CHECK(r.ends_with("\n[ring]\ntx_slots = 1024\n"));
+    CHECK(r.find("# noise: unknown (the defaults ran once)\n") != std::string::npos);
     CHECK(r.find("#   throughput        3.00 Gbit/s   defaults 2.50      +20.0%") !=
           std::string::npos);
     // Every line before the section is a TOML comment.
