@@ -115,7 +115,7 @@ std::string legend(double baseline_y) {
     out += text(x + 18, y, "CPU seconds per GB (both daemons)");
     out += line(x + 270, y - 4, x + 300, y - 4,
                 "stroke=\"" + std::string(kDefaultsColour) + "\" stroke-dasharray=\"6 4\"");
-    out += text(x + 306, y, "the defaults");
+    out += text(x + 306, y, "the defaults (mean)");
     return out;
 }
 
