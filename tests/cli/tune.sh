@@ -41,5 +41,6 @@ elif command -v setpriv >/dev/null; then
 else
   echo "tune: setpriv missing; the refusal without root not checked" >&2
 fi
-[ -z "$(ls -A "$tmp" | grep -v '^ringtun$')" ] || fail "files left: $(ls -A "$tmp")"
+left=$(find "$tmp" -mindepth 1 ! -name ringtun)
+[ -z "$left" ] || fail "files left: $left"
 echo "tune: usage errors exit 2, and without root it exits 1 saying why, creating nothing"
