@@ -79,7 +79,8 @@ void write_path_metrics(const Datapath& dp, const BackendPathCounts& b, MetricsT
     write_labelled(m, "ringtun_io_errors_total", "Failed I/O, by path.", "path",
                    {{"udp_send", d.send_errors},
                     {"udp_receive", b.udp_receive_errors},
-                    {"tun_write", b.tun_write_errors + w.errors}});
+                    {"tun_write", b.tun_write_errors + w.errors},
+                    {"tun_read", b.tun_read_errors}});
     write_labelled(m, "ringtun_datapath_events_total",
                    "Conditions of the data path worth watching: each should stay at or near zero.",
                    "event",
@@ -97,15 +98,20 @@ void write_tcp_metrics(const TcpTransport& t, MetricsText& m) {
              t.connections());
     write_labelled(m, "ringtun_tcp_connections_opened_total", "TCP transport connections opened.",
                    "how", {{"accepted", c.accepted}, {"dialed", c.dialed}});
-    write_labelled(m, "ringtun_tcp_connections_closed_total",
-                   "TCP transport connections closed, by reason.", "reason",
-                   {{"eof", c.closed_eof},
-                    {"error", c.closed_error},
-                    {"stalled", c.stalled},
-                    {"idle", c.idle_closed},
-                    {"evicted", c.evicted},
-                    {"refused", c.refused},
-                    {"connect_failed", c.connect_failures}});
+    write_labelled(
+        m, "ringtun_tcp_connections_closed_total",
+        "TCP transport connections closed, by reason (error includes connects that failed).",
+        "reason",
+        {{"eof", c.closed_eof},
+         {"error", c.closed_error},
+         {"stalled", c.stalled},
+         {"idle", c.idle_closed},
+         {"evicted", c.evicted}});
+    m.single("ringtun_tcp_connections_refused_total", Type::counter,
+             "TCP connections refused when accepted (at the connection limit, none evictable).",
+             c.refused);
+    m.single("ringtun_tcp_connect_failures_total", Type::counter,
+             "Connects to a TCP peer that failed.", c.connect_failures);
     write_labelled(
         m, "ringtun_tcp_frame_errors_total",
         "TCP transport frames that ended their connection, by fault.", "fault",

@@ -18,6 +18,7 @@ namespace ringtun::daemon {
 struct BackendPathCounts {
     std::uint64_t tun_written_packets = 0, tun_written_bytes = 0;  // not through TunWrites
     std::uint64_t udp_receive_errors = 0, tun_write_errors = 0;
+    std::uint64_t tun_read_errors = 0;  // the io_uring loop counts its own as re-arms
 };
 
 // The "stats: offload" line of SIGUSR1's statistics, the same on every backend.

@@ -1,7 +1,9 @@
 #include "daemon/cli/commands.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <span>
 #include <string>
 #include <string_view>
@@ -13,6 +15,8 @@
 #include "daemon/cli/probe.hpp"
 #include "daemon/cli/reload_client.hpp"
 #include "daemon/cli/run.hpp"
+#include "daemon/cli/tune/plan.hpp"
+#include "daemon/cli/tune/tune.hpp"
 #include "daemon/cli/version.hpp"
 #include "daemon/cli/wg_command.hpp"
 #include "util/log.hpp"
@@ -23,15 +27,20 @@ namespace {
 
 struct Args {
     std::vector<std::string_view> positional;
-    std::vector<std::string_view> flags;
+    std::vector<std::string> flags;  // as given, "--key VALUE" spelled "--key=VALUE"
     bool has(std::string_view flag) const {
         return std::find(flags.begin(), flags.end(), flag) != flags.end();
+    }
+    // Whether a "KEY=VALUE" flag was given (KEY with its '='), an empty VALUE too.
+    bool has_value(std::string_view key) const {
+        return std::any_of(flags.begin(), flags.end(),
+                           [&](const std::string& f) { return f.starts_with(key); });
     }
     // The VALUE of the last "KEY=VALUE" flag (KEY given with its '='), or empty.
     std::string_view value(std::string_view key) const {
         std::string_view v;
-        for (std::string_view f : flags)
-            if (f.starts_with(key)) v = f.substr(key.size());
+        for (const std::string& f : flags)
+            if (std::string_view(f).starts_with(key)) v = std::string_view(f).substr(key.size());
         return v;
     }
 };
@@ -48,6 +57,7 @@ struct Command {
 };
 
 const std::vector<Command>& commands();
+const Command* find_command(std::string_view name);
 
 void print_overview(std::FILE* out) {
     std::fputs(
@@ -106,6 +116,28 @@ int pubkey_cmd(const Args&) {
 }
 int probe_cmd(const Args& a) {
     return probe_command(a.has("--json"));
+}
+int tune_cmd(const Args& a) {
+    const Command* self = find_command("tune");
+    tune::Options o;
+    if (const std::string_view b = a.value("--budget="); !b.empty()) {
+        const std::string text(b);
+        char* end = nullptr;
+        o.budget_s = std::strtod(text.c_str(), &end);
+        const double min = tune::minimum_budget_s();
+        if (end == text.c_str() || *end != '\0' || !std::isfinite(o.budget_s) || o.budget_s < min ||
+            o.budget_s > 86400)
+            return usage_error("--budget: '" + text + "' is not a number of seconds from " +
+                                   std::to_string(static_cast<int>(min)) + " to 86400",
+                               self);
+    }
+    for (const auto& [flag, path] : {std::pair{"--csv=", &o.csv}, std::pair{"--svg=", &o.svg}}) {
+        if (!a.has_value(flag)) continue;
+        *path = std::string(a.value(flag));
+        if (path->empty())
+            return usage_error(std::string(flag).substr(0, 5) + ": an empty path", self);
+    }
+    return tune::tune_command(o);
 }
 int version_cmd(const Args&) {
     std::printf("ringtun %s\n", version());
@@ -173,6 +205,33 @@ const std::vector<Command>& commands() {
          {"--json"},
          false,
          probe_cmd},
+        {"tune",
+         "tune [--budget SECONDS] [--csv PATH] [--svg PATH]",
+         "measure the [ring] tunables here; recommend a [ring] section",
+         "Sweeps the [ring] tunables on this host with ringtun's own traffic: it makes two\n"
+         "network namespaces joined by a veth pair, runs `ringtun run` in each, and for the\n"
+         "defaults and each key changed alone (backend, tun_read and tun_rx_slots,\n"
+         "udp_rx_slots, tx_slots, entries, tun_blocking, sqpoll_idle_ms) measures one TCP\n"
+         "stream's throughput, both daemons' CPU seconds per GB, the highest rate of 64-byte\n"
+         "datagrams with less than 1% loss, and the median round trip. Points this kernel\n"
+         "cannot run are skipped, with the reason `ringtun check` would give. Prints a table\n"
+         "and the recommended [ring] section (pastable into a configuration) with the figures\n"
+         "that justify it: the fastest point, CPU per GB deciding between points within 3%\n"
+         "(or the noise: how much two runs of the defaults differ), none costing more than\n"
+         "10% of the defaults' small-packet capacity or 25% on their latency (or their\n"
+         "noise); the defaults unless a point beats them by that margin. Needs root. Ctrl-C\n"
+         "stops it promptly; the namespaces and daemons go with it.\n"
+         "Exit status 0, 1 on an error, 128+N after signal N.\n"
+         "\n"
+         "  --budget SECONDS  the whole run, lab included (default 180, at least 15); points\n"
+         "                    that do not fit are skipped, the measurements shortened\n"
+         "  --csv PATH        the sweep as CSV (default ringtun-tune.csv)\n"
+         "  --svg PATH        the sweep as an SVG chart (default ringtun-tune.svg)\n",
+         0,
+         0,
+         {"--budget=", "--csv=", "--svg="},
+         true,
+         tune_cmd},
         {"genkey",
          "genkey",
          "write a new private key (base64)",
@@ -224,22 +283,38 @@ const std::vector<Command>& commands() {
     return table;
 }
 
-// Flags anywhere after the command, `--` ends them. Returns a usage error's exit status, or
+bool lists(const Command& c, std::string_view flag) {
+    return std::find(c.flags.begin(), c.flags.end(), flag) != c.flags.end();
+}
+
+const Command* find_command(std::string_view name) {
+    for (const Command& c : commands())
+        if (c.name == name) return &c;
+    return nullptr;
+}
+
+// Flags anywhere after the command, `--` ends them; a flag listed as "--key=" takes its value
+// after the '=' or as the next word ("--budget 60"). Returns a usage error's exit status, or
 // -1 when `out` holds the arguments.
 int parse(const Command& c, std::span<char*> words, Args& out) {
     bool flags_done = false;
-    for (char* w : words) {
-        const std::string_view word = w;
+    for (std::size_t i = 0; i < words.size(); ++i) {
+        const std::string_view word = words[i];
         if (!flags_done && word == "--") {
             flags_done = true;
         } else if (!flags_done && word.size() > 1 && word[0] == '-') {
-            // A flag as listed, or "--key=VALUE" for a listed "--key=".
             const auto eq = word.find('=');
             const std::string_view key =
                 eq == std::string_view::npos ? word : word.substr(0, eq + 1);
-            if (std::find(c.flags.begin(), c.flags.end(), key) == c.flags.end())
+            if (eq == std::string_view::npos && lists(c, std::string(word) + "=")) {
+                if (i + 1 == words.size())
+                    return usage_error("option '" + std::string(word) + "' needs a value", &c);
+                out.flags.push_back(std::string(word) + "=" + words[++i]);
+            } else if (lists(c, key)) {
+                out.flags.emplace_back(word);
+            } else {
                 return usage_error("unknown option '" + std::string(word) + "'", &c);
-            out.flags.push_back(word);
+            }
         } else {
             out.positional.push_back(word);
         }

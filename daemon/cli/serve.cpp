@@ -220,26 +220,60 @@ void log_up(const ServeOptions& o, const std::string& ifname, const Device& devi
         crypto::AeadContext::avx512_supported() ? "AVX-512 (ringtun's)" : "OpenSSL");
 }
 
+// What the plan chose, in the log: io_uring's features, or why the epoll backend runs.
+void log_plan(const BackendPlan& plan) {
+    if (plan.features) ring::log_features(*plan.features);
+    if (!plan.why.empty())
+        RT_LOG_NOTICE("running the epoll backend: %s", plan.why.c_str());
+    else if (plan.epoll)
+        RT_LOG_NOTICE("running the epoll backend ([ring] backend = \"epoll\")");
+}
+
+// The sockets the backend serves (their fds in `sockets`, which must outlive it; the UDP
+// socket's port in `udp_port`), the offloads agreed with the TUN, and the backend the plan
+// chose over them, its sockets marked for the routes' rules.
+util::Result<std::unique_ptr<IoBackend>> open_backend(const ServeOptions& o, BackendPlan& plan,
+                                                      tun::TunDevice& tun,
+                                                      util::SignalPipe& signals,
+                                                      const std::optional<Routes>& routes,
+                                                      Sockets& sockets, std::uint16_t& udp_port) {
+    const Settings& settings = o.settings;
+    auto control = open_control(o, tun.name(), sockets);
+    if (!control) return util::fail(control.error());
+    auto udp = UdpSocket::open(settings.listen_port.value_or(0));
+    if (!udp) return util::fail(udp.error());
+    udp_port = udp->port;
+    auto offloads = negotiate_offloads(settings.offload, tun, *udp);
+    if (!offloads) return util::fail(offloads.error());
+    plan.params.offloads = *offloads;
+    auto tcp = open_tcp(settings, sockets);
+    if (!tcp) return util::fail(tcp.error());
+    auto metrics = open_metrics(settings, tun.name(), sockets);
+    if (!metrics) return util::fail(metrics.error());
+    if (plan.epoll)
+        return with_fwmark(
+            EpollLoop::create(plan.params, tun.fd(), std::move(*udp), signals, std::move(*tcp),
+                              std::move(*control), std::move(*metrics)),
+            routes);
+    return with_fwmark(Loop::create(plan.params, tun.fd(), std::move(*udp), signals,
+                                    std::move(*tcp), std::move(*control), std::move(*metrics)),
+                       routes);
+}
+
 }  // namespace
 
 int serve(ServeOptions o) {
     const Settings& settings = o.settings;
     auto plan = plan_backend(settings);
     if (!plan) return report(plan.error());
-    if (plan->features) ring::log_features(*plan->features);
-    if (!plan->why.empty())
-        RT_LOG_NOTICE("running the epoll backend: %s", plan->why.c_str());
-    else if (plan->epoll)
-        RT_LOG_NOTICE("running the epoll backend ([ring] backend = \"epoll\")");
-    LoopParams* params = &plan->params;
-    const bool tun_blocking = plan->tun_blocking;
+    log_plan(*plan);
     if (auto r = check_offloads(settings.offload, plan->kernel); !r) return report(r.error());
 
     auto signals = util::SignalPipe::create();
     if (!signals) return report(signals.error());
     // Before the backend, whose hooks refer to it; after the signal pipe its worker writes to.
     NameLookups names(**signals);
-    auto tun = open_tun(o, tun_blocking);
+    auto tun = open_tun(o, plan->tun_blocking);
     if (!tun) return report(tun.error());
     if (auto r = configure_link(*tun, o); !r) return report(r.error());
     // Declared before the backend: the rules go after the loop has stopped.
@@ -250,34 +284,15 @@ int serve(ServeOptions o) {
         routes.emplace(std::move(*r));
     }
     Sockets sockets;
-    auto control = open_control(o, tun->name(), sockets);
-    if (!control) return report(control.error());
-    auto udp = UdpSocket::open(settings.listen_port.value_or(0));
-    if (!udp) return report(udp.error());
-    const std::uint16_t udp_port = udp->port;
-    auto offloads = negotiate_offloads(settings.offload, *tun, *udp);
-    if (!offloads) return report(offloads.error());
-    params->offloads = *offloads;
-    auto tcp = open_tcp(settings, sockets);
-    if (!tcp) return report(tcp.error());
-    auto metrics = open_metrics(settings, tun->name(), sockets);
-    if (!metrics) return report(metrics.error());
-    auto made =
-        plan->epoll
-            ? with_fwmark(
-                  EpollLoop::create(*params, tun->fd(), std::move(*udp), **signals, std::move(*tcp),
-                                    std::move(*control), std::move(*metrics)),
-                  routes)
-            : with_fwmark(Loop::create(*params, tun->fd(), std::move(*udp), **signals,
-                                       std::move(*tcp), std::move(*control), std::move(*metrics)),
-                          routes);
+    std::uint16_t udp_port = 0;
+    auto made = open_backend(o, *plan, *tun, **signals, routes, sockets, udp_port);
     if (!made) return report(made.error());
     std::unique_ptr<IoBackend> backend = std::move(*made);
 
     crypto::SystemRng rng;
     Device device(settings.private_key, settings.mtu, backend->sink(), rng);
     if (auto r = add_peers(device, settings); !r) return report(r.error());
-    log_up(o, tun->name(), device, sockets, udp_port, tun_blocking);
+    log_up(o, tun->name(), device, sockets, udp_port, plan->tun_blocking);
     if (o.on_ready) o.on_ready();
     notify_systemd("READY=1\nSTATUS=" + status_text(device, {}));
 

@@ -2,7 +2,9 @@
 // gathered (at most max_head of them) and the request line is parsed. Header fields are not
 // interpreted: the metrics endpoint answers every request the same way whatever they say, and
 // closes the connection after one reply. Bare LF line ends are accepted as well as CRLF
-// (RFC 9112 §2.2).
+// (RFC 9112 §2.2); an empty line before the request line, which that section suggests
+// ignoring, is read as an empty request line (400), and an absolute-form target
+// ("http://host/metrics", for proxies) is another path (404): scrapers send neither.
 #pragma once
 
 #include <cstddef>

@@ -52,6 +52,19 @@ rc=$?
 set -e
 [ $rc -eq 1 ] || fail "run --name=bad/name: exit $rc"
 grep -q -- "--name: .*not a valid interface name" <<<"$out" || fail "run --name=bad/name: $out"
+# The same option with its value as the next word; without one it is a usage error.
+set +e
+out=$("$RINGTUN" run rt0.toml --name bad/name 2>&1)
+rc=$?
+set -e
+[ $rc -eq 1 ] || fail "run --name bad/name: exit $rc"
+grep -q -- "--name: .*not a valid interface name" <<<"$out" || fail "run --name bad/name: $out"
+set +e
+out=$("$RINGTUN" run rt0.toml --name 2>&1)
+rc=$?
+set -e
+[ $rc -eq 2 ] || fail "run FILE --name (no value): exit $rc"
+grep -q -- "option '--name' needs a value" <<<"$out" || fail "run FILE --name: $out"
 
 # genpsk: 32 bytes in base64, as wg genpsk writes.
 psk=$("$RINGTUN" genpsk)

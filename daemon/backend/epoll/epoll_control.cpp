@@ -57,15 +57,20 @@ UapiError EpollLoop::set_listen_port(std::uint16_t port) {
         return UapiError::address_in_use;
     }
     if (fresh->family != udp_.family) return UapiError::io;
-    if (params_.offloads.udp_gro)
-        if (auto r = fresh->enable_gro(); !r) return UapiError::io;
+    if (params_.offloads.udp_gro) {
+        if (auto r = fresh->enable_gro(); !r) {
+            RT_LOG_WARN("listen port %u: %s", port, r.error().to_string().c_str());
+            return UapiError::io;
+        }
+    }
     const int fd = fresh->fd.get();
     if (fwmark_ != 0 && ::setsockopt(fd, SOL_SOCKET, SO_MARK, &fwmark_, sizeof fwmark_) != 0)
         return UapiError::address_in_use;
-    if (auto r = watch(fd, EPOLLIN | (udp_waiting_writable_ ? std::uint32_t{EPOLLOUT} : 0u),
-                       std::uint64_t{static_cast<std::uint8_t>(Source::udp)} << 56);
-        !r)
-        return UapiError::io;
+    epoll_event ev{};
+    ev.events = (udp_paused_ ? 0u : std::uint32_t{EPOLLIN}) |
+                (udp_waiting_writable_ ? std::uint32_t{EPOLLOUT} : 0u);
+    ev.data.u64 = std::uint64_t{static_cast<std::uint8_t>(Source::udp)} << 56;
+    if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &ev) != 0) return UapiError::io;
     if (auto r = set_nonblocking(fd); !r) return UapiError::io;
     RT_LOG_NOTICE("UDP port %u (was %u)", fresh->port, udp_.port);
     udp_ = std::move(*fresh);  // the old socket, closed, leaves the epoll set
@@ -122,21 +127,22 @@ void EpollLoop::write_metrics(control::MetricsText& m) const {
                        {.tun_written_packets = tcp_ ? tcp_->tun_packets() : 0,
                         .tun_written_bytes = tcp_ ? tcp_->tun_bytes() : 0,
                         .udp_receive_errors = c.udp_recv_errors,
-                        .tun_write_errors = c.tun_write_errors},
+                        .tun_write_errors = c.tun_write_errors,
+                        .tun_read_errors = c.tun_read_errors},
                        m);
     write_labelled(m, "ringtun_loop_events_total",
                    "Conditions of the epoll loop worth watching: each should stay at or near "
                    "zero.",
-                   "event",
-                   {{"truncated", c.truncated},
-                    {"udp_send_blocked", c.udp_send_blocked},
-                    {"tun_read_error", c.tun_read_errors}});
-    write_labelled(m, "ringtun_epoll_calls_total", "System calls of the epoll loop, by kind.",
+                   "event", {{"truncated", c.truncated}});
+    write_labelled(m, "ringtun_epoll_calls_total",
+                   "System calls of the epoll loop, by kind (sendmmsg_full: those that found "
+                   "the socket buffer full and wait for room).",
                    "call",
                    {{"epoll_wait", c.wakeups},
                     {"tun_read", c.tun_reads},
                     {"recvmmsg", c.udp_receive_calls},
-                    {"sendmmsg", c.udp_send_calls}});
+                    {"sendmmsg", c.udp_send_calls},
+                    {"sendmmsg_full", c.udp_send_blocked}});
     if (tcp_) write_tcp_metrics(tcp_->transport(), m);
 }
 

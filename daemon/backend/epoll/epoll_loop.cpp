@@ -65,11 +65,7 @@ util::Result<void> EpollLoop::watch(int fd, std::uint32_t events, std::uint64_t 
     return {};
 }
 
-util::Result<void> EpollLoop::setup(TcpSetup tcp, ControlSetup control, MetricsSetup metrics) {
-    epoll_ = util::UniqueFd(::epoll_create1(EPOLL_CLOEXEC));
-    if (!epoll_) return util::fail(util::sys_error("epoll_create1", errno));
-    for (int fd : {tun_fd_, udp_.fd.get()})
-        if (auto r = set_nonblocking(fd); !r) return r;
+void EpollLoop::make_buffers() {
     const bool vnet = params_.offloads.vnet_hdr;
     tun_buffers_ =
         std::make_unique<PacketPool>(tun_buffer_count(params_), tun_buffer_size(params_),
@@ -97,11 +93,18 @@ util::Result<void> EpollLoop::setup(TcpSetup tcp, ControlSetup control, MetricsS
     recv_names_.resize(batch);
     recv_controls_.resize(batch);
     recv_iovs_.resize(batch);
-    if (auto r = watch(tun_fd_, EPOLLIN, epoll_data(std::uint8_t(Source::tun), 0, 0)); !r) return r;
-    if (auto r = watch(udp_.fd.get(), EPOLLIN, epoll_data(std::uint8_t(Source::udp), 0, 0)); !r)
-        return r;
-    if (auto r = watch(signal_fd_, EPOLLIN, epoll_data(std::uint8_t(Source::signal), 0, 0)); !r)
-        return r;
+}
+
+util::Result<void> EpollLoop::setup(TcpSetup tcp, ControlSetup control, MetricsSetup metrics) {
+    epoll_ = util::UniqueFd(::epoll_create1(EPOLL_CLOEXEC));
+    if (!epoll_) return util::fail(util::sys_error("epoll_create1", errno));
+    for (int fd : {tun_fd_, udp_.fd.get()})
+        if (auto r = set_nonblocking(fd); !r) return r;
+    make_buffers();
+    for (const auto& [fd, source] : {std::pair{tun_fd_, Source::tun},
+                                     {udp_.fd.get(), Source::udp},
+                                     {signal_fd_, Source::signal}})
+        if (auto r = watch(fd, EPOLLIN, epoll_data(std::uint8_t(source), 0, 0)); !r) return r;
     const std::uint8_t stream = static_cast<std::uint8_t>(Source::stream);
     if (control.listener >= 0)
         servers_[server_control] =
@@ -133,6 +136,7 @@ Nanos EpollLoop::next_wait() const noexcept {
     for (const auto& s : servers_)
         if (s) deadline = std::min(deadline, s->next_deadline());
     if (tcp_) deadline = std::min(deadline, tcp_->transport().next_deadline());
+    if (work_left_) return 0;  // settle() stopped at its bound: another turn at once
     return deadline <= now_.boot ? 0 : std::min<Nanos>(deadline - now_.boot, max_wait);
 }
 
@@ -146,6 +150,7 @@ util::Result<RunEnd> EpollLoop::run(Device& device, RunHooks hooks) {
     device.start(now_);
     timed_.start(hooks_, now_.boot);
     std::array<epoll_event, max_events> events{};
+    bool failed = false;
     while (!stopping_) {
         if (tcp_) tcp_->transport().arm(now_.boot);
         settle();
@@ -156,6 +161,7 @@ util::Result<RunEnd> EpollLoop::run(Device& device, RunHooks hooks) {
         if (n < 0 && errno != EINTR) {
             RT_LOG_ERROR("epoll_wait: %s", std::strerror(errno));
             stopping_ = true;
+            failed = true;  // leave through the drain: slots and buffers come back
             break;
         }
         now_ = read_clock();
@@ -167,6 +173,7 @@ util::Result<RunEnd> EpollLoop::run(Device& device, RunHooks hooks) {
     RunEnd end{.reason = stop_reason_};
     stop_and_drain(end.cancelled);
     device_ = nullptr;
+    if (failed) return util::fail(util::make_error("epoll", "the loop failed; see above"));
     return end;
 }
 
@@ -210,25 +217,33 @@ void EpollLoop::turn(const epoll_event* events, int n) noexcept {
 }
 
 void EpollLoop::settle() noexcept {
-    // Each round may free slots (and so unpark TUN reads, queue sends): bounded, as every
-    // round either empties the queues or waits for the socket.
+    // Each round may free slots (and so unpark TUN reads and start TCP batches) and queue
+    // more: bounded, for fairness; what is left makes the next wait return at once.
+    work_left_ = false;
     for (int round = 0; round < 8; ++round) {
         datapath_->flush();
         send_queued();
         const bool tcp_results = tcp_ && tcp_->deliver();
-        if (done_.empty() && !tcp_results) return;
+        if (done_.empty() && !tcp_results) break;
         deliver_done();
     }
+    datapath_->flush();  // what the last round's results queued goes out before the wait
+    send_queued();
+    work_left_ = !done_.empty() || (tcp_ && tcp_->results_pending()) ||
+                 (udp_queued_ != 0 && !udp_waiting_writable_);
+    resume_reads();
 }
 
 void EpollLoop::deliver_done() noexcept {
-    // Results delivered now may queue more (a resend): take the list as it is.
+    // Delivering may add results (a TUN write of a packet a refused coalesced write held):
+    // they are delivered in the same pass.
     for (std::size_t i = 0; i < done_.size(); ++i) {
         const Done d = done_[i];
-        if (d.udp)
+        if (d.udp) {
             datapath_->on_udp_sent(d.slot, d.generation, d.count, d.result, now_);
-        else
-            (void)datapath_->on_tun_written(d.slot, d.generation, d.result);
+        } else if (!datapath_->on_tun_written(d.slot, d.generation, d.result) && d.result < 0) {
+            tun_write_failed(-d.result, false);  // TunWrites counted the packets it lost
+        }
     }
     done_.clear();
 }

@@ -44,7 +44,7 @@ util::Result<void> set_nonblocking(int fd);
 
 struct EpollCounters {
     std::uint64_t tun_reads = 0, udp_receive_calls = 0, udp_send_calls = 0;
-    std::uint64_t udp_send_blocked = 0;  // sends that found the socket buffer full
+    std::uint64_t udp_send_blocked = 0;  // sendmmsg calls that found the socket buffer full
     std::uint64_t truncated = 0, tun_read_errors = 0, udp_recv_errors = 0;
     std::uint64_t tun_write_errors = 0, wakeups = 0;
 };
@@ -68,7 +68,7 @@ class EpollLoop final : public IoBackend,
     util::Result<RunEnd> run(Device& device, RunHooks hooks) override;
     void log_statistics() const override;
 
-    // control::SocketSettings (epoll_settings.cpp)
+    // control::SocketSettings (epoll_control.cpp)
     std::uint16_t listen_port() const noexcept override { return udp_.port; }
     control::UapiError set_listen_port(std::uint16_t port) override;
     std::uint32_t fwmark() const noexcept override { return fwmark_; }
@@ -91,6 +91,10 @@ class EpollLoop final : public IoBackend,
     int tun_fd() const noexcept { return tun_fd_; }
     const LoopParams& params() const noexcept { return params_; }
     Datapath& datapath() noexcept { return *datapath_; }
+    // A TUN write failed with `error` (an errno): logged (rate-limited), counted where
+    // `count` (TunWrites counts the packets its writes lose), and the TUN gone (EBADFD) stops
+    // the loop.
+    void tun_write_failed(int error, bool count) noexcept;
 
   private:
     // What an epoll event's data names: the kind, a server index, a connection id.
@@ -111,12 +115,17 @@ class EpollLoop final : public IoBackend,
 
     EpollLoop(const LoopParams& params, UdpSocket udp, int tun_fd, int signal_fd);
     util::Result<void> setup(TcpSetup tcp, ControlSetup control, MetricsSetup metrics);
+    void make_buffers();
     util::Result<void> watch(int fd, std::uint32_t events, std::uint64_t data);
 
     void turn(const epoll_event* events, int n) noexcept;
     void dispatch(const epoll_event& event) noexcept;
     void read_tun() noexcept;
+    void tun_read_failed(int error) noexcept;
+    void stop_for_tun() noexcept;
     void receive_udp() noexcept;
+    // The i-th received datagram to the datapath (or dropped, truncated).
+    void hand_over(unsigned i) noexcept;
     void on_signal() noexcept;
     // Sends what send_udp() queued, in sendmmsg calls, until done or the socket is full.
     void send_queued() noexcept;
@@ -125,6 +134,14 @@ class EpollLoop final : public IoBackend,
     void settle() noexcept;
     void deliver_done() noexcept;
     void set_udp_writable_wait(bool on) noexcept;
+    // Level-triggered, a readable TUN or socket with no free buffer would wake every wait:
+    // its interest is dropped until buffers are back (resume_reads, after each settle).
+    void pause_tun() noexcept;
+    void pause_udp() noexcept;
+    void resume_reads() noexcept;
+    void update_udp_interest() noexcept;
+    // Fills the receive vector with free buffers; how many.
+    unsigned prepare_receive() noexcept;
     Nanos next_wait() const noexcept;
     void start_serving();
     void stop_and_drain(unsigned& cancelled) noexcept;
@@ -156,13 +173,16 @@ class EpollLoop final : public IoBackend,
     std::vector<Control> recv_controls_;
     std::vector<iovec> recv_iovs_;
     bool udp_waiting_writable_ = false;
+    bool tun_paused_ = false, udp_paused_ = false;
+    bool work_left_ = false;  // settle() stopped at its bound with work queued
     RunHooks hooks_;
     Device* device_ = nullptr;
     Now now_{};
     TimedHooks timed_;
     StopReason stop_reason_ = StopReason::signal;
     bool stopping_ = false;
-    util::log::RateLimit error_log_limit_{1, 5};
+    // Per source, so one cannot hide another.
+    util::log::RateLimit tun_log_limit_{1, 5}, udp_log_limit_{1, 5};
     EpollCounters counters_;
 };
 

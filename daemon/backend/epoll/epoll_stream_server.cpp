@@ -70,10 +70,14 @@ void EpollStreamServer::accept_all() noexcept {
         util::UniqueFd fd(
             ::accept4(setup_.listener, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
         if (!fd) {
-            if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED) {
+            const int error = errno;
+            if (error != EAGAIN && error != EINTR && error != ECONNABORTED) {
+                // EMFILE and the like persist, and level-triggered the waiting connection
+                // would wake every wait: the listener is left out until the pause ends.
                 accept_paused_until_ = now + accept_pause;
+                set_listener_interest(0);
                 if (log_limit_.allow(now))
-                    RT_LOG_WARN("%s: accept failed: %s", name_, std::strerror(errno));
+                    RT_LOG_WARN("%s: accept failed: %s", name_, std::strerror(error));
             }
             return;
         }
@@ -142,6 +146,13 @@ void EpollStreamServer::pump(Conn& c) noexcept {
         close(c, "cannot be watched");
 }
 
+void EpollStreamServer::set_listener_interest(std::uint32_t events) noexcept {
+    epoll_event ev{};
+    ev.events = events;
+    ev.data.u64 = data_;
+    (void)::epoll_ctl(loop_.epoll_fd(), EPOLL_CTL_MOD, setup_.listener, &ev);
+}
+
 Nanos EpollStreamServer::next_deadline() const noexcept {
     Nanos t = no_deadline;
     if (accept_paused_until_ > loop_.now().boot) t = accept_paused_until_;
@@ -153,7 +164,7 @@ Nanos EpollStreamServer::next_deadline() const noexcept {
 void EpollStreamServer::sweep(Nanos now) noexcept {
     if (accept_paused_until_ != 0 && now >= accept_paused_until_) {
         accept_paused_until_ = 0;
-        accept_all();  // level-triggered: waiting connections are still there
+        set_listener_interest(EPOLLIN);  // waiting connections wake the next wait
     }
     for (std::size_t i = 0; i < open_.size();) {
         Conn& c = *open_[i];

@@ -48,6 +48,7 @@ class EpollStreamServer {
     };
 
     void accept_all() noexcept;
+    void set_listener_interest(std::uint32_t events) noexcept;
     void on_watch() noexcept;
     void on_conn(Conn& c, std::uint32_t events) noexcept;
     // Receives or sends until the connection would block, then waits for what it needs next.

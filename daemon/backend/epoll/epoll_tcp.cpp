@@ -72,14 +72,15 @@ void EpollTcp::accept_all() noexcept {
     for (int i = 0; i < 64 && accepting_; ++i) {
         util::UniqueFd fd(::accept4(listener_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
         if (!fd) {
-            if (errno == EAGAIN || errno == EINTR || errno == ECONNABORTED) return;
+            const int error = errno;
+            if (error == EAGAIN || error == EINTR || error == ECONNABORTED) return;
             // EMFILE and the like persist: the transport asks again after a pause.
-            if (log_limit_.allow(now)) RT_LOG_WARN("tcp: accept failed: %s", std::strerror(errno));
+            if (log_limit_.allow(now)) RT_LOG_WARN("tcp: accept failed: %s", std::strerror(error));
             epoll_event ev{};
             ev.data.u64 = data_ | listener_low;
             (void)::epoll_ctl(loop_.epoll_fd(), EPOLL_CTL_MOD, listener_, &ev);
             accepting_ = false;
-            transport_.on_accept_ended(-errno, now);
+            transport_.on_accept_ended(-error, now);
             return;
         }
         if (loop_.stopping()) return;
@@ -152,11 +153,12 @@ void EpollTcp::on_readable(std::uint32_t slot) noexcept {
         Socket& s = sockets_[slot];
         if (!s.fd || !s.receiving || s.generation != transport_.generation(slot)) return;
         const ssize_t n = ::recv(s.fd.get(), scratch_.data(), scratch_.size(), MSG_DONTWAIT);
-        if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
+        const int error = n < 0 ? errno : 0;
+        if (n < 0 && (error == EAGAIN || error == EINTR)) return;
         if (n <= 0) {
             s.receiving = false;
             update_interest(slot);
-            transport_.on_receive_ended(ref(slot), n == 0 ? 0 : -errno);  // it may close
+            transport_.on_receive_ended(ref(slot), -error);  // 0: the peer's EOF; it may close
             return;
         }
         transport_.on_received(ref(slot), {scratch_.data(), static_cast<std::size_t>(n)},
@@ -185,12 +187,13 @@ void EpollTcp::continue_send(std::uint32_t slot) noexcept {
         msg.msg_iov = &s.iov[s.iov_first];
         msg.msg_iovlen = s.iov_count - s.iov_first;
         const ssize_t n = ::sendmsg(s.fd.get(), &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0 && errno == EAGAIN) return update_interest(slot);  // the rest at EPOLLOUT
+        const int error = n < 0 ? errno : 0;
+        if (error == EINTR) continue;
+        if (error == EAGAIN) return update_interest(slot);  // the rest at EPOLLOUT
         if (n < 0) {
             s.sending = false;
             update_interest(slot);
-            results_.push_back({Result::Kind::sent, ref(slot), s.head, -errno});
+            results_.push_back({Result::Kind::sent, ref(slot), s.head, -error});
             return;
         }
         s.sent += static_cast<std::size_t>(n);
@@ -278,10 +281,9 @@ void EpollTcp::write_to_tun(std::span<const std::uint8_t> packet) noexcept {
     const iovec pieces[2] = {{const_cast<std::uint8_t*>(no_offload.data()), no_offload.size()},
                              {const_cast<std::uint8_t*>(packet.data()), packet.size()}};
     const ssize_t n = ::writev(loop_.tun_fd(), vnet ? pieces : pieces + 1, vnet ? 2 : 1);
-    if (n > 0) {
-        ++tun_packets_;
-        tun_bytes_ += static_cast<std::uint64_t>(n);
-    }
+    if (n < 0) return loop_.tun_write_failed(errno, true);
+    ++tun_packets_;
+    tun_bytes_ += static_cast<std::uint64_t>(n);
 }
 
 }  // namespace ringtun::daemon

@@ -37,6 +37,7 @@ class EpollTcp final : public TcpPort {
     void on_event(std::uint64_t low, std::uint32_t events) noexcept;
     // Hands the transport the queued results; true if there were any.
     bool deliver() noexcept;
+    bool results_pending() const noexcept { return !results_.empty(); }
     // At shutdown: every send in progress delivered as cancelled, then every socket closed.
     void close_all() noexcept;
     void set_mark(std::uint32_t mark) noexcept;
