@@ -10,6 +10,8 @@
 # second daemon-mode `ringtun IFNAME` (namespace B) fails without touching the live socket;
 # `wg-quick down` removes the interface and the daemon exits with status 0 within 1 s,
 # leaving no socket. Then the same again (up, traffic, down) with a new daemon.
+# With RINGTUN_BACKEND=epoll the daemon runs under tests/tools/no_io_uring and must say it
+# runs the epoll backend.
 # Needs root, /dev/net/tun, ip netns, wireguard-go, wg, wg-quick, iperf3 and no wireguard
 # kernel module (exit 77 otherwise); RINGTUN = the ringtun binary.
 set -euo pipefail
@@ -29,6 +31,12 @@ SOCK=/var/run/wireguard/$IFQ.sock
 CONF=$NETNS_TMP/$IFQ.conf
 LOG=$NETNS_TMP/wg-quick.log
 IMPL=$NETNS_TMP/ringtun-impl
+# wireguard-go's command line names no file, so no [ring] backend: RINGTUN_BACKEND=epoll runs
+# the daemon where io_uring is refused (tests/tools/no_io_uring), and "auto" falls back.
+IMPL_LAUNCHER=""
+if [ "${RINGTUN_BACKEND:-}" = epoll ]; then
+  IMPL_LAUNCHER=${NO_IO_URING:?path to the no_io_uring launcher}
+fi
 echo "$IFQ" >>"$NETNS_TMP/wg_ifnames"
 
 # The implementation wg-quick runs as `IMPL IFNAME`: runs `$RT_IMPL_BINARY IFNAME` and exits
@@ -65,7 +73,9 @@ if os.fork() == 0:
     if launcher == 0:
         os.close(w)
         try:
-            os.execv(binary, [binary] + sys.argv[1:])
+            # RT_IMPL_LAUNCHER runs the daemon under tests/tools/no_io_uring (the epoll run).
+            launch = [os.environ["RT_IMPL_LAUNCHER"]] if os.environ.get("RT_IMPL_LAUNCHER") else []
+            os.execv((launch or [binary])[0], launch + [binary] + sys.argv[1:])
         finally:
             os._exit(127)
     _, status = os.waitpid(launcher, 0)
@@ -120,6 +130,7 @@ wg_quick() {
   echo "---- wg-quick $action" >>"$LOG"
   netns_run_bounded 30 ip netns exec "$NS_A" env -u WG_PROCESS_FOREGROUND LOG_LEVEL=verbose \
     WG_QUICK_USERSPACE_IMPLEMENTATION="$IMPL" RT_IMPL_BINARY="$RINGTUN" RT_IMPL_STATE="$state" \
+    RT_IMPL_LAUNCHER="$IMPL_LAUNCHER" \
     wg-quick "$action" "$CONF" >>"$LOG" 2>&1 || rc=$?
   [ $rc -eq 0 ] || { tail -n 20 "$LOG" >&2; netns_fail "wg-quick $action: status $rc"; }
 }
@@ -199,6 +210,11 @@ round() {
 
 round 1
 round 2
+if [ -n "$IMPL_LAUNCHER" ]; then
+  grep -q 'running the epoll backend: io_uring refused' "$LOG" ||
+    netns_fail "the daemon did not say it runs the epoll backend: $(grep -m1 'loop:' "$LOG")"
+  echo "epoll: $(grep -m1 -o 'running the epoll backend: [^(]*' "$LOG")"
+fi
 netns_cleanup
 netns_assert_clean
 echo "wg_quick: ok"
