@@ -7,8 +7,8 @@
 #   bench/flows.sh [--seconds N] [--flows "1 8 64 256"] [--chart FILE] [--only SETUP...]
 #
 # One iperf3 client carries at most 128 streams: 256 flows are two clients to two servers,
-# run side by side. Before each point the harness waits for a quiet second (bench/run.sh's
-# rule). Prints a markdown table (rows: flows; per setup Gbit/s and CPU s/GB); --chart FILE
+# run side by side. Before each point the harness waits for a quiet second (bench_quiet).
+# Prints a markdown table (rows: flows; per setup Gbit/s and CPU s/GB); --chart FILE
 # (.svg or .png) draws throughput against flows with gnuplot.
 # Needs root, /dev/net/tun, ip netns, iperf3 (exit 77 otherwise); RINGTUN as for bench/run.sh.
 set -euo pipefail
@@ -35,7 +35,7 @@ flows_one() {
   done
   : >"$BENCH_OUT"
   for n in $flows; do
-    busy=$(flows_quiet "$hz")
+    busy=$(bench_quiet "$hz")
     clients=$(((n + per_client - 1) / per_client))
     pids=()
     t0=$(cpu_busy_ticks)
@@ -63,20 +63,6 @@ flows_one() {
   fi
 }
 
-# Waits (up to 20 s) for a second in which the machine is busy with less than
-# $BENCH_QUIET_CORES (default 0.25) cores; prints the busy cores of the last second.
-flows_quiet() {
-  local hz=$1 i t0 t1 busy
-  for ((i = 0; i < 20; i++)); do
-    t0=$(cpu_busy_ticks)
-    sleep 1
-    t1=$(cpu_busy_ticks)
-    busy=$(awk -v t=$((t1 - t0)) -v hz="$hz" 'BEGIN { printf "%.2f", t / hz }')
-    awk -v b="$busy" -v q="${BENCH_QUIET_CORES:-0.25}" 'BEGIN { exit !(b < q) }' && break
-  done
-  echo "$busy"
-}
-
 if [ "${1:-}" = --one ]; then
   shift
   flows_one "$@"
@@ -93,7 +79,7 @@ while [ $# -gt 0 ]; do
       shift
       while [ $# -gt 0 ] && [[ $1 != --* ]]; do only+=("$1") && shift; done
       ;;
-    -h | --help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//' && exit 0 ;;
+    -h | --help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//' && exit 0 ;;
     *) echo "unknown argument $1 (see --help)" >&2 && exit 2 ;;
   esac
 done

@@ -134,3 +134,18 @@ setup_ringtun_tcp_epoll() {
   RINGTUN_BACKEND=epoll ringtun_pair tcp
   bench_tunnel "$RINGTUN_PID_A" "$RINGTUN_PID_B" "$RT_IF"
 }
+
+# Shared by bench/run.sh and bench/flows.sh: waits (up to 30 s) for a 1 s window in which the
+# machine is busy with less than $BENCH_QUIET_CORES (default 0.25) cores, so other work
+# disturbs the figures less. Prints the busy cores of the last window.
+bench_quiet() {
+  local hz=$1 i t0 t1 busy
+  for ((i = 0; i < 30; i++)); do
+    t0=$(cpu_busy_ticks)
+    sleep 1
+    t1=$(cpu_busy_ticks)
+    busy=$(awk -v t=$((t1 - t0)) -v hz="$hz" 'BEGIN { printf "%.2f", t / hz }')
+    awk -v b="$busy" -v q="${BENCH_QUIET_CORES:-0.25}" 'BEGIN { exit !(b < q) }' && break
+  done
+  echo "$busy"
+}

@@ -13,9 +13,7 @@
 #include "daemon/backend/epoll/epoll_stream_server.hpp"
 #include "daemon/backend/epoll/epoll_tcp.hpp"
 #include "daemon/backend/stream_connection.hpp"
-#include "daemon/control/device_metrics.hpp"
-#include "daemon/control/metrics_session.hpp"
-#include "daemon/control/uapi_stream.hpp"
+#include "daemon/backend/stream_sessions.hpp"
 #include "daemon/datapath/layout.hpp"
 #include "tun/virtio_net_hdr.hpp"
 
@@ -249,18 +247,16 @@ void EpollLoop::deliver_done() noexcept {
 }
 
 void EpollLoop::start_serving() {
+    // Connections are served only while run() has the device.
     if (auto& s = servers_[server_control])
         s->serve([this] {
-            return std::make_unique<control::UapiStream>(
-                *device_, *this, [this](control::DeviceConfig& c) { return reload_through(c); });
+            return uapi_session(*device_, *this,
+                                [this](control::DeviceConfig& c) { return reload_through(c); });
         });
     if (auto& s = servers_[server_metrics])
         s->serve([this] {
-            return std::make_unique<control::MetricsSession>([this](std::string& body, const Now&) {
-                control::MetricsText m(body, {{"interface", metrics_interface_}});
-                if (device_ != nullptr) control::write_device_metrics(*device_, m);
-                write_metrics(m);
-            });
+            return metrics_session(*device_, metrics_interface_,
+                                   [this](control::MetricsText& m) { write_metrics(m); });
         });
 }
 
