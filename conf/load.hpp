@@ -6,11 +6,15 @@
 // that does not resolve is an error; the daemon loads without and looks them up itself.
 #pragma once
 
+#include <sys/types.h>
+
+#include <functional>
 #include <string>
 #include <variant>
 
 #include "conf/config.hpp"
 #include "conf/error.hpp"
+#include "conf/file_read.hpp"
 
 namespace ringtun::conf {
 
@@ -21,7 +25,19 @@ struct LoadOptions {
     // resolve yet must not stop it, and no DNS on its loop); the peer gets no endpoint and
     // Peer::endpoint_name keeps the name.
     bool resolve_names = true;
+    // Reads a key file the configuration names (`path` already resolved against the
+    // configuration's folder; at most `max_bytes`). The file system by default; a caller that
+    // must not open files (the fuzz target) supplies its own.
+    std::function<std::variant<FileText, FileFailure>(const std::string& path,
+                                                      std::size_t max_bytes)>
+        read_key_file = read_whole_file;
 };
 [[nodiscard]] LoadResult load(const std::string& path, LoadOptions options = {});
+
+// The same for configuration text already read: `name` stands for the file in errors and
+// relative key paths, and `mode` for its st_mode (the rule for inline secrets checks it).
+// `text` is wiped once parsed. Files over ringtun's 1 MiB limit are refused by load() alone.
+[[nodiscard]] LoadResult load_text(SecretText text, const std::string& name, mode_t mode,
+                                   LoadOptions options = {});
 
 }  // namespace ringtun::conf

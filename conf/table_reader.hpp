@@ -7,6 +7,7 @@
 
 #include <toml++/toml.h>
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <optional>
 #include <string>
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "conf/error.hpp"
+#include "conf/file_read.hpp"
 #include "conf/secret_text.hpp"
 
 namespace ringtun::conf {
@@ -23,9 +25,12 @@ using MaybeError = std::optional<Error>;
 
 // What every table reader needs to know about the config file.
 struct FileContext {
-    std::string file;           // the config path as given to load()
+    std::string file;           // the config path as given to load() (or load_text's name)
     mode_t mode = 0;            // its st_mode
     bool resolve_names = true;  // LoadOptions
+    // LoadOptions::read_key_file
+    std::function<std::variant<FileText, FileFailure>(const std::string&, std::size_t)>
+        read_key_file;
 };
 
 // A value read from the config, with where it was written.

@@ -3,12 +3,15 @@
 #include <doctest/doctest.h>
 #include <sys/stat.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <future>
 #include <ostream>
 #include <type_traits>
+#include <variant>
+#include <vector>
 
 #include "conf/load.hpp"
 #include "temp_dir.hpp"
@@ -178,6 +181,37 @@ TEST_CASE("conf: a FIFO as key file, preshared key file or config is refused wit
           path + ":5:22: peer[1].preshared_key_file: " + fifo + " is not a regular file");
 
     CHECK(error_of_within_5s(fifo) == fifo + ": not a regular file");
+}
+
+TEST_CASE("conf: load_text checks the mode it is given and reads key files through the seam") {
+    const std::string inline_key = "[interface]\nprivate_key = \"" + std::string(key_a) + "\"\n";
+    auto shared = load_text(SecretText(inline_key), "/etc/ringtun/rt0.toml", S_IFREG | 0644);
+    REQUIRE(std::holds_alternative<Error>(shared));
+    CHECK(std::get<Error>(shared).to_string().find("chmod 600 /etc/ringtun/rt0.toml") !=
+          std::string::npos);
+    CHECK(std::holds_alternative<Config>(
+        load_text(SecretText(inline_key), "/etc/ringtun/rt0.toml", S_IFREG | 0600)));
+
+    // The key file is asked of read_key_file, with its path resolved against the name given.
+    std::vector<std::string> asked;
+    LoadOptions options;
+    options.read_key_file = [&](const std::string& path, std::size_t) {
+        asked.push_back(path);
+        return std::variant<FileText, FileFailure>(FileText{SecretText(" cHNr\n"), S_IFREG | 0600});
+    };
+    auto result = load_text(SecretText("[interface]\nprivate_key_file = \"rt0.key\"\n"),
+                            "/etc/ringtun/rt0.toml", S_IFREG | 0644, options);
+    REQUIRE(std::holds_alternative<Config>(result));
+    CHECK(std::get<Config>(result).interface.private_key.base64.view() == "cHNr");
+    CHECK(asked == std::vector<std::string>{"/etc/ringtun/rt0.key"});
+    options.read_key_file = [](const std::string&, std::size_t) {
+        return std::variant<FileText, FileFailure>(FileFailure{FileFailure::Kind::open, ENOENT});
+    };
+    auto missing = load_text(SecretText("[interface]\nprivate_key_file = \"/k\"\n"), "rt.toml",
+                             S_IFREG | 0600, options);
+    REQUIRE(std::holds_alternative<Error>(missing));
+    CHECK(std::get<Error>(missing).to_string() ==
+          "rt.toml:2:20: interface.private_key_file: cannot open /k: No such file or directory");
 }
 
 }  // namespace
