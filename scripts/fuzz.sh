@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# A fuzzing campaign: builds build-fuzz/ (scripts/build.sh --fuzz) and runs each libFuzzer
+# target for DURATION seconds on its persistent corpus, then prints per target the executions,
+# executions per second, coverage (libFuzzer's cov: edges and ft: features), corpus size and
+# crashes. Exits 1 if any target crashed; the crashing input stays in
+# build-fuzz/tests/fuzz/artifacts/ (rerun it: build-fuzz/tests/fuzz/NAME_fuzz FILE).
+#
+# Usage: scripts/fuzz.sh [DURATION] [TARGET[:SECONDS]...]
+#   DURATION   seconds per target (default 600)
+#   TARGET     the targets to run (default: all of tests/fuzz/*_fuzz.cpp); TARGET:SECONDS
+#              gives that one its own duration
+# Environment: FUZZ_RUNS=N also stops a target after N executions (a campaign of N each, the
+# durations then only caps). FUZZ_JOBS targets at once (default: the number of CPUs). Each target is one
+# libFuzzer process on one core: running targets side by side uses every core with no fork
+# or merge overhead (-fork/-jobs would restart processes and merge corpora), and keeps each
+# target's figures those of one process. Run it under `nice` to leave the machine usable.
+#
+# Corpus: build-fuzz/tests/fuzz/corpus/NAME (kept between runs, shared with CTest's fuzz.*),
+# started from the seeds in tests/fuzz/seeds/NAME. Logs: build-fuzz/tests/fuzz/logs/NAME.log.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+duration=600
+if [[ "${1:-}" =~ ^[0-9]+$ ]]; then
+  duration=$1
+  shift
+fi
+case "${1:-}" in
+  -h | --help)
+    sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'
+    exit 0
+    ;;
+esac
+targets=("$@")
+if [ ${#targets[@]} -eq 0 ]; then
+  for f in tests/fuzz/*_fuzz.cpp; do
+    f=${f##*/}
+    targets+=("${f%_fuzz.cpp}")
+  done
+fi
+
+dir=$(scripts/build.sh --fuzz | tail -n 1)
+out=$dir/tests/fuzz
+mkdir -p "$out/logs" "$out/artifacts"
+jobs=${FUZZ_JOBS:-$(nproc)}
+
+run_target() {
+  local name=$1 seconds=$2 rc=0
+  mkdir -p "$out/corpus/$name"
+  # -timeout: one input taking 10 s is a hang; -rss_limit_mb: room for ASan's quarantine.
+  "$out/${name}_fuzz" -max_total_time="$seconds" ${FUZZ_RUNS:+-runs=$FUZZ_RUNS} \
+    -timeout=10 -rss_limit_mb=4096 \
+    -print_final_stats=1 -artifact_prefix="$out/artifacts/$name-" \
+    "$out/corpus/$name" "tests/fuzz/seeds/$name" >"$out/logs/$name.log" 2>&1 || rc=$?
+  echo "$rc" >"$out/logs/$name.exit"
+}
+
+echo "fuzz.sh: ${#targets[@]} targets, $jobs at a time, ${duration} s each unless named" >&2
+for t in "${targets[@]}"; do
+  name=${t%%:*}
+  seconds=$duration
+  [[ "$t" == *:* ]] && seconds=${t#*:}
+  [ -x "$out/${name}_fuzz" ] || { echo "fuzz.sh: no target $name" >&2; exit 2; }
+  while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n || true; done
+  echo "fuzz.sh: $name for $seconds s" >&2
+  run_target "$name" "$seconds" &
+done
+wait
+
+# The last status line libFuzzer printed (DONE, or the last pulse/NEW before a crash).
+field() { grep -Eo "$1: [0-9]+" <<<"$2" | tail -n 1 | awk '{print $2}'; }
+crashed=0
+printf '%s, %s, commit %s\n' "$(date -u '+%Y-%m-%d %H:%M UTC')" \
+  "$(nproc) x $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')" \
+  "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+printf '| %-11s | %13s | %7s | %6s | %6s | %14s | %7s |\n' target executions exec/s cov ft corpus crashes
+printf '|%s|%s|%s|%s|%s|%s|%s|\n' ------------- ---------------: --------: -------: -------: \
+  ---------------: --------:
+for t in "${targets[@]}"; do
+  name=${t%%:*}
+  log=$out/logs/$name.log
+  status=$(grep -E '^#[0-9]+' "$log" | tail -n 1 || true)
+  execs=$(grep -Eo 'stat::number_of_executed_units: [0-9]+' "$log" | awk '{print $2}')
+  rate=$(grep -Eo 'stat::average_exec_per_sec: +[0-9]+' "$log" | awk '{print $2}')
+  files=$(find "$out/corpus/$name" -type f | wc -l)
+  bytes=$(du -sk "$out/corpus/$name" | cut -f1)
+  crashes=0
+  if [ "$(cat "$out/logs/$name.exit")" != 0 ]; then
+    crashes=1
+    crashed=1
+  fi
+  printf '| %-11s | %13s | %7s | %6s | %6s | %14s | %7s |\n' "$name" "${execs:-?}" \
+    "${rate:-?}" "$(field cov "$status")" "$(field ft "$status")" "$files (${bytes} KiB)" \
+    "$crashes"
+done
+if [ "$crashed" != 0 ]; then
+  echo "fuzz.sh: a target crashed; see $out/logs/ and the inputs in $out/artifacts/" >&2
+  exit 1
+fi
