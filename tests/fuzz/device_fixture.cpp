@@ -194,18 +194,25 @@ void DeviceFixture::build(bool first) {
     sink_.clear();
     device_.reset();
     device_ = std::make_unique<Device>(our_key_, mtu, sink_, rng_);
-    const crypto::SymmetricKey no_psk;
-    a_ = device_->add_peer(a_id_.public_key, no_psk, 0, source_endpoint(0, false));
+    a_ = device_->add_peer(a_id_.public_key, {}, 0, source_endpoint(0, false));
     b_ = device_->add_peer(b_id_.public_key, psk_b_, 0, source_endpoint(1, false));
     require(a_ && b_, "setup: peers");
     route(*device_, *a_, "10.100.0.2", "fd00::2");
     route(*device_, *b_, "10.100.0.3", "fd00::3");
+    handshake_with_a(first);
+    initiate_to_b(first);
+    make_cookie_secret(first);
+    sink_.clear();
+    a_saved_ = save(*a_);
+    b_saved_ = save(*b_);
+}
 
-    // A's handshake: its initiation, our response, its keepalive confirming the session.
-    // (A's side only the first time: a rebuild replays what A sent.)
+void DeviceFixture::handshake_with_a(bool first) {
+    // A's side only the first time: a rebuild replays what A sent.
     std::unique_ptr<crypto::Handshake> a_handshake;
     if (first) {
-        a_handshake = std::make_unique<crypto::Handshake>(a_id_, our_public_key(), no_psk);
+        a_handshake =
+            std::make_unique<crypto::Handshake>(a_id_, our_public_key(), crypto::SymmetricKey{});
         crypto::MessageInitiation m;
         FixedRng a_rng;
         a_rng.reseed(0xa0);
@@ -232,8 +239,9 @@ void DeviceFixture::build(bool first) {
     }
     require(feed(a_keepalive_, source_endpoint(0, false), a_).empty(), "setup: keepalive answered");
     require(a_->current.has_value(), "setup: A's session not confirmed");
+}
 
-    // Our initiation to B, for a packet staged until B answers.
+void DeviceFixture::initiate_to_b(bool first) {
     Bytes packet(crypto::data_header_len + mtu + crypto::data_tag_len, 0);
     const std::uint8_t header[20] = {0x45, 0, 0,  40,  0, 0, 0,  0,   64, 17,
                                      0,    0, 10, 100, 0, 1, 10, 100, 0,  3};
@@ -243,16 +251,14 @@ void DeviceFixture::build(bool first) {
     require(sink_.sent().size() == 1, "setup: no initiation to B");
     const Bytes to_b(sink_.sent()[0].bytes.begin(), sink_.sent()[0].bytes.end());
     record_or_compare(initiation_to_b_, to_b, first, "setup: another initiation to B");
+}
 
-    // The cookie secret, born now: a handshake under load is answered with a cookie reply.
+void DeviceFixture::make_cookie_secret(bool first) {
     device_->set_load_threshold(0);
     const std::vector<Bytes> cookie = feed(a_initiation_, source_endpoint(0, false), nullptr);
     require(cookie.size() == 1, "setup: no cookie reply");
     record_or_compare(cookie_reply_, cookie[0], first, "setup: another cookie reply");
     device_->set_load_threshold(daemon::HandshakeLoad::default_threshold);
-    sink_.clear();
-    a_saved_ = save(*a_);
-    b_saved_ = save(*b_);
 }
 
 }  // namespace ringtun::fuzz

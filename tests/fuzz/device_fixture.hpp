@@ -131,7 +131,15 @@ class DeviceFixture {
     static PeerState save(Peer& p);
     static void put_back(Peer& p, const PeerState& s);
 
+    // The setup, in order; `first`: record what the peers send and what we answer, else
+    // replay it and require the same answers.
     void build(bool first);
+    // A's initiation, our response, A's keepalive confirming the session.
+    void handshake_with_a(bool first);
+    // A packet for B staged, and our initiation to B sent.
+    void initiate_to_b(bool first);
+    // The cookie secret, born at setup: a handshake under load answered with a cookie reply.
+    void make_cookie_secret(bool first);
     // Feeds `message` from `from` at setup time; returns what the device sent in answer.
     std::vector<Bytes> feed(const Bytes& message, const Endpoint& from, Peer* expect_peer);
     void record_or_compare(Bytes& recorded, const Bytes& now, bool first, const char* what);

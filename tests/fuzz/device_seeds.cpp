@@ -128,28 +128,24 @@ Bytes cookie_reply_from_b() {
     return Bytes(crypto::message_bytes(reply).begin(), crypto::message_bytes(reply).end());
 }
 
-}  // namespace
+// What a seed must do, by the outcome run_input() reports.
+auto accepted_by(char peer) {
+    return [peer](const Outcome& o) { return o.peer_name == peer; };
+}
+auto dropped(Drop d) {
+    return [d](const Outcome& o) { return o.drop == d; };
+}
+bool delivered(const Outcome& o) {
+    return o.peer_name == 'a' && !o.packet.empty();
+}
 
-int main(int argc, char** argv) {
-    if (argc != 2) {
-        std::fprintf(stderr, "usage: device_seeds DIR\n");
-        return 2;
-    }
-    out_dir = argv[1];
-    DeviceFixture f;
-    fixture = &f;
-    const char a = 'a', b = 'b';
-    const auto accepted_by = [](char p) {
-        return [p](const Outcome& o) { return o.peer_name == p; };
-    };
-    const auto dropped = [](Drop d) { return [d](const Outcome& o) { return o.drop == d; }; };
-    const auto delivered = [](const Outcome& o) { return o.peer_name == 'a' && !o.packet.empty(); };
-    const std::uint8_t a_src[4] = {10, 100, 0, 2}, b_src[4] = {10, 100, 0, 3};
+constexpr std::uint8_t a_src[4] = {10, 100, 0, 2}, b_src[4] = {10, 100, 0, 3};
 
-    // Data, as received.
+// Data as received: sealed by A's side of the session.
+void data_seeds() {
     seed("data-ipv4", flag::from_a, data_from_a(ipv4(a_src, 84), 1), delivered);
     seed("data-ipv6", flag::from_a, data_from_a(ipv6(2, 104), 2), delivered);
-    seed("data-keepalive", flag::from_a, data_from_a({}, 3), accepted_by(a));
+    seed("data-keepalive", flag::from_a, data_from_a({}, 3), accepted_by('a'));
     seed("data-roaming-tcp", flag::from_ipv6 | flag::tcp, data_from_a(ipv4(a_src, 60), 4),
          delivered);
     seed("data-wrong-source", flag::from_a, data_from_a(ipv4(b_src, 60), 5),
@@ -163,11 +159,13 @@ int main(int argc, char** argv) {
     Bytes unknown = data_from_a(ipv4(a_src, 60), 8);
     unknown[4] ^= 0x55;
     seed("data-unknown-index", flag::from_stranger, unknown, dropped(Drop::unknown_index));
+}
 
-    // Data sealed by the target from a plaintext (seal mode).
+// Data the target seals from a plaintext (seal mode).
+void seal_seeds() {
     seed("seal-ipv4", flag::seal, sealed(9, ipv4(a_src, 60)), delivered);
     seed("seal-ipv6-udp", flag::seal | flag::from_b, sealed(10, ipv6(2, 48)), delivered);
-    seed("seal-keepalive", flag::seal, sealed(11, {}), accepted_by(a));
+    seed("seal-keepalive", flag::seal, sealed(11, {}), accepted_by('a'));
     Bytes long_header = ipv4(a_src, 60);
     long_header[3] = 200;
     seed("seal-length-past-end", flag::seal, sealed(12, long_header),
@@ -175,18 +173,21 @@ int main(int argc, char** argv) {
     seed("seal-ipv6-other-source", flag::seal | flag::high_counter, sealed(13, ipv6(3, 60)),
          dropped(Drop::source_mismatch));
     seed("seal-not-ip", flag::seal, sealed(14, Bytes(30, 0x11)), dropped(Drop::malformed_inner));
+}
 
-    // Handshakes.
-    crypto::CookieMaker a_maker(f.our_public_key());
+// Initiations from A (mac2 under load: first a cookie reply, which A takes, then its next
+// initiation carries mac2), from B and from a key we do not know. Returns A's first one.
+Bytes initiation_seeds() {
+    crypto::CookieMaker a_maker(fixture->our_public_key());
     const crypto::SymmetricKey no_psk;
-    const Bytes a_init = initiation_from(f.identity_a(), no_psk, a_maker, input_time.unix_ns);
-    seed("initiation-a", flag::from_a, a_init, accepted_by(a));
-    seed("initiation-a-roaming-ipv6", flag::from_ipv6, a_init, accepted_by(a));
-    seed("initiation-a-over-tcp", flag::from_stranger | flag::tcp, a_init, accepted_by(a));
+    const Bytes a_init =
+        initiation_from(fixture->identity_a(), no_psk, a_maker, input_time.unix_ns);
+    seed("initiation-a", flag::from_a, a_init, accepted_by('a'));
+    seed("initiation-a-roaming-ipv6", flag::from_ipv6, a_init, accepted_by('a'));
+    seed("initiation-a-over-tcp", flag::from_stranger | flag::tcp, a_init, accepted_by('a'));
     Bytes bad_mac1 = a_init;
     bad_mac1[120] ^= 1;
     seed("initiation-bad-mac1", flag::from_a, bad_mac1, dropped(Drop::invalid_mac1));
-    // Under load: first a cookie reply; A takes the cookie and its next initiation carries mac2.
     Outcome cookie;
     seed("initiation-a-under-load", flag::from_a | flag::under_load, a_init, [&](const Outcome& o) {
         cookie = o;
@@ -195,24 +196,31 @@ int main(int argc, char** argv) {
     require(a_maker.consume_reply(crypto::read_message<crypto::MessageCookieReply>(cookie.sent[0]),
                                   input_time.boot) == crypto::Reject::none,
             "A takes our cookie");
-    const Bytes a_mac2 = initiation_from(f.identity_a(), no_psk, a_maker, input_time.unix_ns + 1);
-    seed("initiation-a-mac2-under-load", flag::from_a | flag::under_load, a_mac2, accepted_by(a));
+    const Bytes a_mac2 =
+        initiation_from(fixture->identity_a(), no_psk, a_maker, input_time.unix_ns + 1);
+    seed("initiation-a-mac2-under-load", flag::from_a | flag::under_load, a_mac2, accepted_by('a'));
     seed("initiation-mac2-wrong-source", flag::from_stranger | flag::under_load, a_mac2,
          dropped(Drop::under_load_cookie));
-    crypto::CookieMaker b_maker(f.our_public_key());
+    crypto::CookieMaker b_maker(fixture->our_public_key());
     seed("initiation-b", flag::from_b,
-         initiation_from(f.identity_b(), f.psk_b(), b_maker, input_time.unix_ns), accepted_by(b));
+         initiation_from(fixture->identity_b(), fixture->psk_b(), b_maker, input_time.unix_ns),
+         accepted_by('b'));
     FixedRng stranger_rng;
     stranger_rng.reseed(0x57);
     const crypto::Identity stranger =
         crypto::Identity::create(crypto::generate_private_key(stranger_rng));
-    crypto::CookieMaker stranger_maker(f.our_public_key());
+    crypto::CookieMaker stranger_maker(fixture->our_public_key());
     seed("initiation-unknown-peer", flag::from_stranger,
          initiation_from(stranger, no_psk, stranger_maker, input_time.unix_ns),
          dropped(Drop::unknown_peer));
+    return a_init;
+}
+
+// B's answers to our initiation: its response and its cookie reply.
+void answer_seeds() {
     const Bytes b_response = response_from_b();
-    seed("response-b", flag::from_b, b_response, accepted_by(b));
-    seed("response-b-late", flag::from_b | flag::late, b_response, accepted_by(b));
+    seed("response-b", flag::from_b, b_response, accepted_by('b'));
+    seed("response-b-late", flag::from_b | flag::late, b_response, accepted_by('b'));
     seed("response-b-under-load", flag::from_b | flag::under_load, b_response,
          dropped(Drop::under_load_cookie));
     seed("cookie-reply-b", flag::from_b, cookie_reply_from_b(),
@@ -220,13 +228,31 @@ int main(int argc, char** argv) {
     Bytes stale_cookie = cookie_reply_from_b();
     stale_cookie[20] ^= 1;
     seed("cookie-reply-b-bad", flag::from_b, stale_cookie, dropped(Drop::decrypt_failed));
+}
 
-    // Near misses.
+void near_miss_seeds(const Bytes& initiation) {
     seed("empty", flag::from_a, {}, dropped(Drop::malformed));
     seed("short-data", flag::from_a, Bytes{4, 0, 0, 0, 1, 2, 3}, dropped(Drop::malformed));
-    Bytes reserved = a_init;
+    Bytes reserved = initiation;
     reserved[1] = 1;
     seed("initiation-reserved-byte", flag::from_a, reserved, dropped(Drop::malformed));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc != 2) {
+        std::fprintf(stderr, "usage: device_seeds DIR\n");
+        return 2;
+    }
+    out_dir = argv[1];
+    DeviceFixture f;
+    fixture = &f;
+    data_seeds();
+    seal_seeds();
+    const Bytes initiation = initiation_seeds();
+    answer_seeds();
+    near_miss_seeds(initiation);
     std::printf("device_seeds: wrote the seeds to %s\n", out_dir.c_str());
     return 0;
 }
