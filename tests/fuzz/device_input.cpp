@@ -81,6 +81,19 @@ std::optional<Drop> only_drop(const daemon::DropCounters& before,
     return found;
 }
 
+// Exactly one drop for a message ignored (a cookie reply taken counts none), none for one
+// delivered; the TUN counters count what was delivered.
+void check_counts(const Outcome& o, const daemon::DeviceCounters& before,
+                  const daemon::DeviceCounters& after) {
+    require(o.drops <= 1, "more than one drop counted for one message");
+    require(after.tun_tx_packets - before.tun_tx_packets == (o.packet.empty() ? 0u : 1u) &&
+                after.tun_tx_bytes - before.tun_tx_bytes == o.packet.size(),
+            "TUN counters");
+    if (o.packet.empty() && o.peer == nullptr && o.type != MessageType::cookie_reply)
+        require(o.drops == 1, "a message ignored without a drop counted");
+    if (!o.packet.empty()) require(o.drops == 0, "a delivered packet counted as dropped");
+}
+
 void check_packet(const Outcome& o, const Message& m, const Peer& a) {
     const Bytes& p = o.packet;
     if (p.empty()) return;
@@ -181,13 +194,7 @@ Outcome run_input(DeviceFixture& f, std::span<const std::uint8_t> input) {
         o.sent.emplace_back(s.bytes.begin(), s.bytes.end());
     o.drops = after.drops.total() - before.drops.total();
     o.drop = only_drop(before.drops, after.drops);
-    require(o.drops <= 1, "more than one drop counted for one message");
-    require(after.tun_tx_packets - before.tun_tx_packets == (o.packet.empty() ? 0u : 1u) &&
-                after.tun_tx_bytes - before.tun_tx_bytes == o.packet.size(),
-            "TUN counters");
-    if (o.packet.empty() && o.peer == nullptr && o.type != MessageType::cookie_reply)
-        require(o.drops == 1, "a message ignored without a drop counted");
-    if (!o.packet.empty()) require(o.drops == 0, "a delivered packet counted as dropped");
+    check_counts(o, before, after);
     check_packet(o, m, f.peer_a());
     if ((flags & flag::seal) != 0) check_sealed(o, m, late, f.peer_a());
     check_answers(o, from, before, after);
