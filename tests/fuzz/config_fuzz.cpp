@@ -52,9 +52,16 @@ void check_prefix(const Prefix& p, bool masked) {
         require((p.addr[bit / 8] & (0x80 >> (bit % 8))) == 0, "allowed IP with host bits");
 }
 
+// A key is never empty; one from a key file is trimmed of whitespace. An inline key is the
+// string as written: what is not base64 the daemon's decoding refuses, naming the field.
 void check_key(const KeyText& k) {
     require(!k.base64.empty(), "empty key accepted");
-    require(k.base64.view().find_first_of(" \t\r\n") != 0, "key not trimmed");
+    if (k.source_file.empty()) return;
+    constexpr std::string_view space = " \t\r\n\v\f";
+    const std::string_view v = k.base64.view();
+    require(space.find(v.front()) == std::string_view::npos &&
+                space.find(v.back()) == std::string_view::npos,
+            "key file's key not trimmed");
 }
 
 void check_config(const Config& c) {
