@@ -17,6 +17,8 @@
 #
 # Corpus: build-fuzz/tests/fuzz/corpus/NAME (kept between runs, shared with CTest's fuzz.*),
 # started from the seeds in tests/fuzz/seeds/NAME. Logs: build-fuzz/tests/fuzz/logs/NAME.log.
+# Ctrl-C (or SIGTERM) ends the campaign early: the running targets stop, the others do not
+# start, and the table shows what ran (a stopped target's row says "stopped").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -47,13 +49,29 @@ jobs=${FUZZ_JOBS:-$(nproc)}
 run_target() {
   local name=$1 seconds=$2 rc=0
   mkdir -p "$out/corpus/$name"
+  rm -f "$out/logs/$name.exit"
   # -timeout: one input taking 10 s is a hang; -rss_limit_mb: room for ASan's quarantine.
   "$out/${name}_fuzz" -max_total_time="$seconds" ${FUZZ_RUNS:+-runs=$FUZZ_RUNS} \
     -timeout=10 -rss_limit_mb=4096 \
     -print_final_stats=1 -artifact_prefix="$out/artifacts/$name-" \
-    "$out/corpus/$name" "tests/fuzz/seeds/$name" >"$out/logs/$name.log" 2>&1 || rc=$?
+    "$out/corpus/$name" "tests/fuzz/seeds/$name" >"$out/logs/$name.log" 2>&1 &
+  echo $! >"$out/logs/$name.pid"
+  wait $! || rc=$?
   echo "$rc" >"$out/logs/$name.exit"
 }
+
+# Ctrl-C or SIGTERM: stop the running targets (libFuzzer prints its figures and exits 72).
+stopping=0
+stop() {
+  stopping=1
+  for t in "${targets[@]}"; do
+    pidfile=$out/logs/${t%%:*}.pid
+    [ -f "$pidfile" ] && kill -TERM "$(cat "$pidfile")" 2>/dev/null || true
+  done
+}
+trap stop INT TERM
+started=$out/logs/.started
+touch "$started"
 
 echo "fuzz.sh: ${#targets[@]} targets, $jobs at a time, ${duration} s each unless named" >&2
 for t in "${targets[@]}"; do
@@ -61,11 +79,14 @@ for t in "${targets[@]}"; do
   seconds=$duration
   [[ "$t" == *:* ]] && seconds=${t#*:}
   [ -x "$out/${name}_fuzz" ] || { echo "fuzz.sh: no target $name" >&2; exit 2; }
-  while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n || true; done
+  while [ "$stopping" = 0 ] && [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n || true; done
+  [ "$stopping" = 0 ] || break
+  rm -f "$out/logs/$name.pid"
   echo "fuzz.sh: $name for $seconds s" >&2
   run_target "$name" "$seconds" &
 done
-wait
+while [ -n "$(jobs -rp)" ]; do wait || true; done
+trap - INT TERM
 
 # The last status line libFuzzer printed (DONE, or the last pulse/NEW before a crash).
 field() { grep -Eo "$1: [0-9]+" <<<"$2" | tail -n 1 | awk '{print $2}'; }
@@ -79,15 +100,19 @@ printf '|%s|%s|%s|%s|%s|%s|%s|\n' ------------- ---------------: --------: -----
 for t in "${targets[@]}"; do
   name=${t%%:*}
   log=$out/logs/$name.log
+  [ -f "$out/logs/$name.exit" ] || continue  # not started
   status=$(grep -E '^#[0-9]+' "$log" | tail -n 1 || true)
   execs=$(grep -Eo 'stat::number_of_executed_units: [0-9]+' "$log" | awk '{print $2}')
   rate=$(grep -Eo 'stat::average_exec_per_sec: +[0-9]+' "$log" | awk '{print $2}')
   files=$(find "$out/corpus/$name" -type f | wc -l)
   bytes=$(du -sk "$out/corpus/$name" | cut -f1)
-  crashes=0
-  if [ "$(cat "$out/logs/$name.exit")" != 0 ]; then
-    crashes=1
+  # Crashes, leaks, timeouts and out-of-memory inputs this run saved.
+  crashes=$(find "$out/artifacts" -name "$name-*" -newer "$started" | wc -l)
+  rc=$(cat "$out/logs/$name.exit")
+  if [ "$crashes" != 0 ] || { [ "$rc" != 0 ] && [ "$rc" != 72 ]; }; then
     crashed=1
+  elif [ "$rc" = 72 ]; then
+    crashes=stopped
   fi
   printf '| %-11s | %13s | %7s | %6s | %6s | %14s | %7s |\n' "$name" "${execs:-?}" \
     "${rate:-?}" "$(field cov "$status")" "$(field ft "$status")" "$files (${bytes} KiB)" \
