@@ -6,6 +6,7 @@
 # build-fuzz/tests/fuzz/artifacts/ (rerun it: build-fuzz/tests/fuzz/NAME_fuzz FILE).
 #
 # Usage: scripts/fuzz.sh [DURATION] [TARGET[:SECONDS]...]
+#        scripts/fuzz.sh --report [TARGET...]   (the table of the last run, from its logs)
 #   DURATION   seconds per target (default 600)
 #   TARGET     the targets to run (default: all of tests/fuzz/*_fuzz.cpp); TARGET:SECONDS
 #              gives that one its own duration
@@ -23,7 +24,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 duration=600
-if [[ "${1:-}" =~ ^[0-9]+$ ]]; then
+report_only=0
+if [ "${1:-}" = --report ]; then
+  report_only=1
+  shift
+elif [[ "${1:-}" =~ ^[0-9]+$ ]]; then
   duration=$1
   shift
 fi
@@ -41,7 +46,11 @@ if [ ${#targets[@]} -eq 0 ]; then
   done
 fi
 
-dir=$(scripts/build.sh --fuzz | tail -n 1)
+if [ "$report_only" = 1 ]; then
+  dir=build-fuzz
+else
+  dir=$(scripts/build.sh --fuzz | tail -n 1)
+fi
 out=$dir/tests/fuzz
 mkdir -p "$out/logs" "$out/artifacts"
 jobs=${FUZZ_JOBS:-$(nproc)}
@@ -71,10 +80,11 @@ stop() {
 }
 trap stop INT TERM
 started=$out/logs/.started
-touch "$started"
+[ "$report_only" = 1 ] || touch "$started"
 
-echo "fuzz.sh: ${#targets[@]} targets, $jobs at a time, ${duration} s each unless named" >&2
+[ "$report_only" = 1 ] || echo "fuzz.sh: ${#targets[@]} targets, $jobs at a time, ${duration} s each unless named" >&2
 for t in "${targets[@]}"; do
+  [ "$report_only" = 0 ] || break
   name=${t%%:*}
   seconds=$duration
   [[ "$t" == *:* ]] && seconds=${t#*:}
@@ -91,7 +101,7 @@ trap - INT TERM
 # The last status line libFuzzer printed (DONE, or the last pulse/NEW before a crash).
 field() { grep -Eo "$1: [0-9]+" <<<"$2" | tail -n 1 | awk '{print $2}'; }
 crashed=0
-printf '%s, %s, commit %s\n' "$(date -u '+%Y-%m-%d %H:%M UTC')" \
+printf 'started %s, %s, commit %s\n' "$(date -u -r "$started" '+%Y-%m-%d %H:%M UTC')" \
   "$(nproc) x $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')" \
   "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
 printf '| %-11s | %13s | %7s | %6s | %6s | %14s | %7s |\n' target executions exec/s cov ft corpus crashes
@@ -104,8 +114,8 @@ for t in "${targets[@]}"; do
   status=$(grep -E '^#[0-9]+' "$log" | tail -n 1 || true)
   execs=$(grep -Eo 'stat::number_of_executed_units: [0-9]+' "$log" | awk '{print $2}')
   rate=$(grep -Eo 'stat::average_exec_per_sec: +[0-9]+' "$log" | awk '{print $2}')
-  files=$(find "$out/corpus/$name" -type f | wc -l)
-  bytes=$(du -sk "$out/corpus/$name" | cut -f1)
+  # libFuzzer's corpus: the inputs it keeps for their coverage, and their total size.
+  corpus=$(grep -Eo 'corp: [0-9]+/[0-9]+[a-zA-Z]*' <<<"$status" | tail -n 1 | cut -d' ' -f2)
   # Crashes, leaks, timeouts and out-of-memory inputs this run saved.
   crashes=$(find "$out/artifacts" -name "$name-*" -newer "$started" | wc -l)
   rc=$(cat "$out/logs/$name.exit")
@@ -115,7 +125,7 @@ for t in "${targets[@]}"; do
     crashes=stopped
   fi
   printf '| %-11s | %13s | %7s | %6s | %6s | %14s | %7s |\n' "$name" "${execs:-?}" \
-    "${rate:-?}" "$(field cov "$status")" "$(field ft "$status")" "$files (${bytes} KiB)" \
+    "${rate:-?}" "$(field cov "$status")" "$(field ft "$status")" "${corpus:-?}" \
     "$crashes"
 done
 if [ "$crashed" != 0 ]; then
