@@ -80,7 +80,7 @@ LoadResult load(const std::string& path, LoadOptions options) {
         return Error{Location{path, begin.line, begin.column}, {}, std::string(e.description())};
     }
     file.text = SecretText();  // wipe the raw text now; the parsed table has what we need
-    return read_config(FileContext{path, file.mode, options.resolve_names}, root);
+    return read_config(FileContext{path, file.mode, file.owner, options.resolve_names}, root);
 }
 
 }  // namespace ringtun::conf

@@ -25,6 +25,7 @@ using MaybeError = std::optional<Error>;
 struct FileContext {
     std::string file;           // the config path as given to load()
     mode_t mode = 0;            // its st_mode
+    uid_t owner = 0;            // its st_uid
     bool resolve_names = true;  // LoadOptions
 };
 
