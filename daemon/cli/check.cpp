@@ -1,6 +1,8 @@
 // `ringtun check FILE`: everything `run` refuses before it opens anything, refused the same
-// way and with the same message. An endpoint host name that does not resolve is not refused
-// (`run` starts, and the peer waits for the name): it is a warning, and the exit status stays 0.
+// way and with the same message (an [interface] user that does not exist among them). An
+// endpoint host name that does not resolve is not refused (`run` starts, and the peer waits
+// for the name), nor a file that user cannot read (`run` reads them before it becomes the
+// user; a reload would fail): those are warnings, and the exit status stays 0.
 #include "daemon/cli/check.hpp"
 
 #include <cstdio>
@@ -9,6 +11,7 @@
 #include "conf/values.hpp"
 #include "daemon/cli/backend_plan.hpp"
 #include "daemon/cli/offloads.hpp"
+#include "daemon/cli/privileges.hpp"
 #include "daemon/cli/settings.hpp"
 #include "ring/features.hpp"
 
@@ -28,6 +31,15 @@ void warn_of_names(const std::string& path, const Settings& settings) {
                          "anyway and the peer waits until it does\n",
                          path.c_str(), p.name.c_str(), p.endpoint_name.c_str(), problem->c_str());
     }
+}
+
+// The files a reload reads again, which the [interface] user must be able to read: run
+// starts without them readable (it reads them before it drops to the user), reloads fail.
+void warn_of_access(const std::string& path, const Settings& settings) {
+    if (!settings.user) return;
+    for (const std::string& problem : unreadable_by(*settings.user, path, settings))
+        std::fprintf(stderr, "%s: warning: %s; run starts, but a reload would fail\n", path.c_str(),
+                     problem.c_str());
 }
 
 }  // namespace
@@ -52,6 +64,7 @@ int check_command(const std::string& path) {
         return 1;
     }
     warn_of_names(path, *settings);
+    warn_of_access(path, *settings);
     std::printf("%s: OK (interface %s, %zu peer%s)\n", path.c_str(),
                 settings->interface_name.c_str(), settings->peers.size(),
                 settings->peers.size() == 1 ? "" : "s");

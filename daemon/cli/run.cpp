@@ -1,7 +1,9 @@
-// `ringtun run FILE`: the interface the configuration file describes.
+// `ringtun run FILE`: the interface the configuration file describes, run with only the
+// privileges it needs once set up (cli/privileges).
 #include "daemon/cli/run.hpp"
 
 #include "conf/values.hpp"
+#include "daemon/cli/privileges.hpp"
 #include "daemon/cli/serve.hpp"
 #include "daemon/cli/settings.hpp"
 #include "util/log.hpp"
@@ -35,6 +37,7 @@ int run_command(const std::string& path, const std::string& name) {
     o.settings = std::move(*settings);
     o.config_path = path;
     o.name_fixed = !name.empty();
+    o.drop = privilege_drop(o.settings);
     return serve(std::move(o));
 }
 
