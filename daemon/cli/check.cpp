@@ -35,9 +35,10 @@ void warn_of_names(const std::string& path, const Settings& settings) {
 
 // The files a reload reads again, which the [interface] user must be able to read: run
 // starts without them readable (it reads them before it drops to the user), reloads fail.
-void warn_of_access(const std::string& path, const Settings& settings) {
-    if (!settings.user) return;
-    for (const std::string& problem : unreadable_by(*settings.user, path, settings))
+void warn_of_access(const std::string& path, const Settings& settings,
+                    const util::PrivilegeDrop& drop) {
+    if (!drop.user) return;
+    for (const std::string& problem : unreadable_by(*drop.user, path, settings))
         std::fprintf(stderr, "%s: warning: %s; run starts, but a reload would fail\n", path.c_str(),
                      problem.c_str());
 }
@@ -48,6 +49,11 @@ int check_command(const std::string& path) {
     auto settings = load_settings(path, {.resolve_names = false});
     if (!settings) {
         std::fprintf(stderr, "%s\n", settings.error().to_string().c_str());
+        return 1;
+    }
+    auto drop = privilege_drop(*settings);
+    if (!drop) {
+        std::fprintf(stderr, "%s\n", drop.error().to_string().c_str());
         return 1;
     }
     // What run decides from the kernel, decided the same way.
@@ -64,7 +70,7 @@ int check_command(const std::string& path) {
         return 1;
     }
     warn_of_names(path, *settings);
-    warn_of_access(path, *settings);
+    warn_of_access(path, *settings, *drop);
     std::printf("%s: OK (interface %s, %zu peer%s)\n", path.c_str(),
                 settings->interface_name.c_str(), settings->peers.size(),
                 settings->peers.size() == 1 ? "" : "s");

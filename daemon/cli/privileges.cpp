@@ -8,6 +8,8 @@
 
 #include <cstdio>
 
+#include "conf/error.hpp"
+
 namespace ringtun::daemon {
 
 namespace {
@@ -47,9 +49,15 @@ std::string why_unreadable(const util::UserIds& user, const std::string& file) {
 
 }  // namespace
 
-util::PrivilegeDrop privilege_drop(const Settings& s) {
+util::Result<util::PrivilegeDrop> privilege_drop(const Settings& s) {
     util::PrivilegeDrop d;
-    d.user = s.user;
+    if (const auto& u = s.user) {
+        auto found = util::find_user(u->name);
+        if (!found)
+            return util::fail(util::make_error(
+                conf::format_error(u->where, u->field, found.error().to_string()), ""));
+        d.user = std::move(*found);
+    }
     d.keep = util::capability_bit(CAP_NET_ADMIN);
     if (below_1024(s.listen_port) || below_1024(s.listen_tcp_port))
         d.keep |= util::capability_bit(CAP_NET_BIND_SERVICE);

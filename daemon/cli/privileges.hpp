@@ -12,9 +12,11 @@
 
 namespace ringtun::daemon {
 
-// The drop `run` makes for `settings` after set-up. A port below 1024 that a reload or `wg`
-// asks for later is refused (bind: EACCES) unless the configuration started with one.
-util::PrivilegeDrop privilege_drop(const Settings& settings);
+// The drop `run` makes for `settings` after set-up, its [interface] user looked up (an error
+// at the key's file, line and column if the user database does not know it). A port below
+// 1024 that a reload or `wg` asks for later is refused (bind: EACCES) unless the
+// configuration started with one.
+util::Result<util::PrivilegeDrop> privilege_drop(const Settings& settings);
 
 // One line per file of `path` (the configuration and its key files) that `user` cannot read,
 // the directories on the way included, judged by owner, group and mode bits as the kernel

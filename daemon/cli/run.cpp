@@ -33,11 +33,16 @@ int run_command(const std::string& path, const std::string& name) {
                           settings->interface_name.c_str(), name.c_str());
         settings->interface_name = name;
     }
+    auto drop = privilege_drop(*settings);
+    if (!drop) {
+        RT_LOG_ERROR("%s", drop.error().to_string().c_str());
+        return 1;
+    }
     ServeOptions o;
     o.settings = std::move(*settings);
     o.config_path = path;
     o.name_fixed = !name.empty();
-    o.drop = privilege_drop(o.settings);
+    o.drop = std::move(*drop);
     return serve(std::move(o));
 }
 

@@ -74,11 +74,7 @@ util::Result<Settings> decode(const conf::Config& config) {
     s.offload = config.offload;
     s.control_socket = config.interface.control_socket;
     s.table = config.interface.table;
-    if (const auto& u = config.interface.user) {
-        auto found = util::find_user(u->name);
-        if (!found) return util::fail(located(u->where, u->field, found.error().to_string()));
-        s.user = std::move(*found);
-    }
+    s.user = config.interface.user;
     if (!config.interface.private_key.source_file.empty())
         s.key_files.push_back(config.interface.private_key.source_file);
     for (const conf::Peer& p : config.peers)
