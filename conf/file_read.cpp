@@ -49,7 +49,8 @@ std::variant<FileText, FileFailure> read_whole_file(const std::string& path,
         return failure(FileFailure::Kind::too_large, 0, max_bytes);
     }
     // One byte more than stat promised, to notice a file that grew past the limit meanwhile.
-    FileText out{SecretText::zeroed(static_cast<std::size_t>(st.st_size) + 1), st.st_mode};
+    FileText out{SecretText::zeroed(static_cast<std::size_t>(st.st_size) + 1), st.st_mode,
+                 st.st_uid};
     std::size_t filled = 0;
     while (filled < out.text.size()) {
         const ssize_t n = ::read(fd, out.text.data() + filled, out.text.size() - filled);
@@ -68,6 +69,10 @@ std::string describe(const FileFailure& failure, std::string_view subject) {
     const std::string sp = subject.empty() ? std::string() : ' ' + s;
     switch (failure.kind) {
         case FileFailure::Kind::open:
+            // A daemon that dropped to its user rereads its files as that user: say which.
+            if (failure.err == EACCES && ::geteuid() != 0)
+                return "cannot open" + sp + ": " + strerror(failure.err) + " (read as uid " +
+                       std::to_string(::geteuid()) + ", gid " + std::to_string(::getegid()) + ")";
             return "cannot open" + sp + ": " + strerror(failure.err);
         case FileFailure::Kind::read:
             return "cannot read" + sp + ": " + strerror(failure.err);
@@ -85,7 +90,8 @@ std::string permission_message(std::string_view path, mode_t mode, std::string_v
     std::snprintf(octal, sizeof octal, "%04o", static_cast<unsigned>(mode & 07777));
     const std::string p(path);
     return p + ' ' + std::string(what) + "is accessible by group or others (mode " + octal +
-           "); run: chmod 600 " + p;
+           "); run: chmod 600 " + p + " (or, owned by root, chmod 640 " + p +
+           " for the daemon's group: see ringtun.toml(5))";
 }
 
 }  // namespace ringtun::conf

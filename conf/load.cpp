@@ -66,10 +66,11 @@ LoadResult load(const std::string& path, LoadOptions options) {
         return Error{Location{path}, {}, describe(*failure, {})};
     }
     FileText file = std::move(std::get<FileText>(read));
-    return load_text(std::move(file.text), path, file.mode, std::move(options));
+    return load_text(std::move(file.text), path, file.mode, file.owner, std::move(options));
 }
 
-LoadResult load_text(SecretText text, const std::string& name, mode_t mode, LoadOptions options) {
+LoadResult load_text(SecretText text, const std::string& name, mode_t mode, uid_t owner,
+                     LoadOptions options) {
     if (const std::size_t line = wg_quick_header(text.view()); line != 0)
         return Error{Location{name, static_cast<unsigned>(line), 1},
                      {},
@@ -85,7 +86,8 @@ LoadResult load_text(SecretText text, const std::string& name, mode_t mode, Load
     }
     text = SecretText();  // wipe the raw text now; the parsed table has what we need
     return read_config(
-        FileContext{name, mode, options.resolve_names, std::move(options.read_key_file)}, root);
+        FileContext{name, mode, owner, options.resolve_names, std::move(options.read_key_file)},
+        root);
 }
 
 }  // namespace ringtun::conf

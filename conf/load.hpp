@@ -35,9 +35,10 @@ struct LoadOptions {
 [[nodiscard]] LoadResult load(const std::string& path, LoadOptions options = {});
 
 // The same for configuration text already read: `name` stands for the file in errors and
-// relative key paths, and `mode` for its st_mode (the rule for inline secrets checks it).
-// `text` is wiped once parsed. Files over ringtun's 1 MiB limit are refused by load() alone.
+// relative key paths, and `mode` and `owner` for its st_mode and st_uid (the rule for inline
+// secrets checks them). `text` is wiped once parsed. Files over ringtun's size limit are
+// refused by load() alone.
 [[nodiscard]] LoadResult load_text(SecretText text, const std::string& name, mode_t mode,
-                                   LoadOptions options = {});
+                                   uid_t owner, LoadOptions options = {});
 
 }  // namespace ringtun::conf

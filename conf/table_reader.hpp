@@ -27,6 +27,7 @@ using MaybeError = std::optional<Error>;
 struct FileContext {
     std::string file;           // the config path as given to load() (or load_text's name)
     mode_t mode = 0;            // its st_mode
+    uid_t owner = 0;            // its st_uid
     bool resolve_names = true;  // LoadOptions
     // LoadOptions::read_key_file
     std::function<std::variant<FileText, FileFailure>(const std::string&, std::size_t)>

@@ -1,5 +1,7 @@
 #include "daemon/cli/serve.hpp"
 
+#include <unistd.h>
+
 #include <cstdlib>
 #include <optional>
 
@@ -14,6 +16,7 @@
 #include "daemon/cli/backend_plan.hpp"
 #include "daemon/cli/name_lookups.hpp"
 #include "daemon/cli/offloads.hpp"
+#include "daemon/cli/privileges.hpp"
 #include "daemon/cli/reload.hpp"
 #include "daemon/cli/routes.hpp"
 #include "daemon/engine/device.hpp"
@@ -84,6 +87,10 @@ util::Result<ControlSetup> open_control(const ServeOptions& o, const std::string
                  ? ControlSocket::adopt(std::atoi(inherited), control_socket_dir, ifname)
                  : ControlSocket::open(control_socket_dir, ifname);
     if (!s) return util::fail(s.error());
+    // The user the daemon becomes owns its socket file (before the watch: no event for it).
+    if (o.drop && o.drop->user && o.drop->user->uid != ::geteuid())
+        if (auto r = s->give_to(o.drop->user->uid, o.drop->user->gid); !r)
+            return util::fail(r.error());
     auto watch = s->watch();
     if (!watch) return util::fail(watch.error());
     out.control.emplace(std::move(*s));
@@ -229,35 +236,64 @@ void log_plan(const BackendPlan& plan) {
         RT_LOG_NOTICE("running the epoll backend ([ring] backend = \"epoll\")");
 }
 
-// The sockets the backend serves (their fds in `sockets`, which must outlive it; the UDP
-// socket's port in `udp_port`), the offloads agreed with the TUN, and the backend the plan
-// chose over them, its sockets marked for the routes' rules.
-util::Result<std::unique_ptr<IoBackend>> open_backend(const ServeOptions& o, BackendPlan& plan,
-                                                      tun::TunDevice& tun,
-                                                      util::SignalPipe& signals,
-                                                      const std::optional<Routes>& routes,
-                                                      Sockets& sockets, std::uint16_t& udp_port) {
+// What the backend serves besides the TUN: the sockets (their fds in `sockets`, which must
+// outlive the backend), with the offloads agreed with the TUN in the plan's parameters.
+struct Opened {
+    ControlSetup control;
+    std::optional<UdpSocket> udp;
+    TcpSetup tcp;
+    MetricsSetup metrics;
+};
+
+util::Result<Opened> open_sockets(const ServeOptions& o, BackendPlan& plan, tun::TunDevice& tun,
+                                  Sockets& sockets) {
     const Settings& settings = o.settings;
+    Opened out;
     auto control = open_control(o, tun.name(), sockets);
     if (!control) return util::fail(control.error());
+    out.control = std::move(*control);
     auto udp = UdpSocket::open(settings.listen_port.value_or(0));
     if (!udp) return util::fail(udp.error());
-    udp_port = udp->port;
     auto offloads = negotiate_offloads(settings.offload, tun, *udp);
     if (!offloads) return util::fail(offloads.error());
     plan.params.offloads = *offloads;
+    out.udp.emplace(std::move(*udp));
     auto tcp = open_tcp(settings, sockets);
     if (!tcp) return util::fail(tcp.error());
+    out.tcp = std::move(*tcp);
     auto metrics = open_metrics(settings, tun.name(), sockets);
     if (!metrics) return util::fail(metrics.error());
+    out.metrics = std::move(*metrics);
+    return out;
+}
+
+// The backend the plan chose over the sockets, its sockets marked for the routes' rules.
+util::Result<std::unique_ptr<IoBackend>> make_backend(const BackendPlan& plan, int tun_fd,
+                                                      Opened opened, util::SignalPipe& signals,
+                                                      const std::optional<Routes>& routes) {
     if (plan.epoll)
-        return with_fwmark(
-            EpollLoop::create(plan.params, tun.fd(), std::move(*udp), signals, std::move(*tcp),
-                              std::move(*control), std::move(*metrics)),
-            routes);
-    return with_fwmark(Loop::create(plan.params, tun.fd(), std::move(*udp), signals,
-                                    std::move(*tcp), std::move(*control), std::move(*metrics)),
-                       routes);
+        return with_fwmark(EpollLoop::create(plan.params, tun_fd, std::move(*opened.udp), signals,
+                                             std::move(opened.tcp), std::move(opened.control),
+                                             std::move(opened.metrics)),
+                           routes);
+    return with_fwmark(
+        Loop::create(plan.params, tun_fd, std::move(*opened.udp), signals, std::move(opened.tcp),
+                     std::move(opened.control), std::move(opened.metrics)),
+        routes);
+}
+
+// After set-up, before the loop: what run keeps (cli/privileges). The loop's ring is made
+// after it, so that an SQPOLL thread, which submits with its creator's credentials, has the
+// dropped ones.
+util::Result<void> drop_privileges(const ServeOptions& o) {
+    if (!o.drop) return {};
+    if (o.drop->user)
+        for (const std::string& problem : unreadable_by(*o.drop->user, o.config_path, o.settings))
+            RT_LOG_WARN("%s; a reload will fail", problem.c_str());
+    auto state = util::drop_privileges(*o.drop);
+    if (!state) return util::fail(state.error());
+    RT_LOG_NOTICE("privileges: %s", describe(*state).c_str());
+    return {};
 }
 
 }  // namespace
@@ -284,8 +320,11 @@ int serve(ServeOptions o) {
         routes.emplace(std::move(*r));
     }
     Sockets sockets;
-    std::uint16_t udp_port = 0;
-    auto made = open_backend(o, *plan, *tun, **signals, routes, sockets, udp_port);
+    auto opened = open_sockets(o, *plan, *tun, sockets);
+    if (!opened) return report(opened.error());
+    const std::uint16_t udp_port = opened->udp->port;
+    if (auto r = drop_privileges(o); !r) return report(r.error());
+    auto made = make_backend(*plan, tun->fd(), std::move(*opened), **signals, routes);
     if (!made) return report(made.error());
     std::unique_ptr<IoBackend> backend = std::move(*made);
 

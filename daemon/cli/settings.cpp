@@ -74,6 +74,12 @@ util::Result<Settings> decode(const conf::Config& config) {
     s.offload = config.offload;
     s.control_socket = config.interface.control_socket;
     s.table = config.interface.table;
+    s.user = config.interface.user;
+    if (!config.interface.private_key.source_file.empty())
+        s.key_files.push_back(config.interface.private_key.source_file);
+    for (const conf::Peer& p : config.peers)
+        if (p.preshared_key && !p.preshared_key->source_file.empty())
+            s.key_files.push_back(p.preshared_key->source_file);
     if (const auto& m = config.metrics.listen)
         s.metrics_listen =
             Endpoint::from_sockaddr(reinterpret_cast<const sockaddr*>(&m->addr), m->len);

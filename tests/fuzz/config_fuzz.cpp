@@ -104,7 +104,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     LoadOptions options;
     options.resolve_names = false;
     options.read_key_file = key_file;
-    LoadResult result = load_text(SecretText(text), config_name, S_IFREG | 0600, options);
+    LoadResult result = load_text(SecretText(text), config_name, S_IFREG | 0600, 0, options);
     if (const auto* e = std::get_if<Error>(&result)) {
         check_error(*e, text);
     } else {

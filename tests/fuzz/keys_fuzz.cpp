@@ -103,7 +103,7 @@ void check_key_file(std::string_view contents) {
     };
     conf::LoadResult r =
         conf::load_text(conf::SecretText("[interface]\nprivate_key_file = \"k\"\n"),
-                        "/etc/ringtun/rt0.toml", S_IFREG | 0600, options);
+                        "/etc/ringtun/rt0.toml", S_IFREG | 0600, 0, options);
     const std::string_view expected = trimmed(contents);
     if (const auto* config = std::get_if<conf::Config>(&r)) {
         require(contents.size() <= 4096, "key file over 4 KiB accepted");

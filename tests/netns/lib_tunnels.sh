@@ -68,7 +68,7 @@ wg_configure() {
 }
 
 # Writes a ringtun config with one peer. KEY=VALUE arguments; lists are comma-separated:
-#   interface: name private_key_file listen_port listen_tcp_port address mtu control_socket
+#   interface: name private_key_file listen_port listen_tcp_port address mtu control_socket user
 # control_socket defaults to false here: the UAPI socket path (/var/run/wireguard/NAME.sock)
 # is shared by every namespace, and the pairs use one name on both sides. Tests of the socket
 # pass control_socket=true with a name from netns_ifname.
@@ -86,7 +86,7 @@ ringtun_config() {
       *) value="\"$value\"" ;;
     esac
     case $key in
-      name | private_key_file | listen_port | listen_tcp_port | address | mtu)
+      name | private_key_file | listen_port | listen_tcp_port | address | mtu | user)
         iface+="$key = $value"$'\n' ;;
       control_socket) control=$value ;;
       public_key | preshared_key_file | endpoint | allowed_ips | persistent_keepalive | transport)
