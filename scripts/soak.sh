@@ -14,8 +14,10 @@
 #   RINGTUN         the binary (default build-asan/daemon/ringtun)
 #   SOAK_OUT        where results go (default soak-<UTC date>/)
 #   SOAK_RATE       iperf3 bitrate per direction (default 100M; 0 = unlimited)
-#   SOAK_WARMUP     seconds before the RSS baseline (default 300)
-#   ASAN_OPTIONS    default quarantine_size_mb=4: ASan's 256 MiB default quarantine would
+#   SOAK_WARMUP     seconds before the RSS baseline (default 600: the ASan allocator's caches
+#                   and quarantine take about ten minutes to settle; a normal build is flat
+#                   after two)
+#   ASAN_OPTIONS    default quarantine_size_mb=1: ASan's 256 MiB default quarantine would
 #                   hold every freed block of the control path and read as RSS growth
 # Exits 1 when the stream's bytes differ, iperf3 fails, a churn handshake or a roam does not
 # recover within 5 s, RSS grows by 1 MiB or more after warm-up, a daemon dies or exits
@@ -28,10 +30,10 @@ DURATION=${1:-1800}
   exit 2
 }
 export RINGTUN=${RINGTUN:-$root/build-asan/daemon/ringtun}
-export ASAN_OPTIONS=${ASAN_OPTIONS:-quarantine_size_mb=4}
+export ASAN_OPTIONS=${ASAN_OPTIONS:-quarantine_size_mb=1}
 SOAK_OUT=${SOAK_OUT:-$root/soak-$(date -u +%Y%m%dT%H%M%S)}
 SOAK_RATE=${SOAK_RATE:-100M}
-SOAK_WARMUP=${SOAK_WARMUP:-300}
+SOAK_WARMUP=${SOAK_WARMUP:-600}
 SOAK_ROAM_SECS=${SOAK_ROAM_SECS:-180}
 SOAK_CHURN_SECS=${SOAK_CHURN_SECS:-20}
 SOAK_CHURN_PEERS=${SOAK_CHURN_PEERS:-8}
