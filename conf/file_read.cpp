@@ -28,6 +28,14 @@ FileFailure failure(FileFailure::Kind kind, int err = 0, std::size_t max_bytes =
     return FileFailure{kind, err, max_bytes};
 }
 
+// "64 MiB", "4 KiB", or "1000 bytes" for a size that is not a whole number of either.
+std::string size_text(std::size_t bytes) {
+    if (bytes != 0 && bytes % (std::size_t{1} << 20) == 0)
+        return std::to_string(bytes >> 20) + " MiB";
+    if (bytes != 0 && bytes % 1024 == 0) return std::to_string(bytes >> 10) + " KiB";
+    return std::to_string(bytes) + " bytes";
+}
+
 }  // namespace
 
 std::variant<FileText, FileFailure> read_whole_file(const std::string& path,
@@ -64,7 +72,7 @@ std::variant<FileText, FileFailure> read_whole_file(const std::string& path,
     return out;
 }
 
-std::string describe(const FileFailure& failure, std::string_view subject) {
+std::string describe(const FileFailure& failure, std::string_view subject, std::string_view kind) {
     const std::string s = subject.empty() ? std::string() : std::string(subject);
     const std::string sp = subject.empty() ? std::string() : ' ' + s;
     switch (failure.kind) {
@@ -80,7 +88,8 @@ std::string describe(const FileFailure& failure, std::string_view subject) {
             return subject.empty() ? "not a regular file" : s + " is not a regular file";
         case FileFailure::Kind::too_large:
             return (subject.empty() ? "larger than " : s + " is larger than ") +
-                   std::to_string(failure.max_bytes) + " bytes";
+                   "ringtun's limit of " + size_text(failure.max_bytes) +
+                   (kind.empty() ? std::string() : " for " + std::string(kind));
     }
     return "cannot read" + sp;
 }

@@ -31,8 +31,11 @@ struct FileFailure {
 std::variant<FileText, FileFailure> read_whole_file(const std::string& path, std::size_t max_bytes);
 
 // "cannot open SUBJECT: No such file or directory", "SUBJECT is not a regular file", ...;
-// with an empty subject: "cannot open: No such file or directory", "not a regular file".
-std::string describe(const FileFailure& failure, std::string_view subject);
+// with an empty subject: "cannot open: No such file or directory", "not a regular file". Too
+// large: "SUBJECT is larger than ringtun's limit of 4 KiB for KIND" (KIND e.g. "a key file"),
+// so that nobody takes the limit for the system's.
+std::string describe(const FileFailure& failure, std::string_view subject,
+                     std::string_view kind = {});
 
 // The rule for files that hold a secret (key files, and configuration files with an inline
 // key), as PostgreSQL's for its server key: nobody but the owner may have any access (0600 or

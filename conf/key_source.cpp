@@ -30,7 +30,7 @@ MaybeError key_from_file(const TableReader& reader, const Item<std::string>& fil
     const std::string path = resolve_relative(reader.context().file, file_key.value);
     auto read = reader.context().read_key_file(path, max_key_file_bytes);
     if (const auto* failure = std::get_if<FileFailure>(&read)) {
-        return Error{file_key.where, file_key.field, describe(*failure, path)};
+        return Error{file_key.where, file_key.field, describe(*failure, path, "a key file")};
     }
     const FileText& file = std::get<FileText>(read);
     if (shared_with_others(file.mode, file.owner)) {

@@ -8,8 +8,10 @@
 namespace ringtun::conf {
 namespace {
 
-// Far above any real config; keeps a wrong path (e.g. a disk image) from being slurped.
-constexpr std::size_t max_config_bytes = 1 << 20;
+// 100,000 peers, each with a key, an endpoint, an allowed IP and a keepalive, take about
+// 16 MiB, with preshared keys 23 MiB; the limit leaves room for comments and more allowed IPs,
+// and still keeps a wrong path (e.g. a disk image) from being slurped.
+constexpr std::size_t max_config_bytes = std::size_t{64} << 20;
 
 // The top-level value `name` as a table; null when absent.
 MaybeError top_table(const FileContext& ctx, toml::table& root, std::string_view name,
@@ -63,7 +65,7 @@ std::size_t wg_quick_header(std::string_view text) {
 LoadResult load(const std::string& path, LoadOptions options) {
     auto read = read_whole_file(path, max_config_bytes);
     if (const auto* failure = std::get_if<FileFailure>(&read)) {
-        return Error{Location{path}, {}, describe(*failure, {})};
+        return Error{Location{path}, {}, describe(*failure, {}, "a configuration file")};
     }
     FileText file = std::move(std::get<FileText>(read));
     return load_text(std::move(file.text), path, file.mode, file.owner, std::move(options));

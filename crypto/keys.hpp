@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -31,6 +32,15 @@ struct PublicKey {
     std::span<const std::uint8_t, key_len> span() const noexcept { return bytes; }
     bool is_zero() const noexcept;
     friend bool operator==(const PublicKey&, const PublicKey&) = default;
+};
+
+// For tables keyed by public key (peers by key). Keys are uniformly random, and a table's keys
+// are the configured ones, which a remote cannot choose.
+struct PublicKeyHash {
+    std::size_t operator()(const PublicKey& k) const noexcept {
+        return std::hash<std::string_view>{}(
+            {reinterpret_cast<const char*>(k.bytes.data()), k.bytes.size()});
+    }
 };
 
 // 44 characters ending in '='.

@@ -2,6 +2,7 @@
 
 #include <openssl/crypto.h>
 
+#include <unordered_map>
 #include <variant>
 
 #include "conf/load.hpp"
@@ -84,16 +85,19 @@ util::Result<Settings> decode(const conf::Config& config) {
         s.metrics_listen =
             Endpoint::from_sockaddr(reinterpret_cast<const sockaddr*>(&m->addr), m->len);
     const crypto::PublicKey own = crypto::derive_public_key(s.private_key);
+    // Each key once: a table, not a scan of the earlier peers (100,000 peers in linear time).
+    std::unordered_map<crypto::PublicKey, std::size_t, crypto::PublicKeyHash> seen;
+    seen.reserve(config.peers.size());
+    s.peers.reserve(config.peers.size());
     for (const conf::Peer& p : config.peers) {
         auto peer = decode_peer(p);
         if (!peer) return util::fail(peer.error());
         if (peer->public_key == own)
             return util::fail(located(p.public_key.where, p.public_key.field,
                                       "is this interface's own public key"));
-        for (const PeerSettings& earlier : s.peers)
-            if (earlier.public_key == peer->public_key)
-                return util::fail(located(p.public_key.where, p.public_key.field,
-                                          "the same key as " + earlier.name));
+        if (const auto [at, fresh] = seen.try_emplace(peer->public_key, s.peers.size()); !fresh)
+            return util::fail(located(p.public_key.where, p.public_key.field,
+                                      "the same key as " + s.peers[at->second].name));
         s.peers.push_back(std::move(*peer));
     }
     return s;

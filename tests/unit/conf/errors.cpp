@@ -221,8 +221,9 @@ TEST_CASE("conf: a config file that cannot be read") {
     const std::string missing = dir.file("missing.toml");
     CHECK(error_of(missing) == missing + ": cannot open: No such file or directory");
     CHECK(error_of(dir.path()) == dir.path() + ": not a regular file");
-    const std::string huge = dir.write("huge.toml", std::string((1 << 20) + 1, '#'));
-    CHECK(error_of(huge) == huge + ": larger than 1048576 bytes");
+    const std::string huge = dir.write("huge.toml", std::string((64 << 20) + 1, '#'));
+    CHECK(error_of(huge) ==
+          huge + ": larger than ringtun's limit of 64 MiB for a configuration file");
     if (geteuid() != 0) {  // root reads mode-000 files anyway
         const std::string locked = dir.write("locked.toml", "[interface]\n", 0000);
         CHECK(error_of(locked) == locked + ": cannot open: Permission denied");

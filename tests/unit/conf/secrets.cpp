@@ -187,7 +187,8 @@ TEST_CASE("conf: key file problems") {
 
     const std::string big = dir.write("big.key", std::string(4097, 'A'), 0600);
     path = config_naming(big);
-    CHECK(error_of(path) == path + prefix_of_error + big + " is larger than 4096 bytes");
+    CHECK(error_of(path) ==
+          path + prefix_of_error + big + " is larger than ringtun's limit of 4 KiB for a key file");
 
     path = config_naming(dir.path());
     CHECK(error_of(path) == path + prefix_of_error + dir.path() + " is not a regular file");
