@@ -121,7 +121,7 @@ NoNewPrivs: 1"
   echo "$who ($pid) /proc/$pid/status:"
   sed 's/^/  /' <<<"$got"
   for t in /proc/"$pid"/task/*; do
-    grep -Eq "^Uid:[[:space:]]+$RUN_UID[[:space:]]" "$t/status" || bad+=" $(cat "$t/comm")"
+    grep -Eq "^Uid:[[:space:]]+${RUN_UID}[[:space:]]" "$t/status" || bad+=" $(cat "$t/comm")"
   done
   [ -z "$bad" ] || netns_fail "$who: threads not running as $RUN_AS:$bad"
   echo "  threads, all uid $RUN_UID: $(cat /proc/"$pid"/task/*/comm | tr '\n' ' ')"
