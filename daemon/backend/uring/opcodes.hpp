@@ -17,7 +17,8 @@ struct UringOpcode {
 };
 
 inline constexpr UringOpcode kUringOpcodes[] = {
-    {IORING_OP_READ, "READ", "TUN reads as slots, the signal pipe, the socket-file watch"},
+    {IORING_OP_READ, "READ",
+     "TUN reads as slots, the signal pipe, the socket-file and link watches"},
     {ring::kOpReadMultishot, "READ_MULTISHOT", "TUN reads with tun_read = \"multishot\" (6.7)"},
     {IORING_OP_WRITE, "WRITE", "TUN writes"},
     {IORING_OP_WRITEV, "WRITEV", "TUN writes of coalesced packets (GRO)"},
