@@ -45,3 +45,19 @@ fault_bound() {
   echo "fault: $what: $ms ms (bound $bound ms)"
   [ "$ms" -le "$bound" ] || netns_fail "$what took $ms ms (bound $bound ms)"
 }
+
+# Handshakes ringtun PID (logging to LOG) has completed so far, from its SIGUSR1 statistics
+# (its log names only the first one and a peer answering again; rekeys are debug).
+handshake_count() {
+  local block
+  block=$(ringtun_stats "$1" "$2") || return 1
+  stats_handshakes completed <<<"$block"
+}
+
+# Milliseconds from T0 until ringtun PID (logging to LOG) has completed more than BEFORE
+# handshakes; asks every 0.1 s for up to SECS seconds. Returns 1 when none came.
+handshake_after() {
+  local pid=$1 log=$2 before=$3 t0=$4 secs=$5
+  netns_poll "[ \$(handshake_count $pid '$log') -gt $before ]" "$secs" || return 1
+  echo $(($(now_ms) - t0))
+}
