@@ -23,6 +23,7 @@
 
 #include "daemon/backend/epoll/packet_pool.hpp"
 #include "daemon/backend/io_backend.hpp"
+#include "daemon/backend/socket_setup.hpp"
 #include "daemon/backend/timed_hooks.hpp"
 #include "daemon/backend/udp_socket.hpp"
 #include "daemon/datapath/datapath.hpp"
@@ -76,6 +77,9 @@ class EpollLoop final : public IoBackend,
     void forget_peer(Peer& peer) noexcept override;
     bool dials(const Peer& peer) const noexcept override;
     control::UapiError redial(const Peer& peer, const Endpoint& now) override;
+    std::uint32_t interface_index(std::string_view scope) const override {
+        return daemon::interface_index(scope);
+    }
 
     // TunPort, NetPort (epoll_tun.cpp, epoll_udp.cpp)
     void recycle(std::uint16_t bid) noexcept override;

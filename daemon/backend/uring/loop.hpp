@@ -36,6 +36,7 @@
 #include <vector>
 
 #include "daemon/backend/io_backend.hpp"
+#include "daemon/backend/socket_setup.hpp"
 #include "daemon/backend/timed_hooks.hpp"
 #include "daemon/backend/udp_socket.hpp"
 #include "daemon/control/device_config.hpp"
@@ -106,6 +107,9 @@ class Loop final : public IoBackend,
     void forget_peer(Peer& peer) noexcept override;
     bool dials(const Peer& peer) const noexcept override;
     control::UapiError redial(const Peer& peer, const Endpoint& now) override;
+    std::uint32_t interface_index(std::string_view scope) const override {
+        return daemon::interface_index(scope);
+    }
 
     // TunPort, NetPort
     void recycle(std::uint16_t bid) noexcept override;
