@@ -36,6 +36,13 @@ ping_watch_recovery() {
   echo $((first - t0))
 }
 
+# The longest gap in milliseconds between two replies of watch NAME received from T0 to T1
+# (now_ms values): the outage a fault caused, as the traffic saw it.
+ping_watch_longest_gap() {
+  awk -v a="$2" -v b="$3" '$1 >= a && $1 <= b {if (prev != "" && $1 - prev > gap) gap = $1 - prev;
+    prev = $1} END {print gap + 0}' "$NETNS_TMP/pingwatch-$1.txt"
+}
+
 # Replies of watch NAME received so far.
 ping_watch_replies() { count_lines "$NETNS_TMP/pingwatch-$1.txt" .; }
 
@@ -44,6 +51,14 @@ fault_bound() {
   local what=$1 ms=$2 bound=$3
   echo "fault: $what: $ms ms (bound $bound ms)"
   [ "$ms" -le "$bound" ] || netns_fail "$what took $ms ms (bound $bound ms)"
+}
+
+# Waits up to SECS seconds until ringtun's TUN RT_IF and its UDP port are gone from NS after
+# the process was killed (the kernel's io_uring teardown releases them asynchronously), so
+# that a restart finds both free.
+wait_released() {
+  netns_poll "ringtun_released '$1'" "$2" ||
+    netns_fail "$RT_IF or UDP port $TUN_PORT still in $1 ${2}s after ringtun was killed"
 }
 
 # Handshakes ringtun PID (logging to LOG) has completed so far, from its SIGUSR1 statistics
