@@ -69,6 +69,24 @@ Routes::~Routes() {
         nl_->delete_default_route_rules(family, default_table_, default_table_);
 }
 
+util::Result<std::size_t> Routes::restore() {
+    std::size_t added = 0;
+    for (const Route& r : routes_) {
+        auto a = nl_->add_route(ifindex_, r.family, r.addr.data(), r.length, r.table);
+        if (!a) return util::fail(a.error());
+        added += *a ? 1 : 0;
+    }
+    for (const Route& r : std::vector<Route>(foreign_)) {
+        auto a = nl_->add_route(ifindex_, r.family, r.addr.data(), r.length, r.table);
+        if (!a) return util::fail(a.error());
+        if (!*a) continue;  // still someone else's
+        routes_.push_back(r);
+        std::erase(foreign_, r);
+        ++added;
+    }
+    return added;
+}
+
 util::Result<void> Routes::sync(const Settings& s, const MarkFn& set_mark) {
     std::vector<Route> want;
     std::vector<int> families;

@@ -42,6 +42,10 @@ class Routes {
     // After a reload: adds and removes only what changed, so nothing is briefly missing.
     // Routes that exist already and are not ours are left alone (logged).
     util::Result<void> sync(const Settings& s, const MarkFn& set_mark);
+    // The interface came back up: taking it down made the kernel drop every route through
+    // it. Adds ours again (one still there stays ours) and retries those someone else held;
+    // returns how many were added. The rules do not name the interface and stay.
+    util::Result<std::size_t> restore();
 
   private:
     struct Route {

@@ -14,6 +14,7 @@
 #include "daemon/backend/udp_socket.hpp"
 #include "daemon/backend/uring/loop.hpp"
 #include "daemon/cli/backend_plan.hpp"
+#include "daemon/cli/link_restore.hpp"
 #include "daemon/cli/name_lookups.hpp"
 #include "daemon/cli/offloads.hpp"
 #include "daemon/cli/privileges.hpp"
@@ -208,6 +209,23 @@ void names_hooks(RunHooks& hooks, const ServeOptions& o, const Device& device, N
     };
 }
 
+// The TUN's link watched from the loop, so that what a link down/up takes away comes back
+// (cli/link_restore); not under wg-quick, which owns the link. A watch that cannot be had is
+// logged and the daemon runs without it.
+void link_hooks(RunHooks& hooks, const ServeOptions& o, const tun::TunDevice& tun, Routes* routes,
+                std::optional<LinkRestore>& link) {
+    if (o.wg_mode) return;
+    auto l = LinkRestore::open(tun.ifindex(), tun.name(), o.settings.addresses, routes);
+    if (!l) {
+        RT_LOG_WARN("%s: the link is not watched: %s", tun.name().c_str(),
+                    l.error().to_string().c_str());
+        return;
+    }
+    link.emplace(std::move(*l));
+    hooks.link_watch = link->fd();
+    hooks.on_link = [&link](std::span<const std::uint8_t> d) { link->on_datagram(d); };
+}
+
 void log_up(const ServeOptions& o, const std::string& ifname, const Device& device,
             const Sockets& sockets, std::uint16_t udp_port, bool tun_blocking) {
     if (sockets.tcp_listener)
@@ -341,6 +359,8 @@ int serve(ServeOptions o) {
     std::string last_error;
     service_hooks(hooks, o, device, routes ? &*routes : nullptr, names.policy(), last_error);
     names_hooks(hooks, o, device, names);
+    std::optional<LinkRestore> link;
+    link_hooks(hooks, o, *tun, routes ? &*routes : nullptr, link);
     auto end = backend->run(device, std::move(hooks));
     if (!end) return report(end.error());
     backend->log_statistics();

@@ -16,7 +16,8 @@
 #
 # Also sourced from here: lib_tunnels.sh (keys, configs, wireguard-go and ringtun pairs),
 # lib_traffic.sh (ping, iperf3, byte transfers and paced streams with SHA-256), lib_daemon.sh
-# (ringtun's statistics and stopping) and lib_tcp.sh (the TCP transport's tests).
+# (ringtun's statistics and stopping), lib_tcp.sh (the TCP transport's tests) and
+# lib_faults.sh (the fault suite: traffic timed through an outage, bounds asserted).
 
 if [ -n "${NETNS_LIB_LOADED:-}" ]; then return 0; fi
 NETNS_LIB_LOADED=1
@@ -304,6 +305,7 @@ source "$NETNS_LIB_DIR/lib_tunnels.sh"
 source "$NETNS_LIB_DIR/lib_traffic.sh"
 source "$NETNS_LIB_DIR/lib_daemon.sh"
 source "$NETNS_LIB_DIR/lib_tcp.sh"
+source "$NETNS_LIB_DIR/lib_faults.sh"
 
 # The opening of every ringtun test: exit 77 unless the namespaces, TUN, each CMD given and a
 # ringtun with `run` are available; keys are made with ringtun itself.

@@ -118,11 +118,14 @@ netns_require_ringtun_run() {
 }
 
 # Starts `$RINGTUN run CONFIG` in NS in the background, stdout and stderr to LOGFILE; sets
-# RINGTUN_PID (the daemon itself: ip netns exec execs it).
+# RINGTUN_PID (the daemon itself: ip netns exec execs it). A LAUNCHER command (e.g. prlimit
+# --nofile=64:64) runs ringtun; it must exec it, so that the PID stays the daemon's.
+#   start_ringtun NS CONFIG LOGFILE [LAUNCHER...]
 start_ringtun() {
   local ns=$1 config=$2 log=$3
+  shift 3
   : "${RINGTUN:?path to the ringtun binary}"
-  ip netns exec "$ns" "$RINGTUN" run "$config" >>"$log" 2>&1 &
+  ip netns exec "$ns" "$@" "$RINGTUN" run "$config" >>"$log" 2>&1 &
   RINGTUN_PID=$!
   netns_track "$RINGTUN_PID"
 }

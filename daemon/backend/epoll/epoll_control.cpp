@@ -1,10 +1,11 @@
 // What the readiness loop does for the control plane: the signal pipe (stop, statistics,
-// reload), the socket settings a UAPI set request changes (control::SocketSettings), and its
-// statistics and metrics.
+// reload), the link watch, the socket settings a UAPI set request changes
+// (control::SocketSettings), and its statistics and metrics.
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <cstring>
 
@@ -30,6 +31,28 @@ void EpollLoop::on_signal() noexcept {
             if (!stopping_) RT_LOG_NOTICE("stopping on signal");
             stopping_ = true;
         }
+    }
+}
+
+void EpollLoop::on_link() noexcept {
+    std::array<std::uint8_t, 8192> buf;  // one rtnetlink datagram
+    for (int i = 0; i < 16 && hooks_.link_watch >= 0; ++i) {
+        const ssize_t n = ::recv(hooks_.link_watch, buf.data(), buf.size(), MSG_DONTWAIT);
+        if (n > 0) {
+            if (!stopping_ && hooks_.on_link)
+                hooks_.on_link({buf.data(), static_cast<std::size_t>(n)});
+            continue;
+        }
+        const int error = n < 0 ? errno : 0;
+        if (error == EAGAIN || error == EINTR) return;
+        if (error == ENOBUFS) {  // the socket overran: what happened meanwhile is unknown
+            if (!stopping_ && hooks_.on_link) hooks_.on_link({});
+            continue;
+        }
+        RT_LOG_WARN("link watch: read failed: %s; the link is no longer watched",
+                    error != 0 ? std::strerror(error) : "end of file");
+        (void)::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, hooks_.link_watch, nullptr);
+        hooks_.link_watch = -1;
     }
 }
 

@@ -187,6 +187,7 @@ void Loop::refresh_now() noexcept {
 
 void Loop::arm_turn() noexcept {
     if (!signal_armed_) arm_signal_read();
+    if (!link_armed_ && hooks_.link_watch >= 0) arm_link_read();
     // After -ENOBUFS, re-arm once a share of the buffers is back, not at the first one.
     if (!udp_recv_armed_ && udp_buffers_->lent() >= rearm_watermark(*udp_buffers_) &&
         now_.boot >= udp_rearm_at_)
@@ -316,6 +317,9 @@ void Loop::dispatch(const io_uring_cqe& cqe) noexcept {
             return;
         case Kind::signal:
             on_signal(cqe);
+            return;
+        case Kind::link_watch:
+            on_link(cqe);
             return;
         case Kind::tcp_accept:
         case Kind::tcp_connect:

@@ -30,7 +30,8 @@ struct UringOpcode {
 };
 
 inline constexpr UringOpcode kUringOpcodes[] = {
-    {IORING_OP_READ, "READ", "TUN reads as slots, the signal pipe, the socket-file watch"},
+    {IORING_OP_READ, "READ",
+     "TUN reads as slots, the signal pipe, the socket-file and link watches"},
     {ring::kOpReadMultishot, "READ_MULTISHOT", "TUN reads with tun_read = \"multishot\" (6.7)",
      OpUse::tun_multishot},
     {IORING_OP_WRITE, "WRITE", "TUN writes"},

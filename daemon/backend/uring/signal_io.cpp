@@ -1,8 +1,10 @@
 // The signal pipe and the caller's hooks: SIGTERM/SIGINT stop the loop, SIGUSR1 prints the
 // statistics, SIGHUP reloads the configuration through the caller's hook, and the worker that
 // looks endpoint names up ('N') has the names hook run; the heartbeat and the names hook also
-// run on the loop's time.
+// run on the loop's time. The link watch's datagrams go to their hook.
 #include <liburing.h>
+
+#include <cstring>
 
 #include "daemon/backend/path_metrics.hpp"
 #include "daemon/backend/uring/loop.hpp"
@@ -22,6 +24,31 @@ void Loop::arm_signal_read() noexcept {
     io_uring_prep_read(sqe, file_signal, &signal_byte_, 1, 0);
     sqe->flags |= IOSQE_FIXED_FILE;
     sqe->user_data = tag(Kind::signal);
+}
+
+void Loop::arm_link_read() noexcept {
+    io_uring_sqe* sqe = new_request();
+    if (!sqe) return;  // tried again next turn
+    link_armed_ = true;
+    io_uring_prep_read(sqe, hooks_.link_watch, link_buf_.data(), link_buf_.size(), 0);
+    sqe->user_data = tag(Kind::link_watch);
+}
+
+void Loop::on_link(const io_uring_cqe& cqe) noexcept {
+    link_armed_ = false;  // the run loop arms the next read
+    if (!stopping_ && hooks_.on_link)
+        hooks_.on_link({link_buf_.data(), static_cast<std::size_t>(cqe.res)});
+}
+
+void Loop::link_read_failed(int error) noexcept {
+    if (error == -ECANCELED) return;
+    if (error == -ENOBUFS) {  // the socket overran: what happened meanwhile is unknown
+        if (!stopping_ && hooks_.on_link) hooks_.on_link({});
+        return;
+    }
+    RT_LOG_WARN("link watch: read failed: %s; the link is no longer watched",
+                error < 0 ? std::strerror(-error) : "end of file");
+    hooks_.link_watch = -1;
 }
 
 void Loop::on_signal(const io_uring_cqe&) noexcept {

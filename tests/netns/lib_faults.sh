@@ -1,0 +1,78 @@
+# shellcheck shell=bash
+# The fault suite's measurements (tests/netns/fault_*.sh): traffic that keeps flowing while a
+# test breaks something, the time until it flows again, and the bound that time must meet.
+# Sourced by lib.sh (needs netns_track, netns_poll, now_ms, NETNS_TMP, stop_process):
+#
+#   ping_watch_start v4 "$NS_A" "$TUN_B4" 60      # an echo request every 0.1 s, each reply logged
+#   t0=$(now_ms); ...break and repair something...
+#   ms=$(ping_watch_recovery v4 "$t0" 10) || netns_fail "no reply within 10 s"
+#   fault_bound "traffic after the link came up" "$ms" 1000
+#
+# Every figure a fault test asserts is printed as one line, "fault: WHAT: N ms (bound B ms)",
+# so that a run's figures can be collected with grep '^fault: '.
+
+# Starts icmp_ping.py in NS against ADDR: a request every INTERVAL (default 0.1) seconds for
+# SECS seconds, each reply appended to $NETNS_TMP/pingwatch-NAME.txt as "RECEIVED_MS SEQ
+# RTT_MS". Sets PING_WATCH_PID. Several may run at once under different NAMEs.
+ping_watch_start() {
+  local name=$1 ns=$2 addr=$3 secs=$4 interval=${5:-0.1} log="$NETNS_TMP/pingwatch-$1.txt"
+  : >"$log"
+  ip netns exec "$ns" python3 "$NETNS_LIB_DIR/icmp_ping.py" "$addr" --count 1000000 \
+    --interval "$interval" --deadline "$secs" --log "$log" \
+    >"$NETNS_TMP/pingwatch-$name.out" 2>&1 &
+  PING_WATCH_PID=$!
+  netns_track "$PING_WATCH_PID"
+}
+
+# Milliseconds from T0 (a now_ms value) until the first echo request of watch NAME sent at or
+# after T0 was answered: how long after an event the traffic flowed again (replies to requests
+# sent before it do not count). Waits up to SECS seconds; returns 1 (printing nothing) when no
+# such reply came.
+ping_watch_recovery() {
+  local name=$1 t0=$2 secs=$3 first=""
+  local log="$NETNS_TMP/pingwatch-$name.txt" after="\$1 - \$3 >= t"
+  netns_poll "awk -v t=$t0 '$after {found = 1} END {exit !found}' '$log'" "$secs" || return 1
+  first=$(awk -v t="$t0" '$1 - $3 >= t {print $1; exit}' "$log")
+  echo $((first - t0))
+}
+
+# The longest gap in milliseconds between two replies of watch NAME received from T0 to T1
+# (now_ms values): the outage a fault caused, as the traffic saw it.
+ping_watch_longest_gap() {
+  awk -v a="$2" -v b="$3" '$1 >= a && $1 <= b {if (prev != "" && $1 - prev > gap) gap = $1 - prev;
+    prev = $1} END {print gap + 0}' "$NETNS_TMP/pingwatch-$1.txt"
+}
+
+# Replies of watch NAME received so far.
+ping_watch_replies() { count_lines "$NETNS_TMP/pingwatch-$1.txt" .; }
+
+# Prints "fault: WHAT: MS ms (bound BOUND ms)" and fails the test when MS exceeds BOUND.
+fault_bound() {
+  local what=$1 ms=$2 bound=$3
+  echo "fault: $what: $ms ms (bound $bound ms)"
+  [ "$ms" -le "$bound" ] || netns_fail "$what took $ms ms (bound $bound ms)"
+}
+
+# Waits up to SECS seconds until ringtun's TUN RT_IF and its UDP port are gone from NS after
+# the process was killed (the kernel's io_uring teardown releases them asynchronously), so
+# that a restart finds both free.
+wait_released() {
+  netns_poll "ringtun_released '$1'" "$2" ||
+    netns_fail "$RT_IF or UDP port $TUN_PORT still in $1 ${2}s after ringtun was killed"
+}
+
+# Handshakes ringtun PID (logging to LOG) has completed so far, from its SIGUSR1 statistics
+# (its log names only the first one and a peer answering again; rekeys are debug).
+handshake_count() {
+  local block
+  block=$(ringtun_stats "$1" "$2") || return 1
+  stats_handshakes completed <<<"$block"
+}
+
+# Milliseconds from T0 until ringtun PID (logging to LOG) has completed more than BEFORE
+# handshakes; asks every 0.1 s for up to SECS seconds. Returns 1 when none came.
+handshake_after() {
+  local pid=$1 log=$2 before=$3 t0=$4 secs=$5
+  netns_poll "[ \$(handshake_count $pid '$log') -gt $before ]" "$secs" || return 1
+  echo $(($(now_ms) - t0))
+}
