@@ -22,17 +22,22 @@ util::Result<LinkWatch> LinkWatch::open() {
 }
 
 std::optional<bool> link_up_in(std::span<const std::uint8_t> datagram, int ifindex) noexcept {
+    // Messages are read by copying their headers out: the buffer may have any alignment.
     std::optional<bool> up;
-    int left = static_cast<int>(datagram.size());
-    // NLMSG_NEXT wants a mutable header pointer; nothing is written through it.
-    auto* h = reinterpret_cast<nlmsghdr*>(const_cast<std::uint8_t*>(datagram.data()));
-    for (; NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
-        if (h->nlmsg_type != RTM_NEWLINK && h->nlmsg_type != RTM_DELLINK) continue;
-        if (h->nlmsg_len < NLMSG_LENGTH(sizeof(ifinfomsg))) continue;
-        ifinfomsg info;
-        std::memcpy(&info, NLMSG_DATA(h), sizeof info);
-        if (info.ifi_index != ifindex) continue;
-        up = h->nlmsg_type == RTM_NEWLINK && (info.ifi_flags & IFF_UP) != 0;
+    std::size_t at = 0;
+    while (datagram.size() - at >= sizeof(nlmsghdr)) {
+        nlmsghdr h;
+        std::memcpy(&h, datagram.data() + at, sizeof h);
+        if (h.nlmsg_len < sizeof h || h.nlmsg_len > datagram.size() - at) break;
+        if ((h.nlmsg_type == RTM_NEWLINK || h.nlmsg_type == RTM_DELLINK) &&
+            h.nlmsg_len >= NLMSG_LENGTH(sizeof(ifinfomsg))) {
+            ifinfomsg info;
+            std::memcpy(&info, datagram.data() + at + NLMSG_HDRLEN, sizeof info);
+            if (info.ifi_index == ifindex)
+                up = h.nlmsg_type == RTM_NEWLINK && (info.ifi_flags & IFF_UP) != 0;
+        }
+        at += NLMSG_ALIGN(h.nlmsg_len);
+        if (at > datagram.size()) break;
     }
     return up;
 }

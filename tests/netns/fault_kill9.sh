@@ -36,12 +36,7 @@ kill_and_restart() {
   T_BACK=$(now_ms)
 }
 
-netns_pair
-RT_IF=rtb0
-ringtun_pair
-ping_ok "$NS_A" "$TUN_B4" 3 10 || netns_fail "no ping A -> B through the tunnel"
-ping_watch_start v4 "$NS_A" "$TUN_B4" 60
-netns_poll "[ \$(ping_watch_replies v4) -gt 5 ]" 5 || netns_fail "the pings got no reply"
+fault_pair_with_pings 60
 
 kill_and_restart a
 ms=$(ping_watch_recovery v4 "$T_BACK" 10) ||
@@ -62,8 +57,7 @@ fault_bound "traffic after B (the responder) was killed and restarted, from the 
   "$total" $RESTART_B_MS
 ping_ok "$NS_B" "$TUN_A4" 3 5 && ping_ok "$NS_A" "$TUN_B6" 3 5 ||
   netns_fail "no ping B -> A or over IPv6 after the restarts"
-ringtun_stop "$NS_A" "$RINGTUN_PID_A" "$NETNS_TMP/ringtun-a.log"
-ringtun_stop "$NS_B" "$RINGTUN_PID_B" "$NETNS_TMP/ringtun-b.log"
+ringtun_pair_stop
 netns_cleanup
 netns_assert_clean
 echo "fault_kill9: ok"

@@ -72,12 +72,7 @@ netns_poll "[ \$(ping_watch_replies v4) -gt 0 ] && [ \$(ping_watch_replies v6) -
 flap 1
 flap 2
 grep -E "$RT_IF: link" "$NETNS_TMP/ringtun-a.log" | tail -n 4 || true
-for side in A B; do
-  pid_var=RINGTUN_PID_$side
-  netns_alive "${!pid_var}" || netns_fail "ringtun $side died"
-done
-ringtun_stop "$NS_A" "$RINGTUN_PID_A" "$NETNS_TMP/ringtun-a.log"
-ringtun_stop "$NS_B" "$RINGTUN_PID_B" "$NETNS_TMP/ringtun-b.log"
+ringtun_pair_stop
 netns_cleanup
 netns_assert_clean
 echo "fault_link_flap: ok"

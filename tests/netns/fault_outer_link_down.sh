@@ -16,13 +16,8 @@ DOWN_SECS=20
 RESUME_MS=1000
 HANDSHAKE_MS=$((5333 + 1500))
 
-netns_pair
-RT_IF=rtb0
-ringtun_pair
+fault_pair_with_pings $((DOWN_SECS + 30))
 log_a="$NETNS_TMP/ringtun-a.log"
-ping_ok "$NS_A" "$TUN_B4" 3 10 || netns_fail "no ping A -> B through the tunnel"
-ping_watch_start v4 "$NS_A" "$TUN_B4" $((DOWN_SECS + 30))
-netns_poll "[ \$(ping_watch_replies v4) -gt 5 ]" 5 || netns_fail "the pings got no reply"
 
 t_down=$(now_ms)
 ip -n "$NS_A" link set veth0 down || netns_fail "cannot take veth0 down in $NS_A"
@@ -41,8 +36,7 @@ fault_bound "traffic after the outer link came up (down ${DOWN_SECS} s)" "$ms" $
 fault_bound "new handshake after the outer link came up" "$hs" $HANDSHAKE_MS
 ping_ok "$NS_B" "$TUN_A4" 3 5 && ping_ok "$NS_A" "$TUN_B6" 3 5 ||
   netns_fail "no ping B -> A or over IPv6 after the outer link came up"
-ringtun_stop "$NS_A" "$RINGTUN_PID_A" "$log_a"
-ringtun_stop "$NS_B" "$RINGTUN_PID_B" "$NETNS_TMP/ringtun-b.log"
+ringtun_pair_stop
 netns_cleanup
 netns_assert_clean
 echo "fault_outer_link_down: ok"

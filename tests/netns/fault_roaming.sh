@@ -76,12 +76,7 @@ run_family() {
   stream_wait_progress $((before + (1 << 20))) 5 ||
     netns_fail "IPv$family outer: the stream did not go on after the change: $(stream_progress) bytes"
   stream_stop "across A's address change (IPv$family outer)"
-  for side in A B; do
-    pid_var=RINGTUN_PID_$side
-    netns_alive "${!pid_var}" || netns_fail "IPv$family outer: ringtun $side died"
-  done
-  ringtun_stop "$NS_A" "$RINGTUN_PID_A" "$log_a"
-  ringtun_stop "$NS_B" "$RINGTUN_PID_B" "$log_b"
+  ringtun_pair_stop
 }
 
 netns_pair

@@ -19,13 +19,8 @@ STOP_SECS=30
 RESUME_MS=1000
 HANDSHAKE_MS=$((5333 + 1500))
 
-netns_pair
-RT_IF=rtb0
-ringtun_pair
+fault_pair_with_pings $((STOP_SECS + 30))
 log_a="$NETNS_TMP/ringtun-a.log"
-ping_ok "$NS_A" "$TUN_B4" 3 10 || netns_fail "no ping A -> B through the tunnel"
-ping_watch_start v4 "$NS_A" "$TUN_B4" $((STOP_SECS + 30))
-netns_poll "[ \$(ping_watch_replies v4) -gt 5 ]" 5 || netns_fail "the pings got no reply"
 
 handshakes=$(handshake_count "$RINGTUN_PID_A" "$log_a")
 kill -STOP "$RINGTUN_PID_B"
@@ -44,14 +39,9 @@ echo "B stopped for $((t_cont - t_stop)) ms: pings answered again $ms ms after S
   "handshake $hs ms after it; A logged 'not answering' $started time(s) during the stop"
 fault_bound "traffic after B was stopped for ${STOP_SECS} s and continued" "$ms" $RESUME_MS
 fault_bound "handshake after B was continued" "$hs" $HANDSHAKE_MS
-for side in A B; do
-  pid_var=RINGTUN_PID_$side
-  netns_alive "${!pid_var}" || netns_fail "ringtun $side died"
-done
 ping_ok "$NS_B" "$TUN_A4" 3 5 && ping_ok "$NS_A" "$TUN_B6" 3 5 ||
   netns_fail "no ping B -> A or over IPv6 after SIGCONT"
-ringtun_stop "$NS_A" "$RINGTUN_PID_A" "$log_a"
-ringtun_stop "$NS_B" "$RINGTUN_PID_B" "$NETNS_TMP/ringtun-b.log"
+ringtun_pair_stop
 netns_cleanup
 netns_assert_clean
 echo "fault_sigstop: ok"

@@ -79,6 +79,18 @@ ringtun_released() {
     [ -z "$(ip netns exec "$1" ss -Hlun "sport = :$TUN_PORT" 2>/dev/null)" ]
 }
 
+# The end of a test of a ringtun pair: both ringtuns (RINGTUN_PID_A, RINGTUN_PID_B) must still
+# run, and stop cleanly (ringtun_stop).
+ringtun_pair_stop() {
+  local side pid_var
+  for side in A B; do
+    pid_var=RINGTUN_PID_$side
+    netns_alive "${!pid_var}" || netns_fail "ringtun $side died"
+  done
+  ringtun_stop "$NS_A" "$RINGTUN_PID_A" "$NETNS_TMP/ringtun-a.log"
+  ringtun_stop "$NS_B" "$RINGTUN_PID_B" "$NETNS_TMP/ringtun-b.log"
+}
+
 # Stops the ringtun PID running in NS with SIGNAL (default TERM) and asserts a clean exit
 # within TIMEOUT (default 5) seconds: status 0 and a new "IF: stopped" line in LOG; then
 # waits up to 2 s for its TUN and UDP port to go away (fails otherwise).

@@ -11,6 +11,17 @@
 # Every figure a fault test asserts is printed as one line, "fault: WHAT: N ms (bound B ms)",
 # so that a run's figures can be collected with grep '^fault: '.
 
+# The start of most fault tests: NS_A and NS_B, a ringtun pair over them (RT_IF rtb0), and
+# pings A -> B every 0.1 s for SECS seconds (watch v4), answered before it returns.
+fault_pair_with_pings() {
+  netns_pair
+  RT_IF=rtb0
+  ringtun_pair
+  ping_ok "$NS_A" "$TUN_B4" 3 10 || netns_fail "no ping A -> B through the tunnel"
+  ping_watch_start v4 "$NS_A" "$TUN_B4" "$1"
+  netns_poll "[ \$(ping_watch_replies v4) -gt 5 ]" 5 || netns_fail "the pings got no reply"
+}
+
 # Starts icmp_ping.py in NS against ADDR: a request every INTERVAL (default 0.1) seconds for
 # SECS seconds, each reply appended to $NETNS_TMP/pingwatch-NAME.txt as "RECEIVED_MS SEQ
 # RTT_MS". Sets PING_WATCH_PID. Several may run at once under different NAMEs.

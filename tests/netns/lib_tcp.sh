@@ -210,6 +210,22 @@ tcp_forge_rst() {
     >/dev/null
 }
 
+# The setup of a flood test: NS_A and NS_B (netns_pair), SOURCE a second address of A's veth
+# (where the flood comes from), keys, and the configs of a TCP pair (A dials B; EXTRA
+# ringtun_config arguments for B's). Starts nothing. Sets RT_IF.
+#   tcp_flood_setup SOURCE [EXTRA...]
+tcp_flood_setup() {
+  local source=$1
+  shift
+  netns_pair
+  ip -n "$NS_A" addr add "$source/24" dev veth0 || netns_fail "cannot add $source"
+  RT_IF=rtb0
+  make_keypair rta
+  make_keypair rtb
+  ringtun_side_config a tcp 4
+  ringtun_side_config b tcp 4 "$@"
+}
+
 # Starts `tcp_probe.py flood` in NS against ADDR:TUN_PORT with ARGS (see tcp_probe.py);
 # progress in $NETNS_TMP/flood-NAME.progress, result in flood-NAME.out, stopped by touching
 # flood-NAME.stop. Sets FLOOD_PID.

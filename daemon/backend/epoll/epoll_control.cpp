@@ -35,7 +35,7 @@ void EpollLoop::on_signal() noexcept {
 }
 
 void EpollLoop::on_link() noexcept {
-    std::array<std::uint8_t, 8192> buf;  // one rtnetlink datagram
+    alignas(8) std::array<std::uint8_t, 8192> buf;  // one rtnetlink datagram
     for (int i = 0; i < 16 && hooks_.link_watch >= 0; ++i) {
         const ssize_t n = ::recv(hooks_.link_watch, buf.data(), buf.size(), MSG_DONTWAIT);
         if (n > 0) {

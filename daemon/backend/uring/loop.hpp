@@ -206,7 +206,7 @@ class Loop final : public IoBackend,
     char signal_byte_ = 0;
     bool signal_armed_ = false;
     bool link_armed_ = false;
-    std::array<std::uint8_t, 8192> link_buf_{};  // one rtnetlink datagram
+    alignas(8) std::array<std::uint8_t, 8192> link_buf_{};  // one rtnetlink datagram
     unsigned tun_reads_in_flight_ = 0;
     bool udp_recv_armed_ = false;
     bool udp_recv_cancelled_ = false;  // a new listen port: the old socket's receive ends

@@ -89,6 +89,10 @@ TEST_CASE("link watch: datagrams about other links, or malformed, say nothing") 
     CHECK_FALSE(link_up_in({bytes, sizeof msg}, 8).has_value());
     CHECK_FALSE(link_up_in({bytes, sizeof msg - 1}, 7).has_value());  // truncated
     CHECK_FALSE(link_up_in({}, 7).has_value());
+    // At any alignment: a datagram need not start at a 4-byte boundary.
+    std::array<std::uint8_t, sizeof msg + 1> odd{};
+    std::memcpy(odd.data() + 1, &msg, sizeof msg);
+    CHECK(link_up_in({odd.data() + 1, sizeof msg}, 7) == std::optional<bool>(true));
     msg.h.nlmsg_type = RTM_DELLINK;
     CHECK(link_up_in({bytes, sizeof msg}, 7) == std::optional<bool>(false));
     msg.h.nlmsg_type = RTM_NEWADDR;
