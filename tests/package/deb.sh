@@ -148,11 +148,17 @@ for a in 'prerm remove' 'prerm upgrade $version' 'postinst configure' \\
 done
 ACTIONS
 # in_run SYSTEMD CMD...: CMD with a private, empty /run, holding /run/systemd/system if
-# SYSTEMD is 1; nothing of it is seen outside.
+# SYSTEMD is 1, and a private /etc: the machine's with what CMD writes kept in that /run (an
+# overlay), and in it the group ringtun (the stand-in systemd-sysusers makes none) and
+# /etc/ringtun, which the package ships, as root:root 0700 and empty. Nothing of it is seen
+# outside, so postinst never touches the machine's /etc/ringtun.
 in_run() {
   # shellcheck disable=SC2016  # expanded by the inner sh
   unshare -m sh -c 'mount -t tmpfs ringtun-test /run && { [ "$0" = 0 ] ||
-    mkdir -p /run/systemd/system; } && exec "$@"' "$@"
+    mkdir -p /run/systemd/system; } && mkdir /run/etc-upper /run/etc-work &&
+    mount -t overlay ringtun-etc -o lowerdir=/etc,upperdir=/run/etc-upper,workdir=/run/etc-work /etc &&
+    { grep -q "^ringtun:" /etc/group || echo "ringtun:x:64998:" >>/etc/group; } &&
+    rm -rf /etc/ringtun && install -d -o root -g root -m 0700 /etc/ringtun && exec "$@"' "$@"
 }
 if [ "$(id -u)" = 0 ] && in_run 0 true 2>/dev/null; then
   user="systemd-sysusers ringtun.conf|dpkg-statoverride --list /etc/ringtun"
@@ -177,6 +183,42 @@ postrm upgrade $version: "
   none=$(sed 's/: .*/: /' <<<"$expected")
   got=$(DPKG_ROOT=/nonexistent in_run 1 sh "$dir/actions.sh")
   [ "$got" = "$none" ] || fail "maintainer scripts with DPKG_ROOT set:"$'\n'"$got"
+  # The upgrade from a ringtun that ran as root (no statoverride yet): the files of root's
+  # alone in /etc/ringtun become readable by group ringtun and are named; nothing else changes:
+  # not a file the group root may read, not another owner's, not one in a subdirectory or
+  # behind a symbolic link, and not a file made root's alone again once the override exists
+  # (the next configure).
+  cat >"$dir/upgrade.sh" <<UPGRADE
+set -e
+cd /etc/ringtun
+for f in rt0.toml:0600 rt0.key:0400 shared.toml:0640 rt1.toml:0644; do
+  install -o root -g root -m \${f#*:} /dev/null \${f%:*}
+done
+install -o nobody -g root -m 0600 /dev/null nobody.key
+install -d -m 0700 keys && install -o root -g root -m 0600 /dev/null keys/rt2.key
+ln -s keys/rt2.key link.key
+PATH="$dir/bin:\$PATH" sh "$dir/control/postinst" configure 0.1.0 2>"$dir/upgrade.err"
+stat -c '%n %U:%G %a' rt0.toml rt0.key shared.toml rt1.toml nobody.key keys/rt2.key
+chmod 0600 rt0.toml
+PATH="$dir/bin:\$PATH" sh "$dir/control/postinst" configure 0.1.0 2>>"$dir/upgrade.err"
+stat -c '%n %U:%G %a' rt0.toml
+cat "$dir/upgrade.err"
+UPGRADE
+  rm -f "$RINGTUN_CALLS.override"
+  got=$(in_run 1 sh "$dir/upgrade.sh") || fail "the upgrade's postinst failed: $got"
+  expected="rt0.toml root:ringtun 640
+rt0.key root:ringtun 440
+shared.toml root:root 640
+rt1.toml root:root 644
+nobody.key nobody:root 600
+keys/rt2.key root:root 600
+rt0.toml root:ringtun 600
+ringtun: /etc/ringtun/rt0.key: now group ringtun may read it (the daemon runs as ringtun)
+ringtun: /etc/ringtun/rt0.toml: now group ringtun may read it (the daemon runs as ringtun)"
+  [ "$(LC_ALL=C sort <<<"$got")" = "$(LC_ALL=C sort <<<"$expected")" ] ||
+    fail "postinst on an upgrade from root's files:"$'\n'"$got"
+  rm -f "$RINGTUN_CALLS.override"
+
   # Installed, reinstalled (the upgrade path: prerm upgrade, postinst configure VERSION),
   # removed and purged by dpkg in a throwaway root (dpkg --root: its own database; the
   # scripts run outside a chroot, which has no shell, with DPKG_ROOT set) under a /run that
@@ -205,7 +247,9 @@ postrm upgrade $version: "
   [ -z "$(status)" ] || fail "after dpkg -P: $(status)"
   [ ! -s "$RINGTUN_CALLS" ] || fail "dpkg --root: the scripts called $(cat "$RINGTUN_CALLS")"
   echo "maintainer scripts: the calls expected under systemd, only the user's and the" \
-    "statoverride's without it, none with DPKG_ROOT; dpkg --root -i, -i again, -r, -P succeeded"
+    "statoverride's without it, none with DPKG_ROOT; root's private files in /etc/ringtun" \
+    "given to group ringtun on the upgrade, nothing else; dpkg --root -i, -i again, -r, -P" \
+    "succeeded"
 else
   echo "maintainer scripts: checked with sh -n only (their behaviour needs root, unshare -m)"
 fi
