@@ -36,7 +36,7 @@
 #include <vector>
 
 #include "daemon/backend/io_backend.hpp"
-#include "daemon/backend/socket_setup.hpp"
+#include "daemon/backend/scope_index.hpp"
 #include "daemon/backend/timed_hooks.hpp"
 #include "daemon/backend/udp_socket.hpp"
 #include "daemon/control/device_config.hpp"
@@ -74,10 +74,7 @@ enum class Kind : std::uint8_t;  // loop_internal.hpp
 // The io_uring backend: TunPort and NetPort for the datapath, TcpIo for the transport,
 // StreamServers for the UAPI socket and the metrics endpoint, and the socket settings for the
 // UAPI.
-class Loop final : public IoBackend,
-                   public TunPort,
-                   public NetPort,
-                   public control::SocketSettings {
+class Loop final : public IoBackend, public TunPort, public NetPort, public ScopeIndex {
   public:
     // The parameters as the loop will use them (buffer counts rounded to powers of two), or an
     // error when the completion queue `entries` gives cannot hold every completion that can
@@ -108,9 +105,7 @@ class Loop final : public IoBackend,
     void forget_peer(Peer& peer) noexcept override;
     bool dials(const Peer& peer) const noexcept override;
     control::UapiError redial(const Peer& peer, const Endpoint& now) override;
-    std::uint32_t interface_index(std::string_view scope) const override {
-        return daemon::interface_index(scope);
-    }
+    // interface_index: ScopeIndex
 
     // TunPort, NetPort
     void recycle(std::uint16_t bid) noexcept override;
