@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <cstddef>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -29,6 +30,10 @@ struct FileFailure {
 // from the same open file description as the bytes, so a swap between check and read is moot.
 // Never blocks in open(): a FIFO, socket or device is refused as not_regular.
 std::variant<FileText, FileFailure> read_whole_file(const std::string& path, std::size_t max_bytes);
+
+// A reader of whole files: read_whole_file, or a stand-in where no file may be opened.
+using ReadFileFn = std::function<std::variant<FileText, FileFailure>(const std::string& path,
+                                                                     std::size_t max_bytes)>;
 
 // "cannot open SUBJECT: No such file or directory", "SUBJECT is not a regular file", ...;
 // with an empty subject: "cannot open: No such file or directory", "not a regular file". Too
