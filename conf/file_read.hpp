@@ -53,6 +53,9 @@ inline bool shared_with_others(mode_t mode, uid_t owner) {
     return (mode & 0777 & ~allowed) != 0;
 }
 
+// The permission bits of `mode` as chmod takes them: "0640".
+std::string mode_octal(mode_t mode);
+
 // "PATH is accessible by group or others (mode 0644); run: chmod 600 PATH (or, owned by
 // root, chmod 640 PATH for the daemon's group)", with `what` (e.g. "holds a secret key and ")
 // inserted after PATH.

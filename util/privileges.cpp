@@ -162,6 +162,10 @@ Result<UserIds> find_user(const std::string& name) {
     return UserIds{name, entry.pw_uid, entry.pw_gid};
 }
 
+bool PrivilegeDrop::switches_user() const noexcept {
+    return user && user->uid != ::geteuid();
+}
+
 Result<PrivilegeState> drop_privileges(const PrivilegeDrop& drop) {
     if (const unsigned threads = thread_count(); threads > 1)
         return fail(make_error("privileges", "the process has " + std::to_string(threads) +
@@ -169,7 +173,7 @@ Result<PrivilegeState> drop_privileges(const PrivilegeDrop& drop) {
     auto caps = get_capabilities();
     if (!caps) return fail(caps.error());
     const CapabilitySet keep = drop.keep & caps->permitted;
-    const bool switching = drop.user && drop.user->uid != ::geteuid();
+    const bool switching = drop.switches_user();
     constexpr CapabilitySet ids = capability_bit(CAP_SETUID) | capability_bit(CAP_SETGID);
     if (switching && (caps->effective & ids) != ids)
         return fail(make_error("user " + drop.user->name,

@@ -89,7 +89,7 @@ util::Result<ControlSetup> open_control(const ServeOptions& o, const std::string
                  : ControlSocket::open(control_socket_dir, ifname);
     if (!s) return util::fail(s.error());
     // The user the daemon becomes owns its socket file (before the watch: no event for it).
-    if (o.drop && o.drop->user && o.drop->user->uid != ::geteuid())
+    if (o.drop && o.drop->switches_user())
         if (auto r = s->give_to(o.drop->user->uid, o.drop->user->gid); !r)
             return util::fail(r.error());
     auto watch = s->watch();
