@@ -70,9 +70,11 @@ std::vector<std::string> unreadable_by(const util::UserIds& user, const std::str
     return out;
 }
 
-std::string describe(const util::PrivilegeState& state) {
+std::string describe(const util::PrivilegeState& state, const util::PrivilegeDrop& drop) {
     std::string who = "uid " + std::to_string(state.uid) + ", gid " + std::to_string(state.gid);
-    if (const passwd* pw = ::getpwuid(state.uid))
+    if (drop.user && drop.user->uid == state.uid)
+        who = "user " + drop.user->name + " (" + who + ")";
+    else if (const passwd* pw = ::getpwuid(state.uid))
         who = "user " + std::string(pw->pw_name) + " (" + who + ")";
     return who + ", capabilities " + util::capability_names(state.effective) +
            (state.no_new_privs ? ", no new privileges" : "");

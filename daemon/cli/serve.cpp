@@ -310,7 +310,7 @@ util::Result<void> drop_privileges(const ServeOptions& o) {
             RT_LOG_WARN("%s; a reload will fail", problem.c_str());
     auto state = util::drop_privileges(*o.drop);
     if (!state) return util::fail(state.error());
-    RT_LOG_NOTICE("privileges: %s", describe(*state).c_str());
+    RT_LOG_NOTICE("privileges: %s", describe(*state, *o.drop).c_str());
     return {};
 }
 
