@@ -94,12 +94,16 @@ std::string describe(const FileFailure& failure, std::string_view subject, std::
     return "cannot read" + sp;
 }
 
-std::string permission_message(std::string_view path, mode_t mode, std::string_view what) {
+std::string mode_octal(mode_t mode) {
     char octal[8];
     std::snprintf(octal, sizeof octal, "%04o", static_cast<unsigned>(mode & 07777));
+    return octal;
+}
+
+std::string permission_message(std::string_view path, mode_t mode, std::string_view what) {
     const std::string p(path);
-    return p + ' ' + std::string(what) + "is accessible by group or others (mode " + octal +
-           "); run: chmod 600 " + p + " (or, owned by root, chmod 640 " + p +
+    return p + ' ' + std::string(what) + "is accessible by group or others (mode " +
+           mode_octal(mode) + "); run: chmod 600 " + p + " (or, owned by root, chmod 640 " + p +
            " for the daemon's group: see ringtun.toml(5))";
 }
 

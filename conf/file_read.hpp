@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <cstddef>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -30,6 +31,10 @@ struct FileFailure {
 // Never blocks in open(): a FIFO, socket or device is refused as not_regular.
 std::variant<FileText, FileFailure> read_whole_file(const std::string& path, std::size_t max_bytes);
 
+// A reader of whole files: read_whole_file, or a stand-in where no file may be opened.
+using ReadFileFn = std::function<std::variant<FileText, FileFailure>(const std::string& path,
+                                                                     std::size_t max_bytes)>;
+
 // "cannot open SUBJECT: No such file or directory", "SUBJECT is not a regular file", ...;
 // with an empty subject: "cannot open: No such file or directory", "not a regular file". Too
 // large: "SUBJECT is larger than ringtun's limit of 4 KiB for KIND" (KIND e.g. "a key file"),
@@ -47,6 +52,9 @@ inline bool shared_with_others(mode_t mode, uid_t owner) {
     const mode_t allowed = owner == 0 ? 0740 : 0700;
     return (mode & 0777 & ~allowed) != 0;
 }
+
+// The permission bits of `mode` as chmod takes them: "0640".
+std::string mode_octal(mode_t mode);
 
 // "PATH is accessible by group or others (mode 0644); run: chmod 600 PATH (or, owned by
 // root, chmod 640 PATH for the daemon's group)", with `what` (e.g. "holds a secret key and ")

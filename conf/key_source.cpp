@@ -28,7 +28,7 @@ MaybeError key_from_file(const TableReader& reader, const Item<std::string>& fil
                          std::optional<KeyText>& out) {
     if (file_key.value.empty()) return Error{file_key.where, file_key.field, "the path is empty"};
     const std::string path = resolve_relative(reader.context().file, file_key.value);
-    auto read = reader.context().read_key_file(path, max_key_file_bytes);
+    auto read = reader.context().options.read_key_file(path, max_key_file_bytes);
     if (const auto* failure = std::get_if<FileFailure>(&read)) {
         return Error{file_key.where, file_key.field, describe(*failure, path, "a key file")};
     }

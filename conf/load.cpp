@@ -67,12 +67,11 @@ LoadResult load(const std::string& path, LoadOptions options) {
     if (const auto* failure = std::get_if<FileFailure>(&read)) {
         return Error{Location{path}, {}, describe(*failure, {}, "a configuration file")};
     }
-    FileText file = std::move(std::get<FileText>(read));
-    return load_text(std::move(file.text), path, file.mode, file.owner, std::move(options));
+    return load_text(std::move(std::get<FileText>(read)), path, std::move(options));
 }
 
-LoadResult load_text(SecretText text, const std::string& name, mode_t mode, uid_t owner,
-                     LoadOptions options) {
+LoadResult load_text(FileText file, const std::string& name, LoadOptions options) {
+    SecretText& text = file.text;
     if (const std::size_t line = wg_quick_header(text.view()); line != 0)
         return Error{Location{name, static_cast<unsigned>(line), 1},
                      {},
@@ -87,9 +86,7 @@ LoadResult load_text(SecretText text, const std::string& name, mode_t mode, uid_
         return Error{Location{name, begin.line, begin.column}, {}, std::string(e.description())};
     }
     text = SecretText();  // wipe the raw text now; the parsed table has what we need
-    return read_config(
-        FileContext{name, mode, owner, options.resolve_names, std::move(options.read_key_file)},
-        root);
+    return read_config(FileContext{name, file.mode, file.owner, std::move(options)}, root);
 }
 
 }  // namespace ringtun::conf

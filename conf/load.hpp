@@ -6,9 +6,6 @@
 // that does not resolve is an error; the daemon loads without and looks them up itself.
 #pragma once
 
-#include <sys/types.h>
-
-#include <functional>
 #include <string>
 #include <variant>
 
@@ -28,17 +25,15 @@ struct LoadOptions {
     // Reads a key file the configuration names (`path` already resolved against the
     // configuration's folder; at most `max_bytes`). The file system by default; a caller that
     // must not open files (the fuzz target) supplies its own.
-    std::function<std::variant<FileText, FileFailure>(const std::string& path,
-                                                      std::size_t max_bytes)>
-        read_key_file = read_whole_file;
+    ReadFileFn read_key_file = read_whole_file;
 };
 [[nodiscard]] LoadResult load(const std::string& path, LoadOptions options = {});
 
 // The same for configuration text already read: `name` stands for the file in errors and
-// relative key paths, and `mode` and `owner` for its st_mode and st_uid (the rule for inline
-// secrets checks them). `text` is wiped once parsed. Files over ringtun's size limit are
-// refused by load() alone.
-[[nodiscard]] LoadResult load_text(SecretText text, const std::string& name, mode_t mode,
-                                   uid_t owner, LoadOptions options = {});
+// relative key paths; `file`'s mode and owner are the file's (the rule for inline secrets
+// checks them). Its text is wiped once parsed. Files over ringtun's size limit are refused by
+// load() alone.
+[[nodiscard]] LoadResult load_text(FileText file, const std::string& name,
+                                   LoadOptions options = {});
 
 }  // namespace ringtun::conf

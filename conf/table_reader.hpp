@@ -7,7 +7,6 @@
 
 #include <toml++/toml.h>
 #include <cstdint>
-#include <functional>
 #include <initializer_list>
 #include <optional>
 #include <string>
@@ -16,7 +15,7 @@
 #include <vector>
 
 #include "conf/error.hpp"
-#include "conf/file_read.hpp"
+#include "conf/load.hpp"
 #include "conf/secret_text.hpp"
 
 namespace ringtun::conf {
@@ -25,13 +24,10 @@ using MaybeError = std::optional<Error>;
 
 // What every table reader needs to know about the config file.
 struct FileContext {
-    std::string file;           // the config path as given to load() (or load_text's name)
-    mode_t mode = 0;            // its st_mode
-    uid_t owner = 0;            // its st_uid
-    bool resolve_names = true;  // LoadOptions
-    // LoadOptions::read_key_file
-    std::function<std::variant<FileText, FileFailure>(const std::string&, std::size_t)>
-        read_key_file;
+    std::string file;  // the config path as given to load() (or load_text's name)
+    mode_t mode = 0;   // its st_mode (FileText::mode)
+    uid_t owner = 0;   // its st_uid (FileText::owner)
+    LoadOptions options;
 };
 
 // A value read from the config, with where it was written.

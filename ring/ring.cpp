@@ -123,14 +123,14 @@ util::Result<void> Ring::setup(const RingParams& params) {
         return util::fail(util::make_error("io_uring", "kernel lacks IORING_FEAT_EXT_ARG (5.11)"));
     }
     disabled_ = disabled != 0;
-    if (params.restrictions != nullptr)
-        if (auto r = restrict_to(*params.restrictions); !r) return r;
+    std::string restricted;
+    if (params.restrictions != nullptr) {
+        auto r = restrict_to(*params.restrictions);
+        if (!r) return util::fail(r.error());
+        restricted = std::move(*r);
+    }
     // Saves an fdget per io_uring_enter; optional (5.18).
     ring_fd_registered_ = io_uring_register_ring_fd(&ring_) == 1;
-    const std::string restricted =
-        disabled_ ? ", restricted to " + std::to_string(restricted_ops_) + " operations and " +
-                        std::to_string(restricted_register_ops_) + " register operations"
-                  : std::string();
     RT_LOG_INFO("io_uring: sq %u, cq %u, setup %s, task run %s%s%s", ring_.sq.ring_entries,
                 ring_.cq.ring_entries, describe_flags(ring_.flags).c_str(), to_string(taskrun_),
                 ring_fd_registered_ ? ", ring fd registered" : "", restricted.c_str());
@@ -139,12 +139,9 @@ util::Result<void> Ring::setup(const RingParams& params) {
 
 // The kernel refuses a set naming an operation beyond the last it knows (-EINVAL for all of
 // it), so those are left out: the probe (allowed on a disabled ring) says where its list ends.
-util::Result<void> Ring::restrict_to(const Restrictions& r) {
+util::Result<std::string> Ring::restrict_to(const Restrictions& r) {
     unsigned last_op = 255;
-    if (io_uring_probe* probe = io_uring_get_probe_ring(&ring_)) {
-        last_op = probe->last_op;
-        io_uring_free_probe(probe);
-    }
+    if (const Probe probe{io_uring_get_probe_ring(&ring_)}) last_op = probe->last_op;
     std::vector<io_uring_restriction> set;
     for (std::uint8_t op : r.operations) {
         if (op > last_op) continue;
@@ -153,14 +150,13 @@ util::Result<void> Ring::restrict_to(const Restrictions& r) {
         e.sqe_op = op;
         set.push_back(e);
     }
-    restricted_ops_ = static_cast<unsigned>(set.size());
+    const std::size_t operations = set.size();
     for (std::uint8_t op : r.register_ops) {
         io_uring_restriction e{};
         e.opcode = IORING_RESTRICTION_REGISTER_OP;
         e.register_op = op;
         set.push_back(e);
     }
-    restricted_register_ops_ = static_cast<unsigned>(r.register_ops.size());
     io_uring_restriction flags{};
     flags.opcode = IORING_RESTRICTION_SQE_FLAGS_ALLOWED;
     flags.sqe_flags = r.sqe_flags;
@@ -168,7 +164,8 @@ util::Result<void> Ring::restrict_to(const Restrictions& r) {
     if (register_op(ring_.ring_fd, IORING_REGISTER_RESTRICTIONS, set.data(),
                     static_cast<unsigned>(set.size())) != 0)
         return util::fail(util::sys_error("io_uring_register(RESTRICTIONS)", errno));
-    return {};
+    return ", restricted to " + std::to_string(operations) + " operations and " +
+           std::to_string(r.register_ops.size()) + " register operations";
 }
 
 util::Result<void> Ring::enable() {

@@ -40,6 +40,12 @@ namespace ringtun::ring {
 enum class TaskRun : std::uint8_t { defer, coop, none };
 const char* to_string(TaskRun mode) noexcept;
 
+// An io_uring probe (io_uring_get_probe, io_uring_get_probe_ring), freed when it goes.
+struct ProbeDeleter {
+    void operator()(io_uring_probe* p) const noexcept { io_uring_free_probe(p); }
+};
+using Probe = std::unique_ptr<io_uring_probe, ProbeDeleter>;
+
 // What a restricted ring may be asked once enabled. Operations the kernel does not know are
 // left out of what is registered (the kernel would refuse the whole set for one of them; it
 // could not run them anyway).
@@ -116,9 +122,6 @@ class Ring {
     // Starts a ring created with restrictions: from here on only what they allow is accepted
     // (with SQPOLL, the kernel thread starts submitting now). Nothing to do for other rings.
     util::Result<void> enable();
-    // Operations and register operations a restricted ring allows (0, 0 if unrestricted).
-    unsigned restricted_operations() const noexcept { return restricted_ops_; }
-    unsigned restricted_register_ops() const noexcept { return restricted_register_ops_; }
 
     // Registered file table; -1 entries are empty slots. One table per ring.
     util::Result<void> register_files(std::span<const int> fds);
@@ -145,7 +148,8 @@ class Ring {
 
     Ring() = default;
     util::Result<void> setup(const RingParams& params);
-    util::Result<void> restrict_to(const Restrictions& r);
+    // Registers `r`; returns what it allows, for the set-up log line.
+    util::Result<std::string> restrict_to(const Restrictions& r);
     void on_internal(const io_uring_cqe& cqe) noexcept;
     void end_one(const io_uring_cqe& cqe) noexcept {
         if (!(cqe.flags & IORING_CQE_F_MORE) && in_flight_ > 0) --in_flight_;
@@ -155,8 +159,6 @@ class Ring {
     bool initialised_ = false;
     bool ring_fd_registered_ = false;
     bool disabled_ = false;  // created with IORING_SETUP_R_DISABLED, enable() not yet called
-    unsigned restricted_ops_ = 0;
-    unsigned restricted_register_ops_ = 0;
     TaskRun taskrun_ = TaskRun::none;
     unsigned in_flight_ = 0;
     unsigned buffer_rings_ = 0;

@@ -8,6 +8,7 @@
 // MSG_DONTWAIT. Acts on the calling thread's network namespace.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -21,6 +22,10 @@ class LinkWatch {
   public:
     // A NETLINK_ROUTE socket bound to the link group, close-on-exec.
     static util::Result<LinkWatch> open();
+
+    // A buffer this large holds any one datagram of it (rtnetlink sends at most a page or 8 KiB
+    // at once; a shorter buffer would truncate a message).
+    static constexpr std::size_t kDatagramBytes = 8192;
 
     int fd() const noexcept { return fd_.get(); }
 

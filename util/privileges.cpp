@@ -124,8 +124,8 @@ Result<PrivilegeState> read_back() {
     PrivilegeState s;
     uid_t ruid = 0, euid = 0, suid = 0;
     gid_t rgid = 0, egid = 0, sgid = 0;
-    if (::getresuid(&ruid, &euid, &suid) != 0 || ::getresgid(&rgid, &egid, &sgid) != 0)
-        return fail(sys_error("getresuid", errno));
+    if (::getresuid(&ruid, &euid, &suid) != 0) return fail(sys_error("getresuid", errno));
+    if (::getresgid(&rgid, &egid, &sgid) != 0) return fail(sys_error("getresgid", errno));
     if (ruid != euid || euid != suid || rgid != egid || egid != sgid)
         return fail(make_error("privileges", "real, effective and saved ids differ"));
     s.uid = euid;
@@ -152,14 +152,24 @@ std::string capability_names(CapabilitySet set) {
 }
 
 Result<UserIds> find_user(const std::string& name) {
-    long size = ::sysconf(_SC_GETPW_R_SIZE_MAX);
+    // The suggested size may be too small for an entry (ERANGE): doubled, up to 1 MiB.
+    constexpr std::size_t max_buffer = std::size_t{1} << 20;
+    const long size = ::sysconf(_SC_GETPW_R_SIZE_MAX);
     std::vector<char> buffer(size > 0 ? static_cast<std::size_t>(size) : 16384);
     passwd entry{};
     passwd* found = nullptr;
-    const int e = ::getpwnam_r(name.c_str(), &entry, buffer.data(), buffer.size(), &found);
+    int e = 0;
+    while ((e = ::getpwnam_r(name.c_str(), &entry, buffer.data(), buffer.size(), &found)) ==
+               ERANGE &&
+           buffer.size() < max_buffer)
+        buffer.resize(buffer.size() * 2);
     if (e != 0) return fail(sys_error("getpwnam_r", e, name));
     if (found == nullptr) return fail(make_error(name, "no such user"));
     return UserIds{name, entry.pw_uid, entry.pw_gid};
+}
+
+bool PrivilegeDrop::switches_user() const noexcept {
+    return user && user->uid != ::geteuid();
 }
 
 Result<PrivilegeState> drop_privileges(const PrivilegeDrop& drop) {
@@ -169,7 +179,7 @@ Result<PrivilegeState> drop_privileges(const PrivilegeDrop& drop) {
     auto caps = get_capabilities();
     if (!caps) return fail(caps.error());
     const CapabilitySet keep = drop.keep & caps->permitted;
-    const bool switching = drop.user && drop.user->uid != ::geteuid();
+    const bool switching = drop.switches_user();
     constexpr CapabilitySet ids = capability_bit(CAP_SETUID) | capability_bit(CAP_SETGID);
     if (switching && (caps->effective & ids) != ids)
         return fail(make_error("user " + drop.user->name,

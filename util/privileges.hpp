@@ -46,6 +46,9 @@ struct PrivilegeDrop {
     // lacks is not an error). Inheritable and ambient end empty, as does the bounding set
     // beyond these when the process may drop from it (CAP_SETPCAP).
     CapabilitySet keep = 0;
+
+    // Whether `user` is set and is not the user the process runs as: the drop changes ids.
+    bool switches_user() const noexcept;
 };
 
 // What the process runs with afterwards, read back from the kernel.

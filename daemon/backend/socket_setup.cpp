@@ -1,12 +1,10 @@
 #include "daemon/backend/socket_setup.hpp"
 
 #include <arpa/inet.h>
-#include <net/if.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
 #include <cerrno>
-#include <charconv>
 #include <string>
 
 namespace ringtun::daemon {
@@ -61,14 +59,6 @@ util::Result<std::uint16_t> bind_wildcard(int fd, int family, std::uint16_t port
     return static_cast<std::uint16_t>(ntohs(family == AF_INET6
                                                 ? reinterpret_cast<sockaddr_in6&>(addr).sin6_port
                                                 : reinterpret_cast<sockaddr_in&>(addr).sin_port));
-}
-
-std::uint32_t interface_index(std::string_view scope) {
-    std::uint32_t index = 0;
-    const auto [end, ec] = std::from_chars(scope.data(), scope.data() + scope.size(), index);
-    if (ec == std::errc() && end == scope.data() + scope.size()) return index;
-    if (scope.empty() || scope.size() >= IF_NAMESIZE) return 0;
-    return if_nametoindex(std::string(scope).c_str());
 }
 
 }  // namespace ringtun::daemon

@@ -4,7 +4,6 @@
 #pragma once
 
 #include <cstdint>
-#include <string_view>
 
 #include "util/result.hpp"
 #include "util/unique_fd.hpp"
@@ -23,10 +22,5 @@ util::Result<void> set_socket_option(int fd, int level, int name, int value, con
 
 // Binds the wildcard address of `family` on `port` (0: the kernel picks); returns the port.
 util::Result<std::uint16_t> bind_wildcard(int fd, int family, std::uint16_t port, const char* what);
-
-// The interface an IPv6 endpoint's scope names in this network namespace: the index of "eth0",
-// or 0 when there is none; an index ("2") is taken as it is, as getaddrinfo takes it
-// (control::SocketSettings::interface_index).
-std::uint32_t interface_index(std::string_view scope);
 
 }  // namespace ringtun::daemon

@@ -4,20 +4,26 @@
 
 namespace ringtun::daemon {
 
-util::Result<LinkRestore> LinkRestore::open(int ifindex, std::string name,
-                                            std::vector<conf::Prefix> addresses, Routes* routes) {
-    auto watch = tun::LinkWatch::open();
-    if (!watch) return util::fail(watch.error());
-    auto nl = tun::RouteSocket::open();
-    if (!nl) return util::fail(nl.error());
-    return LinkRestore(std::move(*watch), std::move(*nl), ifindex, std::move(name),
-                       std::move(addresses), routes);
+util::Result<std::size_t> add_addresses(tun::RouteSocket& nl, int ifindex, const std::string& name,
+                                        const std::vector<conf::Prefix>& addresses,
+                                        OnFailure on_failure) {
+    std::size_t added = 0;
+    for (const conf::Prefix& a : addresses) {
+        auto r = nl.add_address(ifindex, a.family, a.addr.data(), a.length);
+        if (r) {
+            ++added;
+            continue;
+        }
+        if (on_failure == OnFailure::stop) return util::fail(r.error());
+        RT_LOG_WARN("%s: address %s: %s", name.c_str(), a.to_string().c_str(),
+                    r.error().to_string().c_str());
+    }
+    return added;
 }
 
-LinkRestore::LinkRestore(tun::LinkWatch watch, tun::RouteSocket nl, int ifindex, std::string name,
-                         std::vector<conf::Prefix> addresses, Routes* routes)
+LinkRestore::LinkRestore(tun::LinkWatch watch, int ifindex, std::string name,
+                         std::vector<conf::Prefix> addresses, Routes& routes)
     : watch_(std::move(watch)),
-      nl_(std::move(nl)),
       ifindex_(ifindex),
       name_(std::move(name)),
       addresses_(std::move(addresses)),
@@ -26,7 +32,7 @@ LinkRestore::LinkRestore(tun::LinkWatch watch, tun::RouteSocket nl, int ifindex,
 void LinkRestore::on_datagram(std::span<const std::uint8_t> datagram) noexcept {
     std::optional<bool> up;
     if (datagram.empty()) {
-        auto now = nl_.is_up(ifindex_);
+        auto now = routes_.socket().is_up(ifindex_);
         if (!now) {
             RT_LOG_WARN("%s: link state unknown: %s", name_.c_str(),
                         now.error().to_string().c_str());
@@ -48,24 +54,13 @@ void LinkRestore::on_datagram(std::span<const std::uint8_t> datagram) noexcept {
 }
 
 void LinkRestore::restore() noexcept {
-    std::size_t failed = 0;
-    for (const conf::Prefix& a : addresses_) {
-        if (auto r = nl_.add_address(ifindex_, a.family, a.addr.data(), a.length); !r) {
-            RT_LOG_WARN("%s: address %s: %s", name_.c_str(), a.to_string().c_str(),
-                        r.error().to_string().c_str());
-            ++failed;
-        }
-    }
-    std::size_t routes = 0;
-    if (routes_) {
-        auto added = routes_->restore();
-        if (added)
-            routes = *added;
-        else
-            RT_LOG_WARN("%s: routes: %s", name_.c_str(), added.error().to_string().c_str());
-    }
-    RT_LOG_NOTICE("%s: link up again; %zu of %zu addresses and %zu routes put back", name_.c_str(),
-                  addresses_.size() - failed, addresses_.size(), routes);
+    auto added = add_addresses(routes_.socket(), ifindex_, name_, addresses_, OnFailure::warn);
+    const Routes::Restored routes = routes_.restore();
+    const std::string failed =
+        routes.failed != 0 ? " (" + std::to_string(routes.failed) + " failed)" : std::string();
+    RT_LOG_NOTICE("%s: link up again; %zu of %zu addresses and %zu routes put back%s",
+                  name_.c_str(), added ? *added : 0, addresses_.size(), routes.added,
+                  failed.c_str());
 }
 
 }  // namespace ringtun::daemon

@@ -25,12 +25,24 @@
 
 namespace ringtun::daemon {
 
+// Whether add_addresses gives up at the first failure.
+enum class OnFailure : std::uint8_t {
+    stop,  // returned at once (start-up: the daemon cannot run as configured)
+    warn,  // logged, the rest tried (the link's return: put back what can be)
+};
+
+// Adds `addresses` to the interface `ifindex` named `name`; returns how many were added.
+util::Result<std::size_t> add_addresses(tun::RouteSocket& nl, int ifindex, const std::string& name,
+                                        const std::vector<conf::Prefix>& addresses,
+                                        OnFailure on_failure);
+
 class LinkRestore {
   public:
-    // For the (up) interface `ifindex` named `name`, carrying `addresses`; `routes` (may be
-    // null: none) outlives the LinkRestore.
-    static util::Result<LinkRestore> open(int ifindex, std::string name,
-                                          std::vector<conf::Prefix> addresses, Routes* routes);
+    // For the (up) interface `ifindex` named `name`, carrying `addresses`, whose news come
+    // through `watch` (opened before the link went up: the kernel queued any change since);
+    // `routes`, whose socket it also uses, outlives the LinkRestore.
+    LinkRestore(tun::LinkWatch watch, int ifindex, std::string name,
+                std::vector<conf::Prefix> addresses, Routes& routes);
 
     // The socket the loop reads (RunHooks::link_watch).
     int fd() const noexcept { return watch_.fd(); }
@@ -39,17 +51,14 @@ class LinkRestore {
     void on_datagram(std::span<const std::uint8_t> datagram) noexcept;
 
   private:
-    LinkRestore(tun::LinkWatch watch, tun::RouteSocket nl, int ifindex, std::string name,
-                std::vector<conf::Prefix> addresses, Routes* routes);
     // The link is up again: addresses and routes back.
     void restore() noexcept;
 
     tun::LinkWatch watch_;
-    tun::RouteSocket nl_;
     int ifindex_;
     std::string name_;
     std::vector<conf::Prefix> addresses_;
-    Routes* routes_;
+    Routes& routes_;
     bool up_ = true;  // configure_link brought it up
 };
 

@@ -6,9 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cstdio>
-
-#include "conf/error.hpp"
+#include "conf/file_read.hpp"
 
 namespace ringtun::daemon {
 
@@ -27,10 +25,8 @@ bool grants(const struct stat& st, const util::UserIds& user, mode_t want) noexc
 }
 
 std::string mode_text(const struct stat& st) {
-    char octal[8];
-    std::snprintf(octal, sizeof octal, "%04o", static_cast<unsigned>(st.st_mode & 07777));
     return "owner uid " + std::to_string(st.st_uid) + ", group gid " + std::to_string(st.st_gid) +
-           ", mode " + octal;
+           ", mode " + conf::mode_octal(st.st_mode);
 }
 
 // Why `user` cannot read `file` (the first directory on the way it cannot enter, or the file
@@ -53,9 +49,7 @@ util::Result<util::PrivilegeDrop> privilege_drop(const Settings& s) {
     util::PrivilegeDrop d;
     if (const auto& u = s.user) {
         auto found = util::find_user(u->name);
-        if (!found)
-            return util::fail(util::make_error(
-                conf::format_error(u->where, u->field, found.error().to_string()), ""));
+        if (!found) return util::fail(located(u->where, u->field, found.error().to_string()));
         d.user = std::move(*found);
     }
     d.keep = util::capability_bit(CAP_NET_ADMIN);
@@ -76,9 +70,11 @@ std::vector<std::string> unreadable_by(const util::UserIds& user, const std::str
     return out;
 }
 
-std::string describe(const util::PrivilegeState& state) {
+std::string describe(const util::PrivilegeState& state, const util::PrivilegeDrop& drop) {
     std::string who = "uid " + std::to_string(state.uid) + ", gid " + std::to_string(state.gid);
-    if (const passwd* pw = ::getpwuid(state.uid))
+    if (drop.user && drop.user->uid == state.uid)
+        who = "user " + drop.user->name + " (" + who + ")";
+    else if (const passwd* pw = ::getpwuid(state.uid))
         who = "user " + std::string(pw->pw_name) + " (" + who + ")";
     return who + ", capabilities " + util::capability_names(state.effective) +
            (state.no_new_privs ? ", no new privileges" : "");

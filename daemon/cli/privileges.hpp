@@ -25,7 +25,8 @@ util::Result<util::PrivilegeDrop> privilege_drop(const Settings& settings);
 std::vector<std::string> unreadable_by(const util::UserIds& user, const std::string& path,
                                        const Settings& settings);
 
-// "user ringtun (uid 998, gid 998), capabilities cap_net_admin, no new privileges".
-std::string describe(const util::PrivilegeState& state);
+// "user ringtun (uid 998, gid 998), capabilities cap_net_admin, no new privileges", after
+// `drop`: the user's name is the one it named, else looked up.
+std::string describe(const util::PrivilegeState& state, const util::PrivilegeDrop& drop);
 
 }  // namespace ringtun::daemon

@@ -43,10 +43,9 @@ std::uint32_t Routes::default_table() {
     return default_table_;
 }
 
-util::Result<Routes> Routes::install(int ifindex, const Settings& s, const MarkFn& set_mark) {
-    auto nl = tun::RouteSocket::open();
-    if (!nl) return util::fail(nl.error());
-    Routes routes(std::move(*nl), ifindex);
+util::Result<Routes> Routes::install(tun::RouteSocket nl, int ifindex, const Settings& s,
+                                     const MarkFn& set_mark) {
+    Routes routes(std::move(nl), ifindex);
     if (auto r = routes.sync(s, set_mark); !r) return util::fail(r.error());
     return routes;
 }
@@ -69,22 +68,27 @@ Routes::~Routes() {
         nl_->delete_default_route_rules(family, default_table_, default_table_);
 }
 
-util::Result<std::size_t> Routes::restore() {
-    std::size_t added = 0;
-    for (const Route& r : routes_) {
-        auto a = nl_->add_route(ifindex_, r.family, r.addr.data(), r.length, r.table);
-        if (!a) return util::fail(a.error());
-        added += *a ? 1 : 0;
-    }
+bool Routes::add_again(const Route& r, Restored& done) {
+    auto a = nl_->add_route(ifindex_, r.family, r.addr.data(), r.length, r.table);
+    if (a) return *a;
+    RT_LOG_WARN("routes: %s in table %u not put back: %s",
+                conf::Prefix{r.family, r.addr, r.length}.to_string().c_str(), r.table,
+                a.error().to_string().c_str());
+    ++done.failed;
+    return false;
+}
+
+Routes::Restored Routes::restore() {
+    Restored done;
+    for (const Route& r : routes_)
+        done.added += add_again(r, done) ? 1 : 0;
     for (const Route& r : std::vector<Route>(foreign_)) {
-        auto a = nl_->add_route(ifindex_, r.family, r.addr.data(), r.length, r.table);
-        if (!a) return util::fail(a.error());
-        if (!*a) continue;  // still someone else's
+        if (!add_again(r, done)) continue;  // still someone else's, or failed
         routes_.push_back(r);
         std::erase(foreign_, r);
-        ++added;
+        ++done.added;
     }
-    return added;
+    return done;
 }
 
 util::Result<void> Routes::sync(const Settings& s, const MarkFn& set_mark) {

@@ -30,9 +30,10 @@ class Routes {
     // Marks the daemon's sockets (0: unmarks them), so that their packets skip the tunnel.
     using MarkFn = std::function<void(std::uint32_t mark)>;
 
-    // Installs the routes and rules `s` asks for on the (up) interface `ifindex`.
-    // `set_mark` (may be empty at start, before the sockets exist: then ask fwmark()).
-    static util::Result<Routes> install(int ifindex, const Settings& s, const MarkFn& set_mark);
+    // Installs the routes and rules `s` asks for on the (up) interface `ifindex`, through `nl`
+    // (kept). `set_mark` (may be empty at start, before the sockets exist: then ask fwmark()).
+    static util::Result<Routes> install(tun::RouteSocket nl, int ifindex, const Settings& s,
+                                        const MarkFn& set_mark);
     Routes(Routes&& o) noexcept;
     Routes& operator=(Routes&&) = delete;
     ~Routes();
@@ -44,8 +45,15 @@ class Routes {
     util::Result<void> sync(const Settings& s, const MarkFn& set_mark);
     // The interface came back up: taking it down made the kernel drop every route through
     // it. Adds ours again (one still there stays ours) and retries those someone else held;
-    // returns how many were added. The rules do not name the interface and stay.
-    util::Result<std::size_t> restore();
+    // one that fails is logged and the rest are tried. The rules do not name the interface and
+    // stay.
+    struct Restored {
+        std::size_t added = 0;
+        std::size_t failed = 0;
+    };
+    Restored restore();
+    // The rtnetlink socket the routes go through, for the link's other settings.
+    tun::RouteSocket& socket() noexcept { return *nl_; }
 
   private:
     struct Route {
@@ -58,6 +66,9 @@ class Routes {
     Routes(tun::RouteSocket nl, int ifindex) : nl_(std::move(nl)), ifindex_(ifindex) {}
     void wanted(const Settings& s, std::vector<Route>& routes, std::vector<int>& families);
     std::uint32_t default_table();
+    // Adds `r` again (restore): true if added now, false if there already; a failure is
+    // logged and counted in `done`.
+    bool add_again(const Route& r, Restored& done);
 
     std::optional<tun::RouteSocket> nl_;
     int ifindex_;

@@ -52,21 +52,31 @@ util::Result<tun::TunDevice> open_tun(const ServeOptions& o, bool blocking) {
 }
 
 // Under wg-quick the link is wg-quick's: it sets the addresses, the MTU and the link up after
-// the daemon started, and ringtun must not fight it. Otherwise the file says it all.
-util::Result<void> configure_link(const tun::TunDevice& tun, const ServeOptions& o) {
-    auto nl = tun::RouteSocket::open();
-    if (!nl) return util::fail(nl.error());
-    if (auto r = nl->set_mtu(tun.ifindex(), o.settings.mtu); !r) return r;
+// the daemon started, and ringtun must not fight it. Otherwise the file says it all, and the
+// link is watched from just before it goes up (cli/link_restore; the kernel queues the news
+// until the loop reads them), so that no later down and up is missed: the watch returned, or
+// none (under wg-quick, or when it cannot be had: logged, the daemon runs without).
+util::Result<std::optional<tun::LinkWatch>> configure_link(const tun::TunDevice& tun,
+                                                           const ServeOptions& o,
+                                                           tun::RouteSocket& nl) {
+    if (auto r = nl.set_mtu(tun.ifindex(), o.settings.mtu); !r) return util::fail(r.error());
     // Kernel WireGuard's link settings; a kernel without IPv6 or tc refuses them, harmlessly.
-    if (auto r = nl->set_no_link_local(tun.ifindex()); !r)
+    if (auto r = nl.set_no_link_local(tun.ifindex()); !r)
         RT_LOG_WARN("%s: %s", tun.name().c_str(), r.error().to_string().c_str());
-    if (auto r = nl->set_no_queue(tun.ifindex()); !r)
+    if (auto r = nl.set_no_queue(tun.ifindex()); !r)
         RT_LOG_WARN("%s: %s", tun.name().c_str(), r.error().to_string().c_str());
-    if (o.wg_mode) return {};
-    for (const conf::Prefix& a : o.settings.addresses)
-        if (auto r = nl->add_address(tun.ifindex(), a.family, a.addr.data(), a.length); !r)
-            return r;
-    return nl->set_up(tun.ifindex());
+    if (o.wg_mode) return std::optional<tun::LinkWatch>();
+    if (auto r =
+            add_addresses(nl, tun.ifindex(), tun.name(), o.settings.addresses, OnFailure::stop);
+        !r)
+        return util::fail(r.error());
+    auto watch = tun::LinkWatch::open();
+    if (!watch)
+        RT_LOG_WARN("%s: the link is not watched: %s", tun.name().c_str(),
+                    watch.error().to_string().c_str());
+    if (auto r = nl.set_up(tun.ifindex()); !r) return util::fail(r.error());
+    if (!watch) return std::optional<tun::LinkWatch>();
+    return std::optional<tun::LinkWatch>(std::move(*watch));
 }
 
 // What a run opens besides the TUN and the UDP socket (which the loop owns): they must
@@ -89,7 +99,7 @@ util::Result<ControlSetup> open_control(const ServeOptions& o, const std::string
                  : ControlSocket::open(control_socket_dir, ifname);
     if (!s) return util::fail(s.error());
     // The user the daemon becomes owns its socket file (before the watch: no event for it).
-    if (o.drop && o.drop->user && o.drop->user->uid != ::geteuid())
+    if (o.drop && o.drop->switches_user())
         if (auto r = s->give_to(o.drop->user->uid, o.drop->user->gid); !r)
             return util::fail(r.error());
     auto watch = s->watch();
@@ -210,18 +220,9 @@ void names_hooks(RunHooks& hooks, const ServeOptions& o, const Device& device, N
 }
 
 // The TUN's link watched from the loop, so that what a link down/up takes away comes back
-// (cli/link_restore); not under wg-quick, which owns the link. A watch that cannot be had is
-// logged and the daemon runs without it.
-void link_hooks(RunHooks& hooks, const ServeOptions& o, const tun::TunDevice& tun, Routes* routes,
-                std::optional<LinkRestore>& link) {
-    if (o.wg_mode) return;
-    auto l = LinkRestore::open(tun.ifindex(), tun.name(), o.settings.addresses, routes);
-    if (!l) {
-        RT_LOG_WARN("%s: the link is not watched: %s", tun.name().c_str(),
-                    l.error().to_string().c_str());
-        return;
-    }
-    link.emplace(std::move(*l));
+// (cli/link_restore), if configure_link could watch it.
+void link_hooks(RunHooks& hooks, std::optional<LinkRestore>& link) {
+    if (!link) return;
     hooks.link_watch = link->fd();
     hooks.on_link = [&link](std::span<const std::uint8_t> d) { link->on_datagram(d); };
 }
@@ -310,7 +311,7 @@ util::Result<void> drop_privileges(const ServeOptions& o) {
             RT_LOG_WARN("%s; a reload will fail", problem.c_str());
     auto state = util::drop_privileges(*o.drop);
     if (!state) return util::fail(state.error());
-    RT_LOG_NOTICE("privileges: %s", describe(*state).c_str());
+    RT_LOG_NOTICE("privileges: %s", describe(*state, *o.drop).c_str());
     return {};
 }
 
@@ -329,13 +330,20 @@ int serve(ServeOptions o) {
     NameLookups names(**signals);
     auto tun = open_tun(o, plan->tun_blocking);
     if (!tun) return report(tun.error());
-    if (auto r = configure_link(*tun, o); !r) return report(r.error());
+    auto nl = tun::RouteSocket::open();
+    if (!nl) return report(nl.error());
+    auto watch = configure_link(*tun, o, *nl);
+    if (!watch) return report(watch.error());
     // Declared before the backend: the rules go after the loop has stopped.
     std::optional<Routes> routes;
+    std::optional<LinkRestore> link;
     if (!o.wg_mode) {  // under wg-quick the routes are wg-quick's
-        auto r = Routes::install(tun->ifindex(), settings, {});  // sockets: marked below
+        auto r = Routes::install(std::move(*nl), tun->ifindex(), settings, {});  // sockets: below
         if (!r) return report(r.error());
         routes.emplace(std::move(*r));
+        if (*watch)
+            link.emplace(std::move(**watch), tun->ifindex(), tun->name(), settings.addresses,
+                         *routes);
     }
     Sockets sockets;
     auto opened = open_sockets(o, *plan, *tun, sockets);
@@ -359,8 +367,7 @@ int serve(ServeOptions o) {
     std::string last_error;
     service_hooks(hooks, o, device, routes ? &*routes : nullptr, names.policy(), last_error);
     names_hooks(hooks, o, device, names);
-    std::optional<LinkRestore> link;
-    link_hooks(hooks, o, *tun, routes ? &*routes : nullptr, link);
+    link_hooks(hooks, link);
     auto end = backend->run(device, std::move(hooks));
     if (!end) return report(end.error());
     backend->log_statistics();

@@ -17,10 +17,6 @@ const char* const key_format =
     "is not a WireGuard key (44 base64 characters ending in '=', as written by "
     "'ringtun genkey' or 'wg genkey')";
 
-util::Error located(const conf::Location& where, std::string_view field, std::string_view msg) {
-    return util::make_error(conf::format_error(where, field, msg), "");
-}
-
 util::Result<crypto::SymmetricKey> decode_secret(const conf::KeyText& key) {
     auto raw = crypto::key_from_base64(key.base64.view());
     if (!raw) {
@@ -60,6 +56,10 @@ util::Result<PeerSettings> decode_peer(const conf::Peer& p) {
 }
 
 }  // namespace
+
+util::Error located(const conf::Location& where, std::string_view field, std::string_view msg) {
+    return util::make_error(conf::format_error(where, field, msg), "");
+}
 
 util::Result<Settings> decode(const conf::Config& config) {
     Settings s;

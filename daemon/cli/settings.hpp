@@ -47,6 +47,9 @@ struct Settings {
     std::vector<std::string> key_files;  // the key files read (a reload reads them again)
 };
 
+// An error about `field` written at `where`: "FILE:LINE:COLUMN: FIELD: MESSAGE".
+util::Error located(const conf::Location& where, std::string_view field, std::string_view msg);
+
 // Decodes keys and checks what conf cannot (duplicate keys after decoding, our own key as a
 // peer, features not available yet). The error text is "FILE:LINE:COLUMN: FIELD: MESSAGE".
 util::Result<Settings> decode(const conf::Config& config);

@@ -104,7 +104,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     LoadOptions options;
     options.resolve_names = false;
     options.read_key_file = key_file;
-    LoadResult result = load_text(SecretText(text), config_name, S_IFREG | 0600, 0, options);
+    LoadResult result =
+        load_text(FileText{SecretText(text), S_IFREG | 0600, 0}, config_name, options);
     if (const auto* e = std::get_if<Error>(&result)) {
         check_error(*e, text);
     } else {

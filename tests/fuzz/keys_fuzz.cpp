@@ -102,8 +102,9 @@ void check_key_file(std::string_view contents) {
         return conf::FileText{conf::SecretText(contents), S_IFREG | 0600};
     };
     conf::LoadResult r =
-        conf::load_text(conf::SecretText("[interface]\nprivate_key_file = \"k\"\n"),
-                        "/etc/ringtun/rt0.toml", S_IFREG | 0600, 0, options);
+        conf::load_text(conf::FileText{conf::SecretText("[interface]\nprivate_key_file = \"k\"\n"),
+                                       S_IFREG | 0600, 0},
+                        "/etc/ringtun/rt0.toml", options);
     const std::string_view expected = trimmed(contents);
     if (const auto* config = std::get_if<conf::Config>(&r)) {
         require(contents.size() <= 4096, "key file over 4 KiB accepted");

@@ -11,9 +11,11 @@
 
 #include "daemon/backend/epoll/epoll_loop.hpp"
 #include "daemon/backend/epoll/epoll_tcp.hpp"
+#include "daemon/backend/link_reads.hpp"
 #include "daemon/backend/path_metrics.hpp"
 #include "daemon/backend/tcp_shared.hpp"
 #include "daemon/engine/statistics.hpp"
+#include "tun/link_watch.hpp"
 
 namespace ringtun::daemon {
 
@@ -35,24 +37,19 @@ void EpollLoop::on_signal() noexcept {
 }
 
 void EpollLoop::on_link() noexcept {
-    alignas(8) std::array<std::uint8_t, 8192> buf;  // one rtnetlink datagram
-    for (int i = 0; i < 16 && hooks_.link_watch >= 0; ++i) {
+    alignas(8) std::array<std::uint8_t, tun::LinkWatch::kDatagramBytes> buf;
+    for (int i = 0; i < 16; ++i) {
         const ssize_t n = ::recv(hooks_.link_watch, buf.data(), buf.size(), MSG_DONTWAIT);
-        if (n > 0) {
-            if (!stopping_ && hooks_.on_link)
-                hooks_.on_link({buf.data(), static_cast<std::size_t>(n)});
-            continue;
+        switch (take_link_read(hooks_, buf, n < 0 ? -errno : n, stopping_)) {
+            case LinkRead::more:
+                continue;
+            case LinkRead::idle:
+                return;
+            case LinkRead::ended:
+                (void)::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, hooks_.link_watch, nullptr);
+                hooks_.link_watch = -1;
+                return;
         }
-        const int error = n < 0 ? errno : 0;
-        if (error == EAGAIN || error == EINTR) return;
-        if (error == ENOBUFS) {  // the socket overran: what happened meanwhile is unknown
-            if (!stopping_ && hooks_.on_link) hooks_.on_link({});
-            continue;
-        }
-        RT_LOG_WARN("link watch: read failed: %s; the link is no longer watched",
-                    error != 0 ? std::strerror(error) : "end of file");
-        (void)::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, hooks_.link_watch, nullptr);
-        hooks_.link_watch = -1;
     }
 }
 

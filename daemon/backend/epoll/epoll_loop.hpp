@@ -23,7 +23,7 @@
 
 #include "daemon/backend/epoll/packet_pool.hpp"
 #include "daemon/backend/io_backend.hpp"
-#include "daemon/backend/socket_setup.hpp"
+#include "daemon/backend/scope_index.hpp"
 #include "daemon/backend/timed_hooks.hpp"
 #include "daemon/backend/udp_socket.hpp"
 #include "daemon/datapath/datapath.hpp"
@@ -50,10 +50,7 @@ struct EpollCounters {
     std::uint64_t tun_write_errors = 0, wakeups = 0;
 };
 
-class EpollLoop final : public IoBackend,
-                        public TunPort,
-                        public NetPort,
-                        public control::SocketSettings {
+class EpollLoop final : public IoBackend, public TunPort, public NetPort, public ScopeIndex {
   public:
     // The Loop owns the UDP socket (a new listen port replaces it); the other fds stay the
     // caller's and must outlive the Loop.
@@ -77,9 +74,7 @@ class EpollLoop final : public IoBackend,
     void forget_peer(Peer& peer) noexcept override;
     bool dials(const Peer& peer) const noexcept override;
     control::UapiError redial(const Peer& peer, const Endpoint& now) override;
-    std::uint32_t interface_index(std::string_view scope) const override {
-        return daemon::interface_index(scope);
-    }
+    // interface_index: ScopeIndex
 
     // TunPort, NetPort (epoll_tun.cpp, epoll_udp.cpp)
     void recycle(std::uint16_t bid) noexcept override;

@@ -80,8 +80,7 @@ void Loop::on_error(Kind kind, const io_uring_cqe& cqe) noexcept {
             if (error != -ECANCELED) fail("the signal pipe failed; stopping");
             return;
         case Kind::link_watch:
-            link_armed_ = false;
-            link_read_failed(error);
+            on_link(cqe);  // backend/link_reads decides
             return;
         case Kind::udp_send:
             on_udp_sent(cqe);  // the datapath decides what a send error means

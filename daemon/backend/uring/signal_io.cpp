@@ -4,8 +4,7 @@
 // run on the loop's time. The link watch's datagrams go to their hook.
 #include <liburing.h>
 
-#include <cstring>
-
+#include "daemon/backend/link_reads.hpp"
 #include "daemon/backend/path_metrics.hpp"
 #include "daemon/backend/uring/loop.hpp"
 #include "daemon/backend/uring/loop_internal.hpp"
@@ -35,20 +34,9 @@ void Loop::arm_link_read() noexcept {
 }
 
 void Loop::on_link(const io_uring_cqe& cqe) noexcept {
-    link_armed_ = false;  // the run loop arms the next read
-    if (!stopping_ && hooks_.on_link)
-        hooks_.on_link({link_buf_.data(), static_cast<std::size_t>(cqe.res)});
-}
-
-void Loop::link_read_failed(int error) noexcept {
-    if (error == -ECANCELED) return;
-    if (error == -ENOBUFS) {  // the socket overran: what happened meanwhile is unknown
-        if (!stopping_ && hooks_.on_link) hooks_.on_link({});
-        return;
-    }
-    RT_LOG_WARN("link watch: read failed: %s; the link is no longer watched",
-                error < 0 ? std::strerror(-error) : "end of file");
-    hooks_.link_watch = -1;
+    link_armed_ = false;  // the run loop arms the next read, if the watch goes on
+    if (take_link_read(hooks_, link_buf_, cqe.res, stopping_) == LinkRead::ended)
+        hooks_.link_watch = -1;
 }
 
 void Loop::on_signal(const io_uring_cqe&) noexcept {

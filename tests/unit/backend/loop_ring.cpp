@@ -63,11 +63,9 @@ int bare(ring::Ring& ring, std::uint8_t op) {
 }
 
 unsigned last_op() {
-    io_uring_probe* p = io_uring_get_probe();
+    const ring::Probe p(io_uring_get_probe());
     REQUIRE(p != nullptr);
-    const unsigned last = p->last_op;
-    io_uring_free_probe(p);
-    return last;
+    return p->last_op;
 }
 
 }  // namespace
@@ -79,7 +77,7 @@ TEST_CASE("the loop's ring refuses every operation outside opcodes.hpp, and runs
         auto ring = enabled_ring(uses);
         if (!ring) return;
         const auto allowed = daemon::loop_operations(uses);
-        CHECK(ring->restricted_operations() != 0);
+        CHECK(!allowed.empty());
         unsigned refused = 0;
         for (unsigned op = 0; op <= last_op(); ++op) {
             const bool in_set = std::count(allowed.begin(), allowed.end(), op) != 0;

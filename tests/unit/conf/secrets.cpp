@@ -219,12 +219,13 @@ TEST_CASE("conf: a FIFO as key file, preshared key file or config is refused wit
 
 TEST_CASE("conf: load_text checks the mode it is given and reads key files through the seam") {
     const std::string inline_key = "[interface]\nprivate_key = \"" + std::string(key_a) + "\"\n";
-    auto shared = load_text(SecretText(inline_key), "/etc/ringtun/rt0.toml", S_IFREG | 0644, 0);
+    auto shared =
+        load_text(FileText{SecretText(inline_key), S_IFREG | 0644, 0}, "/etc/ringtun/rt0.toml");
     REQUIRE(std::holds_alternative<Error>(shared));
     CHECK(std::get<Error>(shared).to_string().find("chmod 600 /etc/ringtun/rt0.toml") !=
           std::string::npos);
     CHECK(std::holds_alternative<Config>(
-        load_text(SecretText(inline_key), "/etc/ringtun/rt0.toml", S_IFREG | 0600, 0)));
+        load_text(FileText{SecretText(inline_key), S_IFREG | 0600, 0}, "/etc/ringtun/rt0.toml")));
 
     // The key file is asked of read_key_file, with its path resolved against the name given.
     std::vector<std::string> asked;
@@ -233,16 +234,18 @@ TEST_CASE("conf: load_text checks the mode it is given and reads key files throu
         asked.push_back(path);
         return std::variant<FileText, FileFailure>(FileText{SecretText(" cHNr\n"), S_IFREG | 0600});
     };
-    auto result = load_text(SecretText("[interface]\nprivate_key_file = \"rt0.key\"\n"),
-                            "/etc/ringtun/rt0.toml", S_IFREG | 0644, 0, options);
+    auto result = load_text(
+        FileText{SecretText("[interface]\nprivate_key_file = \"rt0.key\"\n"), S_IFREG | 0644, 0},
+        "/etc/ringtun/rt0.toml", options);
     REQUIRE(std::holds_alternative<Config>(result));
     CHECK(std::get<Config>(result).interface.private_key.base64.view() == "cHNr");
     CHECK(asked == std::vector<std::string>{"/etc/ringtun/rt0.key"});
     options.read_key_file = [](const std::string&, std::size_t) {
         return std::variant<FileText, FileFailure>(FileFailure{FileFailure::Kind::open, ENOENT});
     };
-    auto missing = load_text(SecretText("[interface]\nprivate_key_file = \"/k\"\n"), "rt.toml",
-                             S_IFREG | 0600, 0, options);
+    auto missing = load_text(
+        FileText{SecretText("[interface]\nprivate_key_file = \"/k\"\n"), S_IFREG | 0600, 0},
+        "rt.toml", options);
     REQUIRE(std::holds_alternative<Error>(missing));
     CHECK(std::get<Error>(missing).to_string() ==
           "rt.toml:2:20: interface.private_key_file: cannot open /k: No such file or directory");

@@ -4,11 +4,14 @@
 
 #include <doctest/doctest.h>
 #include <linux/capability.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <string>
 #include <thread>
@@ -69,6 +72,44 @@ TEST_CASE("users are looked up by name") {
     auto none = find_user("ringtun-no-such-user");
     REQUIRE_FALSE(none);
     CHECK(none.error().to_string() == "ringtun-no-such-user: no such user");
+}
+
+// Defect: getpwnam_r was called once with sysconf's suggested size (1 KiB on glibc), so an
+// entry longer than that (ERANGE) made the user unknown. The child, in a mount namespace of
+// its own, sees a copy of /etc/passwd with such an entry added; 77: no namespace for it.
+TEST_CASE("a user whose entry is longer than the suggested buffer is found") {
+    if (::geteuid() != 0) {
+        MESSAGE("not root: test skipped");
+        return;
+    }
+    char path[] = "/tmp/ringtun-passwd-XXXXXX";
+    const int fd = ::mkstemp(path);
+    REQUIRE(fd >= 0);
+    ::close(fd);
+    {
+        std::ifstream in("/etc/passwd");
+        std::ofstream out(path);
+        out << in.rdbuf() << "ringtun-long-entry:x:4242:4243:" << std::string(5000, 'g')
+            << ":/nonexistent:/usr/sbin/nologin\n";
+    }
+    const int status = in_child([&] {
+        if (::unshare(CLONE_NEWNS) != 0 ||
+            ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
+            ::mount(path, "/etc/passwd", nullptr, MS_BIND, nullptr) != 0)
+            return 77;
+        auto found = find_user("ringtun-long-entry");
+        if (!found) {
+            std::fprintf(stderr, "%s\n", found.error().to_string().c_str());
+            return 1;
+        }
+        return found->uid == 4242 && found->gid == 4243 ? 0 : 2;
+    });
+    ::unlink(path);
+    if (status == 77) {
+        MESSAGE("no mount namespace: test skipped");
+        return;
+    }
+    CHECK(status == 0);
 }
 
 TEST_CASE("root drops to a user with CAP_NET_ADMIN only, or stays root with it") {
