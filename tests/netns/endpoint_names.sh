@@ -25,22 +25,13 @@ TRANSPORT=${1:-udp}
 case $TRANSPORT in udp) SUFFIX="" ;; tcp) SUFFIX=/tcp ;; *) netns_fail "transport '$1'" ;; esac
 
 NAME=peer-b.ringtun.test
-OUTER_A4_C=10.98.0.1 OUTER_C4=10.98.0.3 TUN_C4=10.100.0.3
 OUTER_A4_MOVED=10.99.1.1 OUTER_B4_MOVED=10.99.1.2
 DEAD_DNS=10.97.53.53
 LOG_A=$NETNS_TMP/ringtun-a.log
 RT_IF=rtn0
 
 netns_pair
-NS_C="${NETNS_ID}c"
-netns_add "$NS_C"
-ip -n "$NS_A" link add veth1 type veth peer name veth1 netns "$NS_C" ||
-  netns_fail "cannot create the veth pair A-C"
-ip -n "$NS_A" addr add "$OUTER_A4_C/24" dev veth1
-ip -n "$NS_C" addr add "$OUTER_C4/24" dev veth1
-ip -n "$NS_A" link set veth1 up
-ip -n "$NS_C" link set veth1 up
-wait_for_carrier "$NS_A" veth1 5 && wait_for_carrier "$NS_C" veth1 5 || netns_fail "veth1 down"
+netns_add_c
 # Where B moves to, already on A's side of the link.
 ip -n "$NS_A" addr add "$OUTER_A4_MOVED/24" dev veth0
 # The dead nameserver: routed to C, which drops what is not its own (no forwarding, and no

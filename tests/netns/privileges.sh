@@ -44,15 +44,7 @@ install -d -o root -g "$RUN_GROUP" -m 0750 "$ETC"
 put() { install -o root -g "$RUN_GROUP" -m 0640 "$1" "$2"; }
 
 netns_pair
-NS_C="${NETNS_ID}c"
-netns_add "$NS_C"
-OUTER_A4_C=10.98.0.1 OUTER_C4=10.98.0.3 TUN_C4=10.100.0.3
-ip -n "$NS_A" link add veth1 type veth peer name veth1 netns "$NS_C" || netns_fail "veth A-C"
-ip -n "$NS_A" addr add "$OUTER_A4_C/24" dev veth1
-ip -n "$NS_C" addr add "$OUTER_C4/24" dev veth1
-ip -n "$NS_A" link set veth1 up
-ip -n "$NS_C" link set veth1 up
-wait_for_carrier "$NS_A" veth1 5 && wait_for_carrier "$NS_C" veth1 5 || netns_fail "veth1"
+netns_add_c
 
 RT_IF=$(netns_ifname r)
 echo "$RT_IF" >>"$NETNS_TMP/wg_ifnames"  # the cleanup removes a socket file A leaves
