@@ -92,15 +92,12 @@ grep -qF "OK (interface $RT_IF, 2 peers)" <<<"$out" || netns_fail "check: $out"
 echo "check: exit 0 after $(($(now_ms) - t0)) ms: $(grep -F warning <<<"$out")"
 
 # 2. A starts; C works while B's name hangs on the dead nameserver.
-start_ringtun "$NS_B" "$NETNS_TMP/ringtun-b.toml" "$NETNS_TMP/ringtun-b.log"
-RINGTUN_PID_B=$RINGTUN_PID
-start_ringtun "$NS_C" "$NETNS_TMP/ringtun-c.toml" "$NETNS_TMP/ringtun-c.log"
-RINGTUN_PID_C=$RINGTUN_PID
-wait_for_ringtun "$NS_B" "$RINGTUN_PID_B" "$NETNS_TMP/ringtun-b.log" "$TUN_B4"
-wait_for_ringtun "$NS_C" "$RINGTUN_PID_C" "$NETNS_TMP/ringtun-c.log" "$TUN_C4"
-start_ringtun "$NS_A" "$TOML" "$LOG_A"
-RINGTUN_PID_A=$RINGTUN_PID
-wait_for_ringtun "$NS_A" "$RINGTUN_PID_A" "$LOG_A" "$TUN_A4"
+ringtun_side_start b
+ringtun_side_start c
+ringtun_side_wait b
+ringtun_side_wait c
+ringtun_side_start a "$TOML"
+ringtun_side_wait a
 WAITS="endpoint $NAME:$TUN_PORT does not resolve yet \(.*\); the peer waits"
 [ "$(count_lines "$LOG_A" "$WAITS")" -eq 0 ] ||
   netns_fail "the first lookup did not hang on the dead nameserver"
