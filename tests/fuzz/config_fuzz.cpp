@@ -6,8 +6,10 @@
 //
 // Input: the file's text, loaded as "/etc/ringtun/fuzz.toml" of mode 0600 with endpoint names
 // left unresolved (no DNS). Key files never touch the disk: the one named "…/NAME" holds the
-// text NAME ("missing…" does not exist, "shared…" is mode 0644), so the fuzzer reaches the
-// key-file rules (trimming, empty, size, permissions) through the path it writes.
+// text NAME ("missing…" does not exist, "shared…" is mode 0644, "big…" is NAME padded with
+// spaces to 4097 bytes, one past the limit), so the fuzzer reaches the key-file rules
+// (trimming, empty, size, permissions) through the path it writes. The size rule needs the
+// padding: libFuzzer's inputs stop at 4096 bytes, so no name alone is past the limit.
 #include <sys/socket.h>
 #include <sys/stat.h>
 
@@ -33,12 +35,19 @@ void require(bool ok, const char* what) {
     std::abort();
 }
 
+constexpr std::size_t big_key_file_bytes = 4097;
+
+bool is_big(std::string_view path) {
+    return path.substr(path.rfind('/') + 1).starts_with("big");
+}
+
 std::variant<FileText, FileFailure> key_file(const std::string& path, std::size_t max_bytes) {
-    const std::string name = path.substr(path.rfind('/') + 1);
-    if (name.starts_with("missing")) return FileFailure{FileFailure::Kind::open, ENOENT};
-    if (name.size() > max_bytes) return FileFailure{FileFailure::Kind::too_large, 0, max_bytes};
-    const mode_t mode = S_IFREG | (name.starts_with("shared") ? 0644 : 0600);
-    return FileText{SecretText(name), mode};
+    std::string body = path.substr(path.rfind('/') + 1);
+    if (body.starts_with("missing")) return FileFailure{FileFailure::Kind::open, ENOENT};
+    if (is_big(path) && body.size() < big_key_file_bytes) body.resize(big_key_file_bytes, ' ');
+    if (body.size() > max_bytes) return FileFailure{FileFailure::Kind::too_large, 0, max_bytes};
+    const mode_t mode = S_IFREG | (body.starts_with("shared") ? 0644 : 0600);
+    return FileText{SecretText(body), mode};
 }
 
 void check_prefix(const Prefix& p, bool masked) {
@@ -52,11 +61,13 @@ void check_prefix(const Prefix& p, bool masked) {
         require((p.addr[bit / 8] & (0x80 >> (bit % 8))) == 0, "allowed IP with host bits");
 }
 
-// A key is never empty; one from a key file is trimmed of whitespace. An inline key is the
-// string as written: what is not base64 the daemon's decoding refuses, naming the field.
+// A key is never empty; one from a key file is trimmed of whitespace and came from a file of at
+// most 4 KiB. An inline key is the string as written: what is not base64 the daemon's decoding
+// refuses, naming the field.
 void check_key(const KeyText& k) {
     require(!k.base64.empty(), "empty key accepted");
     if (k.source_file.empty()) return;
+    require(!is_big(k.source_file), "key file over 4 KiB accepted");
     constexpr std::string_view space = " \t\r\n\v\f";
     const std::string_view v = k.base64.view();
     require(space.find(v.front()) == std::string_view::npos &&

@@ -10,6 +10,8 @@
 //     is refused;
 //   - every 32 bytes survive encoding and decoding in both forms.
 // Input: the text (also the key file's contents); its first 32 bytes are the raw key.
+// libFuzzer caps an input's length at the larger of 4096 and the longest input it starts
+// from: the seed over-4k (a key padded to 4097 bytes) is what lets inputs reach the size rule.
 #include <sys/stat.h>
 
 #include <array>

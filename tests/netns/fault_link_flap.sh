@@ -59,7 +59,6 @@ flap() {
 }
 
 netns_pair
-RT_IF=rtb0
 ringtun_pair
 ping_ok "$NS_A" "$TUN_B4" 3 10 && ping_ok "$NS_A" "$TUN_B6" 3 10 ||
   netns_fail "no ping over IPv4 and IPv6 through the tunnel"

@@ -34,7 +34,6 @@ run_family() {
   else
     old=$OUTER_A6 new=$NEW_A6 endpoint="[$NEW_A6]:$TUN_PORT"
   fi
-  RT_IF=rtb0
   ringtun_pair udp "$family"
   ping_ok "$NS_A" "$TUN_B4" 3 10 && ping_ok "$NS_B" "$TUN_A4" 3 10 ||
     netns_fail "IPv$family outer: no ping through the tunnel"

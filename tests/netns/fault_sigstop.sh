@@ -5,10 +5,11 @@
 # REKEY_TIMEOUT) A starts handshakes, retried every REKEY_TIMEOUT (5 s + up to 333 ms of
 # jitter), which B cannot answer. What WireGuard's rules imply once B runs again:
 #   - the session outlives the stop (REJECT_AFTER_TIME is 180 s), so B answers the data it
-#     finds as soon as it runs: the first reply within RESUME_MS of SIGCONT;
+#     finds as soon as it runs: the first reply within FAULT_RESUME_MS of SIGCONT;
 #   - the initiations B finds queued are stale (each retry replaced the one before, and B
 #     takes at most one initiation per 20 ms from a peer), so the handshake completes on A's
-#     next retry: within REKEY_TIMEOUT + jitter of SIGCONT, asserted with 1.5 s of margin.
+#     next retry: within REKEY_TIMEOUT + jitter of SIGCONT, asserted with 1.5 s of margin
+#     (FAULT_RETRY_MS).
 # Both daemons must still run, and the tunnel carry pings both ways.
 # Needs root, /dev/net/tun, ip netns (exit 77 otherwise); RINGTUN = the ringtun binary.
 set -euo pipefail
@@ -16,8 +17,6 @@ source "$(dirname "$0")/lib.sh"
 netns_ringtun_test
 
 STOP_SECS=30
-RESUME_MS=1000
-HANDSHAKE_MS=$((5333 + 1500))
 
 fault_pair_with_pings $((STOP_SECS + 30))
 log_a="$NETNS_TMP/ringtun-a.log"
@@ -32,16 +31,7 @@ sleep $STOP_SECS
 started=$(count_lines "$log_a" 'not answering')
 kill -CONT "$RINGTUN_PID_B"
 t_cont=$(now_ms)
-ms=$(ping_watch_recovery v4 "$t_cont" 10) || netns_fail "no ping answered within 10 s of SIGCONT"
-hs=$(handshake_after "$RINGTUN_PID_A" "$log_a" "$handshakes" "$t_cont" 15) ||
-  netns_fail "A completed no handshake within 15 s of SIGCONT"
-echo "B stopped for $((t_cont - t_stop)) ms: pings answered again $ms ms after SIGCONT, A's" \
-  "handshake $hs ms after it; A logged 'not answering' $started time(s) during the stop"
-fault_bound "traffic after B was stopped for ${STOP_SECS} s and continued" "$ms" $RESUME_MS
-fault_bound "handshake after B was continued" "$hs" $HANDSHAKE_MS
-ping_ok "$NS_B" "$TUN_A4" 3 5 && ping_ok "$NS_A" "$TUN_B6" 3 5 ||
-  netns_fail "no ping B -> A or over IPv6 after SIGCONT"
-ringtun_pair_stop
-netns_cleanup
-netns_assert_clean
-echo "fault_sigstop: ok"
+echo "B stopped for $((t_cont - t_stop)) ms; A logged 'not answering' $started time(s) during" \
+  "the stop"
+fault_recovered "B was stopped for ${STOP_SECS} s and continued" "$t_cont" "$handshakes"
+fault_pair_finish fault_sigstop "after SIGCONT"

@@ -19,12 +19,7 @@ MAX_BURSTS=20
 
 # B's dropped log lines, from its metrics endpoint.
 dropped_lines() {
-  local out="$NETNS_TMP/metrics.txt" r
-  r=$(ip netns exec "$NS_B" python3 "$NETNS_LIB_DIR/metrics_client.py" scrape 127.0.0.1 $PORT \
-    "$out") || netns_fail "cannot scrape B's metrics"
-  grep -q "status=200" <<<"$r" || netns_fail "B's metrics: $r"
-  python3 "$NETNS_LIB_DIR/metrics_client.py" value "$out" ringtun_datapath_events_total \
-    event=log_line_dropped
+  metrics_value "$NS_B" 127.0.0.1 $PORT ringtun_datapath_events_total event=log_line_dropped
 }
 
 # Has B log its statistics (SIGUSR1, STATS_BURST at a time, 20 ms apart) until it has
@@ -43,6 +38,7 @@ log_until_dropped() {
 }
 
 netns_pair
+# shellcheck disable=SC2034  # read by ringtun_side_config and wait_for_ringtun
 RT_IF=rtb0
 make_keypair rta
 make_keypair rtb
@@ -54,13 +50,11 @@ mkfifo "$fifo"
 cat "$fifo" >"$err_log" &
 reader=$!
 netns_track "$reader"
-ip netns exec "$NS_B" "$RINGTUN" run "$NETNS_TMP/ringtun-b.toml" >/dev/null 2>"$fifo" &
-RINGTUN_PID_B=$!
-netns_track "$RINGTUN_PID_B"
+start_ringtun "$NS_B" "$NETNS_TMP/ringtun-b.toml" "$fifo"  # the FIFO is B's log: stderr (and stdout)
+RINGTUN_PID_B=$RINGTUN_PID
 wait_for_ringtun "$NS_B" "$RINGTUN_PID_B" "$err_log" "$TUN_B4"
-start_ringtun "$NS_A" "$NETNS_TMP/ringtun-a.toml" "$NETNS_TMP/ringtun-a.log"
-RINGTUN_PID_A=$RINGTUN_PID
-wait_for_ringtun "$NS_A" "$RINGTUN_PID_A" "$NETNS_TMP/ringtun-a.log" "$TUN_A4"
+ringtun_side_start a
+ringtun_side_wait a
 ping_ok "$NS_A" "$TUN_B4" 3 10 || netns_fail "no ping A -> B through the tunnel"
 ping_watch_start v4 "$NS_A" "$TUN_B4" 60
 netns_poll "[ \$(ping_watch_replies v4) -gt 5 ]" 5 || netns_fail "the pings got no reply"

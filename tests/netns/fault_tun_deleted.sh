@@ -25,7 +25,6 @@ cpu_ms() {
 }
 
 netns_pair
-RT_IF=rtb0
 ringtun_pair udp
 iperf3_server "$NS_B"
 ping_ok "$NS_A" "$TUN_B4" 3 10 || netns_fail "no ping A -> B through the tunnel"

@@ -11,11 +11,16 @@
 # Every figure a fault test asserts is printed as one line, "fault: WHAT: N ms (bound B ms)",
 # so that a run's figures can be collected with grep '^fault: '.
 
+# The bounds of a recovery once a fault is over (fault_recovered): traffic on a session that
+# outlived the fault flows again at once (within FAULT_RESUME_MS); a new handshake of A comes
+# with its next retry, REKEY_TIMEOUT (5 s) plus up to 333 ms of jitter, and 1.5 s of margin.
+FAULT_RESUME_MS=1000
+FAULT_RETRY_MS=$((5000 + 333 + 1500))
+
 # The start of most fault tests: NS_A and NS_B, a ringtun pair over them (RT_IF rtb0), and
 # pings A -> B every 0.1 s for SECS seconds (watch v4), answered before it returns.
 fault_pair_with_pings() {
   netns_pair
-  RT_IF=rtb0
   ringtun_pair
   ping_ok "$NS_A" "$TUN_B4" 3 10 || netns_fail "no ping A -> B through the tunnel"
   ping_watch_start v4 "$NS_A" "$TUN_B4" "$1"
@@ -24,15 +29,14 @@ fault_pair_with_pings() {
 
 # Starts icmp_ping.py in NS against ADDR: a request every INTERVAL (default 0.1) seconds for
 # SECS seconds, each reply appended to $NETNS_TMP/pingwatch-NAME.txt as "RECEIVED_MS SEQ
-# RTT_MS". Sets PING_WATCH_PID. Several may run at once under different NAMEs.
+# RTT_MS". Several may run at once under different NAMEs.
 ping_watch_start() {
   local name=$1 ns=$2 addr=$3 secs=$4 interval=${5:-0.1} log="$NETNS_TMP/pingwatch-$1.txt"
   : >"$log"
   ip netns exec "$ns" python3 "$NETNS_LIB_DIR/icmp_ping.py" "$addr" --count 1000000 \
     --interval "$interval" --deadline "$secs" --log "$log" \
     >"$NETNS_TMP/pingwatch-$name.out" 2>&1 &
-  PING_WATCH_PID=$!
-  netns_track "$PING_WATCH_PID"
+  netns_track $!
 }
 
 # Milliseconds from T0 (a now_ms value) until the first echo request of watch NAME sent at or
@@ -41,9 +45,9 @@ ping_watch_start() {
 # such reply came.
 ping_watch_recovery() {
   local name=$1 t0=$2 secs=$3 first=""
-  local log="$NETNS_TMP/pingwatch-$name.txt" after="\$1 - \$3 >= t"
-  netns_poll "awk -v t=$t0 '$after {found = 1} END {exit !found}' '$log'" "$secs" || return 1
-  first=$(awk -v t="$t0" '$1 - $3 >= t {print $1; exit}' "$log")
+  local log="$NETNS_TMP/pingwatch-$name.txt"
+  netns_poll "first=\$(awk -v t=$t0 '\$1 - \$3 >= t {print \$1; exit}' '$log'); [ -n \"\$first\" ]" \
+    "$secs" || return 1
   echo $((first - t0))
 }
 
@@ -86,4 +90,30 @@ handshake_after() {
   local pid=$1 log=$2 before=$3 t0=$4 secs=$5
   netns_poll "[ \$(handshake_count $pid '$log') -gt $before ]" "$secs" || return 1
   echo $(($(now_ms) - t0))
+}
+
+# Once a fault is over at T_END (now_ms): waits up to 10 s for the first reply of watch v4
+# to a request sent after T_END and up to 15 s for A (RINGTUN_PID_A) to complete more than
+# BEFORE handshakes, prints both and bounds them by FAULT_RESUME_MS and FAULT_RETRY_MS.
+#   fault_recovered WHAT T_END BEFORE     # WHAT: "the outer link came up", ...
+fault_recovered() {
+  local what=$1 t_end=$2 before=$3 ms hs
+  ms=$(ping_watch_recovery v4 "$t_end" 10) || netns_fail "no ping answered within 10 s of $what"
+  hs=$(handshake_after "$RINGTUN_PID_A" "$NETNS_TMP/ringtun-a.log" "$before" "$t_end" 15) ||
+    netns_fail "A completed no handshake within 15 s of $what"
+  echo "after $what: pings answered again after $ms ms, A's handshake after $hs ms"
+  fault_bound "traffic after $what" "$ms" $FAULT_RESUME_MS
+  fault_bound "handshake after $what" "$hs" $FAULT_RETRY_MS
+}
+
+# The end of a fault test of a ringtun pair: pings B -> A and A -> B over IPv6 answered, both
+# daemons still running and stopping cleanly, nothing left behind; prints "NAME: ok".
+#   fault_pair_finish NAME WHEN        # WHEN: "after the restarts", ...
+fault_pair_finish() {
+  ping_ok "$NS_B" "$TUN_A4" 3 5 && ping_ok "$NS_A" "$TUN_B6" 3 5 ||
+    netns_fail "no ping B -> A or over IPv6 $2"
+  ringtun_pair_stop
+  netns_cleanup
+  netns_assert_clean
+  echo "$1: ok"
 }

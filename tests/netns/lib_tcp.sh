@@ -144,9 +144,6 @@ tcp_delta() {
   esac
 }
 
-# Resident memory of PID in KiB (VmRSS).
-rss_kib() { awk '/^VmRSS:/{print $2}' "/proc/$1/status"; }
-
 # "LOCAL PEER" of each established TCP socket in NS matching the ss(8) FILTER; IPv4-mapped
 # addresses (B's listener is dual-stack) as plain IPv4.
 tcp_sockets() {

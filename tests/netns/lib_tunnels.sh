@@ -130,6 +130,28 @@ start_ringtun() {
   netns_track "$RINGTUN_PID"
 }
 
+# Starts ringtun for side SIDE (a, b, c) in NS_<SIDE> from CONFIG (default, or when "":
+# $NETNS_TMP/ringtun-SIDE.toml, what ringtun_side_config writes), logging to
+# $NETNS_TMP/ringtun-SIDE.log, under LAUNCHER as start_ringtun runs it (e.g. prlimit
+# --nofile=64:64); sets RINGTUN_PID_<SIDE>. Does not wait: ringtun_side_wait does.
+#   ringtun_side_start SIDE [CONFIG [LAUNCHER...]]
+ringtun_side_start() {
+  local side=$1 config=${2:-} ns=NS_${1^^}
+  shift $(($# < 2 ? $# : 2))
+  start_ringtun "${!ns}" "${config:-$NETNS_TMP/ringtun-$side.toml}" \
+    "$NETNS_TMP/ringtun-$side.log" "$@"
+  printf -v "RINGTUN_PID_${side^^}" %s "$RINGTUN_PID"
+}
+
+# wait_for_ringtun for side SIDE started by ringtun_side_start: until RINGTUN_PID_<SIDE> has
+# put TUN_<SIDE>4 on RT_IF in NS_<SIDE> (TIMEOUT as there).
+#   ringtun_side_wait SIDE [TIMEOUT]
+ringtun_side_wait() {
+  local side=${1^^}
+  local ns=NS_$side pid=RINGTUN_PID_$side addr=TUN_${side}4
+  wait_for_ringtun "${!ns}" "${!pid}" "$NETNS_TMP/ringtun-$1.log" "${!addr}" "${2:-10}"
+}
+
 # Waits up to TIMEOUT (default 10) seconds until the ringtun PID has put ADDR on RT_IF in
 # NS; fails with the log's tail when it exits first or does not get there.
 wait_for_ringtun() {
@@ -210,12 +232,10 @@ ringtun_pair() {
   make_keypair rtb
   ringtun_side_config a "$transport" "$family" "$@"
   ringtun_side_config b "$transport" "$family" "$@"
-  start_ringtun "$NS_B" "$NETNS_TMP/ringtun-b.toml" "$NETNS_TMP/ringtun-b.log"
-  RINGTUN_PID_B=$RINGTUN_PID
-  start_ringtun "$NS_A" "$NETNS_TMP/ringtun-a.toml" "$NETNS_TMP/ringtun-a.log"
-  RINGTUN_PID_A=$RINGTUN_PID
-  wait_for_ringtun "$NS_A" "$RINGTUN_PID_A" "$NETNS_TMP/ringtun-a.log" "$TUN_A4"
-  wait_for_ringtun "$NS_B" "$RINGTUN_PID_B" "$NETNS_TMP/ringtun-b.log" "$TUN_B4"
+  ringtun_side_start b
+  ringtun_side_start a
+  ringtun_side_wait a
+  ringtun_side_wait b
 }
 
 # ringtun_wggo_pair with ringtun's UAPI socket on (RT_IF must then be a netns_ifname); waits
@@ -231,12 +251,10 @@ ringtun_wggo_pair_with_socket() {
 # ($NETNS_TMP/ringtun-{a,b}.toml), each waiting for its TUN to carry its address, so that A's
 # first packets find B listening. Sets RINGTUN_PID_A, RINGTUN_PID_B.
 start_sides_b_then_a() {
-  start_ringtun "$NS_B" "$NETNS_TMP/ringtun-b.toml" "$NETNS_TMP/ringtun-b.log"
-  RINGTUN_PID_B=$RINGTUN_PID
-  wait_for_ringtun "$NS_B" "$RINGTUN_PID_B" "$NETNS_TMP/ringtun-b.log" "$TUN_B4"
-  start_ringtun "$NS_A" "$NETNS_TMP/ringtun-a.toml" "$NETNS_TMP/ringtun-a.log"
-  RINGTUN_PID_A=$RINGTUN_PID
-  wait_for_ringtun "$NS_A" "$RINGTUN_PID_A" "$NETNS_TMP/ringtun-a.log" "$TUN_A4"
+  ringtun_side_start b
+  ringtun_side_wait b
+  ringtun_side_start a
+  ringtun_side_wait a
 }
 
 # ringtun in NS_A (RT_IF), wireguard-go in NS_B (WG_B), over UDP; EXTRA ringtun_config
@@ -252,7 +270,6 @@ ringtun_wggo_pair() {
     "$OUTER_A4:$TUN_PORT" "$TUN_A4/32,$TUN_A6/128"
   link_setup "$NS_B" "$WG_B" $TUN_MTU "$TUN_B4/24" "$TUN_B6/64" || netns_fail "set up $WG_B"
   ringtun_side_config a udp 4 "$@"
-  start_ringtun "$NS_A" "$NETNS_TMP/ringtun-a.toml" "$NETNS_TMP/ringtun-a.log"
-  RINGTUN_PID_A=$RINGTUN_PID
-  wait_for_ringtun "$NS_A" "$RINGTUN_PID_A" "$NETNS_TMP/ringtun-a.log" "$TUN_A4"
+  ringtun_side_start a
+  ringtun_side_wait a
 }

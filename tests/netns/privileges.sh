@@ -44,15 +44,7 @@ install -d -o root -g "$RUN_GROUP" -m 0750 "$ETC"
 put() { install -o root -g "$RUN_GROUP" -m 0640 "$1" "$2"; }
 
 netns_pair
-NS_C="${NETNS_ID}c"
-netns_add "$NS_C"
-OUTER_A4_C=10.98.0.1 OUTER_C4=10.98.0.3 TUN_C4=10.100.0.3
-ip -n "$NS_A" link add veth1 type veth peer name veth1 netns "$NS_C" || netns_fail "veth A-C"
-ip -n "$NS_A" addr add "$OUTER_A4_C/24" dev veth1
-ip -n "$NS_C" addr add "$OUTER_C4/24" dev veth1
-ip -n "$NS_A" link set veth1 up
-ip -n "$NS_C" link set veth1 up
-wait_for_carrier "$NS_A" veth1 5 && wait_for_carrier "$NS_C" veth1 5 || netns_fail "veth1"
+netns_add_c
 
 RT_IF=$(netns_ifname r)
 echo "$RT_IF" >>"$NETNS_TMP/wg_ifnames"  # the cleanup removes a socket file A leaves
@@ -133,12 +125,10 @@ reload_a() { ip netns exec "$NS_A" "$RINGTUN" reload "$RT_IF"; }
 echo "== round 1: A as $RUN_AS ($([ $EPOLL = 1 ] && echo epoll || echo io_uring with SQPOLL)), B as root, UDP"
 write_a 0
 ringtun_side_config b
-start_ringtun "$NS_B" "$NETNS_TMP/ringtun-b.toml" "$NETNS_TMP/ringtun-b.log"
-RINGTUN_PID_B=$RINGTUN_PID
-start_ringtun "$NS_A" "$ETC/a.toml" "$NETNS_TMP/ringtun-a.log"
-RINGTUN_PID_A=$RINGTUN_PID
-wait_for_ringtun "$NS_A" "$RINGTUN_PID_A" "$NETNS_TMP/ringtun-a.log" "$TUN_A4"
-wait_for_ringtun "$NS_B" "$RINGTUN_PID_B" "$NETNS_TMP/ringtun-b.log" "$TUN_B4"
+ringtun_side_start b
+ringtun_side_start a "$ETC/a.toml"
+ringtun_side_wait a
+ringtun_side_wait b
 wait_for_log "$NETNS_TMP/ringtun-a.log" "$RT_IF: up," 5 "$RINGTUN_PID_A" || netns_fail "A not up"
 
 # ---- 1. who they are --------------------------------------------------------------------------
@@ -165,11 +155,8 @@ out=$(wg show "$RT_IF") || netns_fail "wg show $RT_IF (as root) failed"
 grep -q "peer: $PUB_B" <<<"$out" || netns_fail "wg show lists no B: $out"
 grep -q "latest handshake" <<<"$out" || netns_fail "wg show: no handshake with B: $out"
 echo "   wg show $RT_IF (root, socket $(stat -c '%A %U' "$SOCK")): $(grep -c '^peer:' <<<"$out") peer, $(grep 'latest handshake' <<<"$out" | sed 's/^ *//')"
-ip netns exec "$NS_A" python3 -c "
-import sys, urllib.request
-body = urllib.request.urlopen('http://$METRICS/metrics', timeout=5).read().decode()
-sys.exit(0 if 'ringtun_peers{interface=\"$RT_IF\"} 1' in body else 1)" ||
-  netns_fail "the metrics endpoint did not answer with ringtun_peers 1"
+peers=$(metrics_value "$NS_A" "${METRICS%:*}" "${METRICS##*:}" ringtun_peers interface="$RT_IF")
+[ "$peers" = 1 ] || netns_fail "the metrics endpoint answered ringtun_peers $peers, not 1"
 echo "   metrics: http://$METRICS/metrics answers, ringtun_peers 1"
 wg set "$RT_IF" fwmark 0x4d2 || netns_fail "wg set fwmark (SO_MARK) refused"
 [ "$(wg show "$RT_IF" fwmark)" = 0x4d2 ] || netns_fail "fwmark is $(wg show "$RT_IF" fwmark)"
