@@ -20,8 +20,9 @@
 #   ASAN_OPTIONS    default quarantine_size_mb=1: ASan's 256 MiB default quarantine would
 #                   hold every freed block of the control path and read as RSS growth
 # Exits 1 when the stream's bytes differ, iperf3 fails, a churn handshake or a roam does not
-# recover within 5 s, RSS grows by 1 MiB or more after warm-up, a daemon dies or exits
-# non-zero, or a sanitizer reports anything.
+# recover within 5 s, A (whose only peer is B) completed fewer than 1 + DURATION/130
+# handshakes (the first and a rekey every 120 s, with room for the rekey's jitter), RSS grows by 1 MiB or more after warm-up, a daemon
+# dies or exits non-zero, or a sanitizer reports anything.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 DURATION=${1:-1800}
@@ -40,7 +41,6 @@ SOAK_CHURN_PEERS=${SOAK_CHURN_PEERS:-8}
 [ -x "$RINGTUN" ] || { echo "soak: no binary $RINGTUN (scripts/build.sh --sanitize)" >&2; exit 2; }
 mkdir -p "$SOAK_OUT"
 source "$root/tests/netns/lib.sh"
-source "$root/tests/netns/lib_daemon.sh"
 netns_ringtun_test iperf3
 failures=()
 fail_soft() {
@@ -48,9 +48,9 @@ fail_soft() {
   echo "$(date -u +%T) FAIL: $*" | tee -a "$SOAK_OUT/events.log" >&2
 }
 event() { echo "$(date -u +%T) $*" | tee -a "$SOAK_OUT/events.log"; }
-rss_kib() { awk '/^VmRSS:/{print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 
-# Namespace C, joined to B by a second veth, for the churning extra peers (10.100.1.K).
+# Namespace C, joined to B by a second veth, for the churning extra peers (10.100.1.K); they
+# go into B's configuration before B starts.
 OUTER_C4=10.98.0.1 OUTER_BC4=10.98.0.2
 churn_setup() {
   NS_C="${NETNS_ID}c"
@@ -95,12 +95,13 @@ roam_a() {
 }
 
 netns_pair
-ringtun_pair
-ringtun_stop "$NS_B" "$RINGTUN_PID_B" "$NETNS_TMP/ringtun-b.log"
+RT_IF=rtb0
+make_keypair rta
+make_keypair rtb
+ringtun_side_config a
+ringtun_side_config b
 churn_setup
-start_ringtun "$NS_B" "$NETNS_TMP/ringtun-b.toml" "$NETNS_TMP/ringtun-b.log"
-RINGTUN_PID_B=$RINGTUN_PID
-wait_for_ringtun "$NS_B" "$RINGTUN_PID_B" "$NETNS_TMP/ringtun-b.log" "$TUN_B4"
+start_sides_b_then_a
 ping_ok "$NS_A" "$TUN_B4" 3 10 || netns_fail "no ping through the pair"
 event "soak: $DURATION s, $RINGTUN, A=$RINGTUN_PID_A B=$RINGTUN_PID_B, ASAN_OPTIONS=$ASAN_OPTIONS"
 
@@ -159,6 +160,13 @@ for side in a b; do
   ringtun_stats "${!pid_var}" "$NETNS_TMP/ringtun-$side.log" >"$SOAK_OUT/stats-$side.txt" ||
     fail_soft "no statistics from $side"
 done
+# A rekeys with B once a session is REKEY_AFTER_TIME (120 s) old, whichever side begins (and
+# a few seconds later: the handshake's jitter and round trip); A's handshakes are all with B
+# (the churn peers are B's). Without rekeys A would count the first handshake alone.
+handshakes=$(stats_handshakes completed <"$SOAK_OUT/stats-a.txt")
+event "handshakes completed by A with B: ${handshakes:-none}"
+[ "${handshakes:-0}" -ge $((1 + DURATION / 130)) ] ||
+  fail_soft "A completed ${handshakes:-no} handshakes with B in $DURATION s, fewer than the first and a rekey every 120 s: $((1 + DURATION / 130))"
 # Stopped here, not in a subshell, which could not wait for them; exit 0 also means
 # LeakSanitizer found nothing.
 for pid in ${CHURN_PID:-} "$RINGTUN_PID_A" "$RINGTUN_PID_B"; do
