@@ -51,15 +51,8 @@ event() { echo "$(date -u +%T) $*" | tee -a "$SOAK_OUT/events.log"; }
 
 # Namespace C, joined to B by a second veth, for the churning extra peers (10.100.1.K); they
 # go into B's configuration before B starts.
-OUTER_C4=10.98.0.1 OUTER_BC4=10.98.0.2
 churn_setup() {
-  NS_C="${NETNS_ID}c"
-  netns_add "$NS_C"
-  ip -n "$NS_B" link add veth1 type veth peer name veth1 netns "$NS_C"
-  ip -n "$NS_B" addr add "$OUTER_BC4/24" dev veth1
-  ip -n "$NS_C" addr add "$OUTER_C4/24" dev veth1
-  ip -n "$NS_B" link set veth1 up
-  ip -n "$NS_C" link set veth1 up
+  netns_add_c b
   local k
   for ((k = 1; k <= SOAK_CHURN_PEERS; k++)); do
     make_keypair "churn$k"
@@ -74,7 +67,7 @@ churn_peer() {
   [ -n "${CHURN_PID:-}" ] && { stop_process "$CHURN_PID" 5 || fail_soft "churn peer exited $?"; }
   ringtun_config "$conf" name="$RT_IF" private_key_file="$NETNS_TMP/churn$k.key" \
     address="10.100.1.$k/24" public_key="$(cat "$NETNS_TMP/rtb.pub")" \
-    endpoint="$OUTER_BC4:$TUN_PORT" allowed_ips="$TUN_B4/32"
+    endpoint="$OUTER_B4_C:$TUN_PORT" allowed_ips="$TUN_B4/32"
   start_ringtun "$NS_C" "$conf" "$log"
   CHURN_PID=$RINGTUN_PID
   wait_for_ringtun "$NS_C" "$CHURN_PID" "$log" "10.100.1.$k"

@@ -7,10 +7,11 @@
 # rules imply: B answers A's first initiation with a cookie reply too; A keeps the cookie and
 # its next initiation, REKEY_TIMEOUT (5 s) plus up to 333 ms of jitter later, carries a valid
 # mac2 and from a source under its rate limit is answered. Asserted: A's handshake completes
-# and its pings to B are answered within FAULT_RETRY_MS of its TUN coming up, but not before
-# COOKIE_RETRY_MIN_MS (so its first initiation did not get through: the handshake that
-# completed was the retry, the one carrying the cookie's mac2 — A counts no cookie reply it
-# receives, so the timing is the proof); B counted cookie replies and the flooder received
+# and its pings to B are answered within FAULT_RETRY_MS of its TUN coming up, and A had sent
+# at least two initiations by then (its first did not get through: the handshake that
+# completed was a retry, the one carrying the cookie's mac2; A counts no cookie reply it
+# receives, and a timing bound from the test's clock raced A's first initiation, which its
+# TUN's own first packets may send before the test sees the TUN up); B counted cookie replies and the flooder received
 # them; B's resident memory grew by at most RSS_GROWTH_KIB over the flood (its defences have
 # fixed memory).
 # Needs root, /dev/net/tun, ip netns (exit 77 otherwise); RINGTUN = the ringtun binary.
@@ -21,8 +22,6 @@ netns_ringtun_test
 FLOOD_SOURCES=64
 FLOOD_RATE=2000
 FLOOD_SECS=12
-# REKEY_TIMEOUT less the ping interval A's first initiation may precede t0 by, and margin.
-COOKIE_RETRY_MIN_MS=4500
 RSS_GROWTH_KIB=1024
 
 # In the sanitizer build freed memory waits in AddressSanitizer's quarantine (256 MiB) before
@@ -62,6 +61,9 @@ t0=$(now_ms)
 hs=$(handshake_after "$RINGTUN_PID_A" "$log_a" 0 "$t0" 15) ||
   netns_fail "A completed no handshake within 15 s during the flood"
 ms=$(ping_watch_recovery v4 "$t0" 10) || netns_fail "no ping answered during the flood"
+# No rekey is due for 120 s: what A initiated so far led to this one handshake.
+initiated=$(ringtun_stats "$RINGTUN_PID_A" "$log_a" | stats_handshakes initiated) ||
+  netns_fail "no statistics from A"
 netns_alive "$flood_pid" || netns_fail "the flood was over before A's handshake: $(cat "$NETNS_TMP/flood.out")"
 rss_mid=$(rss_kib "$RINGTUN_PID_B")
 rc=0
@@ -79,9 +81,9 @@ echo "flood: $(cat "$NETNS_TMP/flood.out"); B: cookie replies +$replies, drops" 
   "$rss0 -> $rss_mid -> $rss1 KiB"
 fault_bound "handshake of a legitimate peer during a spoofed handshake flood" "$hs" $FAULT_RETRY_MS
 fault_bound "traffic of a legitimate peer during a spoofed handshake flood" "$ms" $FAULT_RETRY_MS
-[ "$ms" -ge $COOKIE_RETRY_MIN_MS ] || netns_fail "A's first ping was answered $ms ms after its" \
-  "TUN came up: its first initiation got through (no cookie reply; needs >= $COOKIE_RETRY_MIN_MS ms)"
-echo "fault: A's traffic waited for its retry with the cookie: $ms ms (at least $COOKIE_RETRY_MIN_MS ms)"
+[ "${initiated:-0}" -ge 2 ] || netns_fail "A's handshake completed after ${initiated:-no}" \
+  "initiation(s): its first got through a loaded B (no cookie reply, no retry with mac2)"
+echo "fault: A's handshake completed on its retry with the cookie: $initiated initiations"
 [ "$replies" -gt 0 ] || netns_fail "B sent no cookie reply during the flood"
 [ "${received:-0}" -gt 0 ] || netns_fail "no cookie reply reached the spoofed sources"
 growth=$((rss1 - rss0))
