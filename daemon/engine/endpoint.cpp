@@ -23,7 +23,7 @@ std::string Endpoint::to_string() const {
     // snprintf, not string concatenation: GCC 12 at -O3 warns falsely (-Wrestrict) on the
     // latter.
     char host[INET6_ADDRSTRLEN] = "?";
-    char text[INET6_ADDRSTRLEN + 16];
+    char text[INET6_ADDRSTRLEN + 32];  // "[", the scope ("%4294967295"), "]:65535/tcp"
     const char* suffix = tcp ? "/tcp" : "";
     if (family() == AF_INET) {
         inet_ntop(AF_INET, &addr.in4.sin_addr, host, sizeof host);
