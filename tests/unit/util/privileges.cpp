@@ -13,8 +13,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <sstream>
 #include <string>
 #include <thread>
+
+#include "tests/unit/conf/temp_dir.hpp"
 
 namespace ringtun::util {
 namespace {
@@ -82,20 +85,16 @@ TEST_CASE("a user whose entry is longer than the suggested buffer is found") {
         MESSAGE("not root: test skipped");
         return;
     }
-    char path[] = "/tmp/ringtun-passwd-XXXXXX";
-    const int fd = ::mkstemp(path);
-    REQUIRE(fd >= 0);
-    ::close(fd);
-    {
-        std::ifstream in("/etc/passwd");
-        std::ofstream out(path);
-        out << in.rdbuf() << "ringtun-long-entry:x:4242:4243:" << std::string(5000, 'g')
-            << ":/nonexistent:/usr/sbin/nologin\n";
-    }
+    std::ostringstream passwd;
+    passwd << std::ifstream("/etc/passwd").rdbuf()
+           << "ringtun-long-entry:x:4242:4243:" << std::string(5000, 'g')
+           << ":/nonexistent:/usr/sbin/nologin\n";
+    const conf::test::TempDir tmp;  // removed with the copy however the test ends
+    const std::string path = tmp.write("passwd", passwd.str(), 0644);
     const int status = in_child([&] {
         if (::unshare(CLONE_NEWNS) != 0 ||
             ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
-            ::mount(path, "/etc/passwd", nullptr, MS_BIND, nullptr) != 0)
+            ::mount(path.c_str(), "/etc/passwd", nullptr, MS_BIND, nullptr) != 0)
             return 77;
         auto found = find_user("ringtun-long-entry");
         if (!found) {
@@ -104,7 +103,6 @@ TEST_CASE("a user whose entry is longer than the suggested buffer is found") {
         }
         return found->uid == 4242 && found->gid == 4243 ? 0 : 2;
     });
-    ::unlink(path);
     if (status == 77) {
         MESSAGE("no mount namespace: test skipped");
         return;
