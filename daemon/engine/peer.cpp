@@ -17,7 +17,7 @@ crypto::Session* Peer::session_by_index(std::uint32_t index) noexcept {
     return nullptr;
 }
 
-void Peer::drop_session(std::optional<crypto::Session>& slot, PeerIndex& index) noexcept {
+void Peer::drop_session(SessionSlot& slot, PeerIndex& index) noexcept {
     if (!slot) return;
     index.remove(slot->local_index());
     RT_LOG_DEBUG("%s: session %u destroyed", label_.c_str(), slot->local_index());

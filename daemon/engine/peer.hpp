@@ -13,6 +13,7 @@
 #include "crypto/session.hpp"
 #include "daemon/engine/endpoint.hpp"
 #include "daemon/engine/index_table.hpp"
+#include "daemon/engine/session_slot.hpp"
 #include "daemon/engine/staged.hpp"
 #include "daemon/engine/timers.hpp"
 
@@ -58,7 +59,7 @@ class Peer {
 
     crypto::Handshake handshake;
     crypto::CookieMaker cookies;
-    std::optional<crypto::Session> current, previous, next;
+    SessionSlot current, previous, next;
     std::optional<Endpoint> endpoint;
     Timers timers;
     StagedPackets staged;
@@ -78,7 +79,7 @@ class Peer {
     Nanos scheduled = no_deadline;
 
   private:
-    void drop_session(std::optional<crypto::Session>& slot, PeerIndex& index) noexcept;
+    void drop_session(SessionSlot& slot, PeerIndex& index) noexcept;
 
     std::string label_;
     std::uint32_t handshake_index_ = 0;
