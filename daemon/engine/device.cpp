@@ -26,21 +26,16 @@ Peer* Device::add_peer(const crypto::PublicKey& key, const crypto::SymmetricKey&
     RT_LOG_INFO("%s: created%s%s", peer->label().c_str(), endpoint ? ", endpoint " : "",
                 endpoint ? endpoint->to_string().c_str() : "");
     peer->id = static_cast<std::uint32_t>(peers_.size());
+    by_key_.emplace(key, peer.get());
     peers_.push_back(std::move(peer));
     // Setup, not the data path: the deadline heap holds a few entries per peer (timers.cpp).
-    due_.reserve(due_capacity());
+    // Grown by doubling, so that adding n peers copies it O(log n) times, not n.
+    if (due_.capacity() < due_capacity()) due_.reserve(2 * due_capacity());
     return peers_.back().get();
 }
 
 bool Device::add_allowed_ip(Peer& peer, int family, const std::uint8_t* addr, std::uint8_t cidr) {
     return allowed_ips_.insert(family, addr, cidr, &peer);
-}
-
-Peer* Device::find_peer(const crypto::PublicKey& key) noexcept {
-    // Linear: consulted once per accepted initiation, never per data packet.
-    for (auto& p : peers_)
-        if (p->public_key() == key) return p.get();
-    return nullptr;
 }
 
 void Device::start(const Now& now) noexcept {
