@@ -15,12 +15,14 @@ Device::Device(const crypto::PrivateKey& private_key, std::size_t mtu, MessageSi
       rng_(rng),
       cookie_checker_(identity_),
       source_limiter_(crypto::random_value<std::uint64_t>(rng)),
+      staged_pool_(mtu),
       allowed_ips_(nullptr) {}
 
 Peer* Device::add_peer(const crypto::PublicKey& key, const crypto::SymmetricKey& psk,
                        std::uint16_t persistent_keepalive, std::optional<Endpoint> endpoint) {
     if (key == identity_.public_key || find_peer(key)) return nullptr;
-    auto peer = std::make_unique<Peer>(identity_, key, psk, mtu_);
+    staged_pool_.reserve_for(peers_.size() + 1);
+    auto peer = std::make_unique<Peer>(identity_, key, psk, staged_pool_);
     peer->timers.set_persistent_keepalive(persistent_keepalive);
     peer->endpoint = endpoint;
     RT_LOG_INFO("%s: created%s%s", peer->label().c_str(), endpoint ? ", endpoint " : "",

@@ -100,6 +100,7 @@ class Device {
         return const_cast<Device*>(this)->find_peer(key);
     }
     const DeviceCounters& counters() const noexcept { return counters_; }
+    const StagedPool& staged_pool() const noexcept { return staged_pool_; }
     // A packet of `length` bytes read from the TUN that the caller dropped before it reached
     // on_tun_packet (e.g. a segment over the MTU that no buffer could hold): counted as read
     // and dropped for `why`, like the packets the device drops itself.
@@ -202,6 +203,7 @@ class Device {
     crypto::CookieChecker cookie_checker_;
     HandshakeLoad load_;
     SourceRateLimiter source_limiter_;
+    StagedPool staged_pool_;  // before peers_: their queues give their slots back to it
     std::vector<std::unique_ptr<Peer>> peers_;
     PeersByKey by_key_;
     std::uint64_t peers_removed_ = 0;

@@ -33,7 +33,8 @@ enum class Drop : std::uint8_t {
     tun_oversized,    // read cut short: the IP header claims more (the TUN's MTU exceeds ours)
     no_route,         // destination matches no peer's allowed IPs
     no_endpoint,      // the peer has no known endpoint yet
-    staged_overflow,  // oldest staged packet dropped for a newer one
+    staged_overflow,  // a packet waiting for a session dropped for lack of room (the peer's
+                      // 128, the oldest going, or the device's pool of them, the newest)
     staged_given_up,  // staged packets dropped when the handshake gave up
     // Local resources.
     no_tx_buffer,  // all transmit slots busy

@@ -5,10 +5,10 @@
 namespace ringtun::daemon {
 
 Peer::Peer(const crypto::Identity& local, const crypto::PublicKey& public_key,
-           const crypto::SymmetricKey& preshared_key, std::size_t mtu)
+           const crypto::SymmetricKey& preshared_key, StagedPool& staged_pool)
     : handshake(local, public_key, preshared_key),
       cookies(public_key),
-      staged(mtu),
+      staged(staged_pool),
       label_("peer(" + crypto::short_key(public_key) + ")") {}
 
 crypto::Session* Peer::session_by_index(std::uint32_t index) noexcept {

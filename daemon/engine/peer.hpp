@@ -24,9 +24,9 @@ using PeerIndex = IndexTable<Peer*>;
 
 class Peer {
   public:
-    // `local` must outlive the peer.
+    // `local` and `staged_pool` must outlive the peer.
     Peer(const crypto::Identity& local, const crypto::PublicKey& public_key,
-         const crypto::SymmetricKey& preshared_key, std::size_t mtu);
+         const crypto::SymmetricKey& preshared_key, StagedPool& staged_pool);
     Peer(const Peer&) = delete;
     Peer& operator=(const Peer&) = delete;
 

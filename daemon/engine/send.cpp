@@ -74,9 +74,13 @@ Device::Outbound Device::seal_for(Peer& peer, std::span<std::uint8_t> buffer,
                                   std::span<const std::uint8_t> packet, const Now& now) noexcept {
     crypto::Session* session = peer.sending_session(now.boot);
     if (!session || !peer.staged.empty()) {
-        // Keep order behind packets already waiting, and get a session.
+        // Keep order behind packets already waiting, and get a session (a handshake even if
+        // the packet found no room: nothing then waits for it).
         stage(peer, packet);
-        send_staged(peer, now);
+        if (peer.staged.empty())
+            send_initiation(peer, now, false);
+        else
+            send_staged(peer, now);
         return {};
     }
     const crypto::SealResult sealed = crypto::seal_data(*session, buffer, packet.size(), mtu_);
@@ -105,11 +109,17 @@ void Device::after_data_sent(Peer& peer, const crypto::Session& session, bool ke
 }
 
 void Device::stage(Peer& peer, std::span<const std::uint8_t> packet) noexcept {
-    bool dropped_oldest = false;
-    if (!peer.staged.push(packet, dropped_oldest))
-        counters_.drops.add(Drop::tun_malformed);
-    else if (dropped_oldest)
-        counters_.drops.add(Drop::staged_overflow);
+    switch (peer.staged.push(packet)) {
+        case StagedPackets::Push::stored:
+            break;
+        case StagedPackets::Push::stored_dropping_oldest:
+        case StagedPackets::Push::dropped:
+            counters_.drops.add(Drop::staged_overflow);
+            break;
+        case StagedPackets::Push::too_long:
+            counters_.drops.add(Drop::tun_malformed);
+            break;
+    }
 }
 
 bool Device::send_sealed(Peer& peer, crypto::Session& session, std::span<const std::uint8_t> packet,
@@ -153,7 +163,13 @@ void Device::send_staged(Peer& peer, const Now& now) noexcept {
 
 void Device::send_keepalive(Peer& peer, const Now& now) noexcept {
     if (peer.staged.empty()) stage(peer, {});
-    send_staged(peer, now);
+    if (!peer.staged.empty()) return send_staged(peer, now);
+    // No room to queue it (the device's pool is empty): send it now, or get a session.
+    crypto::Session* session = peer.sending_session(now.boot);
+    if (session && peer.endpoint)
+        send_sealed(peer, *session, {}, now);
+    else
+        send_initiation(peer, now, false);
 }
 
 }  // namespace ringtun::daemon

@@ -281,7 +281,8 @@ TEST_CASE("tcp transport: a removed peer is no longer dialed, wherever it roamed
     ringtun::crypto::SystemRng rng;
     const auto local =
         ringtun::crypto::Identity::create(ringtun::crypto::generate_private_key(rng));
-    Peer peer(local, dialed_peer(), {}, 1420);
+    ringtun::daemon::StagedPool staged(1420);
+    Peer peer(local, dialed_peer(), {}, staged);
     Endpoint roamed = peer_endpoint();  // its last packet came from elsewhere
     roamed.addr.in4.sin_port = htons(40000);
     peer.endpoint = roamed;
