@@ -3,7 +3,9 @@
 #include <linux/rtnetlink.h>
 
 #include <algorithm>
+#include <cerrno>
 
+#include "tun/route_batch.hpp"
 #include "util/log.hpp"
 
 namespace ringtun::daemon {
@@ -17,8 +19,18 @@ bool contains(const std::vector<T>& v, const T& x) {
 
 }  // namespace
 
+std::size_t Routes::RouteHash::operator()(const Route& r) const noexcept {
+    std::uint64_t h = 0xcbf29ce484222325ULL;  // FNV-1a
+    const auto mix = [&h](std::uint64_t v) { h = (h ^ v) * 0x100000001b3ULL; };
+    for (std::uint8_t b : r.addr)
+        mix(b);
+    mix(static_cast<std::uint64_t>(r.family) << 40 | std::uint64_t{r.length} << 32 | r.table);
+    return static_cast<std::size_t>(h);
+}
+
 void Routes::wanted(const Settings& s, std::vector<Route>& routes, std::vector<int>& families) {
     if (s.table == 0u) return;  // "off"
+    RouteSet seen;
     for (const PeerSettings& p : s.peers) {
         for (const conf::Prefix& ip : p.allowed_ips) {
             Route r{ip.family, ip.addr, ip.length, s.table.value_or(RT_TABLE_MAIN)};
@@ -26,7 +38,7 @@ void Routes::wanted(const Settings& s, std::vector<Route>& routes, std::vector<i
                 r.table = default_table();
                 if (!contains(families, ip.family)) families.push_back(ip.family);
             }
-            if (!contains(routes, r)) routes.push_back(r);
+            if (seen.insert(r).second) routes.push_back(r);
         }
     }
 }
@@ -69,6 +81,39 @@ Routes::~Routes() {
         nl_->delete_default_route_rules(family, default_table_, default_table_);
 }
 
+util::Result<void> Routes::add(const std::vector<Route>& want) {
+    std::vector<Route> fresh;
+    std::vector<tun::RouteSpec> specs;
+    for (const Route& r : want) {
+        if (routes_.contains(r) || foreign_.contains(r)) continue;
+        fresh.push_back(r);
+        specs.push_back({r.family, r.addr, r.length, r.table});
+    }
+    std::vector<int> errors;
+    if (auto sent = tun::add_routes(ifindex_, specs, errors); !sent) return sent;
+    // Every outcome is recorded, so that what was added is known to be ours even when another
+    // route failed.
+    int failed = 0;
+    for (std::size_t i = 0; i < fresh.size(); ++i) {
+        const Route& r = fresh[i];
+        if (errors[i] == 0) {
+            routes_.insert(r);
+        } else if (errors[i] == EEXIST) {
+            foreign_.insert(r);
+            RT_LOG_WARN(
+                "routes: a route to a %s/%u exists already in table %u and is not "
+                "ringtun's; left as it is",
+                r.family == AF_INET ? "IPv4" : "IPv6", r.length, r.table);
+        } else if (failed == 0) {
+            failed = errors[i];
+        }
+    }
+    if (failed != 0)
+        return util::fail(util::sys_error("RTM_NEWROUTE", failed,
+                                          "route through ifindex " + std::to_string(ifindex_)));
+    return {};
+}
+
 util::Result<void> Routes::sync(const Settings& s, const MarkFn& set_mark) {
     std::vector<Route> want;
     std::vector<int> families;
@@ -83,27 +128,18 @@ util::Result<void> Routes::sync(const Settings& s, const MarkFn& set_mark) {
         if (set_mark) set_mark(0);
         mark_set_ = false;
     }
-    for (const Route& r : std::vector<Route>(routes_))
-        if (!contains(want, r)) {
-            (void)nl_->delete_route(ifindex_, r.family, r.addr.data(), r.length, r.table);
-            std::erase(routes_, r);
+    const RouteSet wanted_set(want.begin(), want.end());
+    for (auto it = routes_.begin(); it != routes_.end();) {
+        if (wanted_set.contains(*it)) {
+            ++it;
+            continue;
         }
+        (void)nl_->delete_route(ifindex_, it->family, it->addr.data(), it->length, it->table);
+        it = routes_.erase(it);
+    }
     // Then what is new: routes, the mark before any rule (or the tunnel's own packets would
     // be routed into it), the rules.
-    for (const Route& r : want) {
-        if (contains(routes_, r) || contains(foreign_, r)) continue;
-        auto added = nl_->add_route(ifindex_, r.family, r.addr.data(), r.length, r.table);
-        if (!added) return util::fail(added.error());
-        if (*added) {
-            routes_.push_back(r);
-        } else {
-            foreign_.push_back(r);
-            RT_LOG_WARN(
-                "routes: a route to a %s/%u exists already in table %u and is not "
-                "ringtun's; left as it is",
-                r.family == AF_INET ? "IPv4" : "IPv6", r.length, r.table);
-        }
-    }
+    if (auto r = add(want); !r) return r;
     if (!families.empty() && !mark_set_) {
         if (set_mark) set_mark(default_table_);
         mark_set_ = true;

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <unordered_set>
 #include <vector>
 
 #include "daemon/cli/settings.hpp"
@@ -51,16 +52,25 @@ class Routes {
         std::uint32_t table;
         friend bool operator==(const Route&, const Route&) = default;
     };
+    struct RouteHash {
+        std::size_t operator()(const Route& r) const noexcept;
+    };
+    // Sets, not lists: 10,000 peers' routes are compared in linear time, not quadratic.
+    using RouteSet = std::unordered_set<Route, RouteHash>;
     Routes(tun::RouteSocket nl, int ifindex) : nl_(std::move(nl)), ifindex_(ifindex) {}
+    // The routes `s` asks for, each once, in the order of the peers.
     void wanted(const Settings& s, std::vector<Route>& routes, std::vector<int>& families);
     std::uint32_t default_table();
+    // Adds those of `want` that are neither ours nor known to be someone else's, in batches
+    // (tun/route_batch), and records each outcome.
+    util::Result<void> add(const std::vector<Route>& want);
 
     std::optional<tun::RouteSocket> nl_;
     int ifindex_;
     std::uint32_t default_table_ = 0;  // chosen at the first default route
     bool mark_set_ = false;
-    std::vector<Route> routes_;       // ours
-    std::vector<Route> foreign_;      // wanted, but someone else's route was there
+    RouteSet routes_;                 // ours
+    RouteSet foreign_;                // wanted, but someone else's route was there
     std::vector<int> rule_families_;  // families with the default-route rules in place
 };
 
