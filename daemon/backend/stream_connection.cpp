@@ -3,8 +3,24 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <string>
 
 namespace ringtun::daemon {
+
+namespace {
+
+// "64 MiB", "8 KiB", "100 bytes": a limit as its configuration reads.
+std::string bytes_text(std::size_t n) {
+    if (n % (std::size_t{1} << 20) == 0) return std::to_string(n >> 20) + " MiB";
+    if (n % 1024 == 0) return std::to_string(n >> 10) + " KiB";
+    return std::to_string(n) + " bytes";
+}
+
+std::string seconds_text(Nanos t) {
+    return std::to_string(t / crypto::seconds_ns(1)) + " s";
+}
+
+}  // namespace
 
 StreamConnection::StreamConnection(std::uint32_t id, util::UniqueFd fd,
                                    std::unique_ptr<control::StreamSession> session, Nanos now)
@@ -20,7 +36,9 @@ StreamConnection::Next StreamConnection::on_received(std::size_t n, const Now& n
         input_total_ += n;
         last_input_ = now.boot;
         if (input_total_ > limits.max_input) {
-            why_ = "sent more than it may";
+            why_text_ = "sent more than ringtun's limit of " + bytes_text(limits.max_input) +
+                        " per connection";
+            why_ = why_text_.c_str();
             return Next::close;
         }
     }
@@ -62,12 +80,15 @@ Nanos StreamConnection::deadline(const StreamLimits& limits, bool sending) const
     return t;
 }
 
-const char* StreamConnection::expired(Nanos now, const StreamLimits& limits,
-                                      bool sending) const noexcept {
+const char* StreamConnection::expired(Nanos now, const StreamLimits& limits, bool sending) {
     if (linger_until_ != 0 && now >= linger_until_) return "";  // served: no reason to log
-    if (now >= opened_ + limits.lifetime) return "open too long";
-    if (!sending && now >= last_input_ + limits.idle_timeout) return "idle too long";
-    return nullptr;
+    if (now >= opened_ + limits.lifetime)
+        why_text_ = "open longer than ringtun's limit of " + seconds_text(limits.lifetime);
+    else if (!sending && now >= last_input_ + limits.idle_timeout)
+        why_text_ = "idle longer than ringtun's limit of " + seconds_text(limits.idle_timeout);
+    else
+        return nullptr;
+    return why_text_.c_str();
 }
 
 }  // namespace ringtun::daemon

@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
 """Prints COUNT [[peer]] tables for a ringtun configuration, for the scale tests and bench.
 
-    scale_peers.py COUNT [--keepalive S] [--psk]
+    scale_peers.py COUNT [--keepalive S] [--psk] [--wg]
 
 Peer i (0-based) gets a random public key (any 32 bytes are an X25519 public key), the
 allowed IP 10.128.0.0/9 + i + 1 as a /32, and the endpoint 198.18.0.0/15 + i + 1 port 51820
 (RFC 2544's benchmarking range: nothing in a test namespace answers there). --keepalive adds
-persistent_keepalive = S, --psk a random preshared_key. COUNT is at most 131,000, so the
-addresses never leave their ranges.
+persistent_keepalive = S, --psk a random preshared_key. --wg prints wg(8)'s [Peer] sections
+instead (for `wg setconf`). COUNT is at most 131,000, so the addresses never leave their
+ranges.
 """
 import argparse
 import base64
@@ -29,6 +30,7 @@ def main() -> int:
     parser.add_argument("count", type=int)
     parser.add_argument("--keepalive", type=int, default=0)
     parser.add_argument("--psk", action="store_true")
+    parser.add_argument("--wg", action="store_true")
     args = parser.parse_args()
     if not 0 <= args.count <= MAX_COUNT:
         parser.error(f"COUNT must be 0..{MAX_COUNT}")
@@ -36,6 +38,14 @@ def main() -> int:
     for i in range(args.count):
         allowed = ipaddress.IPv4Address(ALLOWED_BASE + i + 1)
         endpoint = ipaddress.IPv4Address(ENDPOINT_BASE + i + 1)
+        if args.wg:
+            out.append(f"\n[Peer]\nPublicKey = {key()}\n")
+            if args.psk:
+                out.append(f"PresharedKey = {key()}\n")
+            out.append(f"Endpoint = {endpoint}:51820\nAllowedIPs = {allowed}/32\n")
+            if args.keepalive:
+                out.append(f"PersistentKeepalive = {args.keepalive}\n")
+            continue
         out.append(f'\n[[peer]]\npublic_key = "{key()}"\n')
         if args.psk:
             out.append(f'preshared_key = "{key()}"\n')
