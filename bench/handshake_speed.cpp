@@ -1,0 +1,254 @@
+// ringtun-handshake-bench: the engine's handshake processing on one core, without I/O.
+//
+//   ringtun-handshake-bench [--seconds S (3)] [--peers N (10000)]
+//
+// A Device (the daemon's sans-IO engine) with N configured peers is fed, in memory:
+//   (a) responder: initiations from distinct configured peers (each valid: mac1, a fresh
+//       timestamp), every one answered with a response and a new session, as the daemon does
+//       when not under load. Measured: responses per second.
+//   (b) cookie replies: the same initiations while the device is under load (mac1 valid, no
+//       mac2), each answered with a cookie reply and no Diffie-Hellman. Measured: replies per
+//       second.
+// The initiations are made beforehand by the peers' own Handshake state, in batches, and that
+// time is not counted. Times are the thread's CPU time, as `openssl speed` counts its user
+// time: on a shared machine the figure stays per core. Also printed: X25519 operations per
+// second through crypto::X25519Key with both keys kept in OpenSSL's form: the cost of one
+// operation as the engine performs it, to set against `openssl speed ecdhx25519`.
+#include <arpa/inet.h>
+
+#include <time.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "crypto/cookie.hpp"
+#include "crypto/noise.hpp"
+#include "crypto/x25519.hpp"
+#include "daemon/engine/device.hpp"
+#include "util/log.hpp"
+
+using namespace ringtun;
+
+namespace {
+
+// Takes every message the device sends and counts it by type.
+class CountingSink final : public daemon::MessageSink {
+  public:
+    daemon::TxBuffer acquire(std::size_t size, daemon::TxClass) noexcept override {
+        if (size > buffer_.size()) return {};
+        return {1, buffer_};
+    }
+    void commit(const daemon::TxBuffer& b, const daemon::Endpoint&, std::size_t) noexcept override {
+        ++sent[b.message[0] & 3];
+    }
+    void cancel(const daemon::TxBuffer&) noexcept override {}
+
+    std::uint64_t sent[4]{};  // by message type: 1 initiation, 2 response, 3 cookie reply
+
+  private:
+    std::array<std::uint8_t, 256> buffer_{};
+};
+
+// One configured peer as it initiates: its identity and its side of the handshake.
+struct Initiator {
+    crypto::Identity identity;
+    std::unique_ptr<crypto::Handshake> handshake;
+    std::unique_ptr<crypto::CookieMaker> cookies;
+    daemon::Endpoint from;
+};
+
+daemon::Endpoint endpoint_for(std::size_t i) {
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(51820);
+    sa.sin_addr.s_addr = htonl(0xc6120000u + static_cast<std::uint32_t>(i) + 1);  // 198.18/15
+    return daemon::Endpoint::from_sockaddr(reinterpret_cast<const sockaddr*>(&sa), sizeof sa);
+}
+
+struct Options {
+    double seconds = 3;
+    std::size_t peers = 10000;
+};
+
+Options parse(int argc, char** argv) {
+    Options o;
+    for (int i = 1; i + 1 < argc; i += 2) {
+        const std::string arg = argv[i];
+        if (arg == "--seconds") {
+            o.seconds = std::atof(argv[i + 1]);
+        } else if (arg == "--peers") {
+            o.peers = static_cast<std::size_t>(std::atol(argv[i + 1]));
+        } else {
+            std::fprintf(stderr, "usage: ringtun-handshake-bench [--seconds S] [--peers N]\n");
+            std::exit(2);
+        }
+    }
+    if (argc % 2 == 0 || o.seconds <= 0 || o.peers < 1) {
+        std::fprintf(stderr, "usage: ringtun-handshake-bench [--seconds S] [--peers N]\n");
+        std::exit(2);
+    }
+    return o;
+}
+
+// One initiation from each of `count` initiators starting at `first` (cycling), made at `now`.
+std::vector<crypto::MessageInitiation> make_batch(std::vector<Initiator>& peers, std::size_t first,
+                                                  std::size_t count, const daemon::Now& now,
+                                                  crypto::Rng& rng) {
+    std::vector<crypto::MessageInitiation> batch(count);
+    for (std::size_t k = 0; k < count; ++k) {
+        Initiator& p = peers[(first + k) % peers.size()];
+        const crypto::Reject r = p.handshake->create_initiation(
+            batch[k], crypto::generate_private_key(rng), static_cast<std::uint32_t>(k + 1),
+            crypto::tai64n_from_unix_ns(now.unix_ns));
+        if (r != crypto::Reject::none) std::abort();
+        p.cookies->add_macs(crypto::message_bytes(batch[k]), now.boot);
+    }
+    return batch;
+}
+
+// "reason=count ..." of the device's non-zero drop counters.
+std::string drops_text(const daemon::Device& device) {
+    std::string out;
+    for (std::size_t d = 0; d < static_cast<std::size_t>(daemon::Drop::count_); ++d) {
+        const auto why = static_cast<daemon::Drop>(d);
+        if (const std::uint64_t n = device.counters().drops.get(why); n != 0)
+            out += std::string(out.empty() ? "" : " ") + daemon::to_string(why) + '=' +
+                   std::to_string(n);
+    }
+    return out;
+}
+
+// CPU seconds of this thread.
+double cpu_now() {
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return double(ts.tv_sec) + double(ts.tv_nsec) * 1e-9;
+}
+
+double elapsed_s(double since) {
+    return cpu_now() - since;
+}
+
+// One initiation from each of `count` initiators starting at `first`, made one second on (no
+// peer meets the 20 ms flood limit), fed to the device. Returns the CPU seconds the device took.
+double feed_batch(daemon::Device& device, std::vector<Initiator>& peers, std::size_t first,
+                  std::size_t count, crypto::Rng& rng, daemon::Now& now) {
+    now.boot += crypto::seconds_ns(1);
+    now.unix_ns += 1'000'000'000;
+    auto batch = make_batch(peers, first, count, now, rng);
+    const double start = cpu_now();
+    for (std::size_t k = 0; k < batch.size(); ++k) {
+        auto bytes = crypto::message_bytes(batch[k]);
+        device.on_network_packet(bytes, peers[(first + k) % peers.size()].from, now);
+        now.boot += 1000;
+    }
+    return elapsed_s(start);
+}
+
+// (a): batches of initiations, each peer once per batch. First one untimed pass over every
+// peer: a peer's first handshake also computes DH(our static, its static), once for its life
+// (the kernel does it when the peer is added, ringtun when it first needs it), and the figure
+// is the steady state. Returns handshakes per second.
+double responder_rate(daemon::Device& device, CountingSink& sink, std::vector<Initiator>& peers,
+                      double seconds, crypto::Rng& rng, daemon::Now& now) {
+    const std::size_t batch_size = std::min<std::size_t>(peers.size(), 1000);
+    for (std::size_t first = 0; first < peers.size(); first += batch_size)
+        feed_batch(device, peers, first, std::min(batch_size, peers.size() - first), rng, now);
+    std::size_t first = 0, fed = 0;
+    double busy = 0;
+    const std::uint64_t before = sink.sent[2];
+    while (busy < seconds) {
+        busy += feed_batch(device, peers, first, batch_size, rng, now);
+        fed += batch_size;
+        first += batch_size;
+    }
+    const std::uint64_t answered = sink.sent[2] - before;
+    if (answered != fed)
+        std::printf("  warning: %llu of %zu initiations were not answered (drops: %s)\n",
+                    static_cast<unsigned long long>(fed - answered), fed,
+                    drops_text(device).c_str());
+    return double(answered) / busy;
+}
+
+// (b): the device under load: the same kind of initiations, without mac2, from many sources.
+double cookie_rate(daemon::Device& device, CountingSink& sink, std::vector<Initiator>& peers,
+                   double seconds, crypto::Rng& rng, daemon::Now& now) {
+    device.set_load_threshold(0);
+    now.boot += crypto::seconds_ns(1);
+    now.unix_ns += 1'000'000'000;
+    const auto batch = make_batch(peers, 0, std::min<std::size_t>(peers.size(), 1000), now, rng);
+    crypto::MessageInitiation work;
+    const std::uint64_t before = sink.sent[3];
+    std::uint64_t fed = 0;
+    const double start = cpu_now();
+    while (elapsed_s(start) < seconds) {
+        for (int k = 0; k < 1000; ++k, ++fed) {
+            work = batch[fed % batch.size()];
+            device.on_network_packet(crypto::message_bytes(work), peers[fed % peers.size()].from,
+                                     now);
+            now.boot += 1000;
+        }
+    }
+    const double busy = elapsed_s(start);
+    const std::uint64_t replied = sink.sent[3] - before;
+    if (replied != fed)
+        std::printf("  warning: %llu of %llu initiations got no cookie reply\n",
+                    static_cast<unsigned long long>(fed - replied),
+                    static_cast<unsigned long long>(fed));
+    return double(replied) / busy;
+}
+
+double dh_rate(double seconds, crypto::Rng& rng) {
+    const auto a = crypto::X25519Key::create(crypto::generate_private_key(rng));
+    const crypto::X25519Public b(crypto::derive_public_key(crypto::generate_private_key(rng)));
+    crypto::SymmetricKey out;
+    std::uint64_t n = 0;
+    const double start = cpu_now();
+    while (elapsed_s(start) < seconds) {
+        for (int k = 0; k < 100; ++k, ++n)
+            if (!a.dh(out, b)) std::abort();
+    }
+    return double(n) / elapsed_s(start);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const Options o = parse(argc, argv);
+    util::log::set_min_level(util::log::Level::warning);  // not a line per peer created
+    crypto::SystemRng rng;
+    CountingSink sink;
+    const crypto::PrivateKey responder_key = crypto::generate_private_key(rng);
+    daemon::Device device(responder_key, 1420, sink, rng);
+    device.set_load_threshold(~std::uint32_t{0});
+    const crypto::PublicKey responder_public = device.identity().public_key;
+
+    const double setup = cpu_now();
+    std::vector<Initiator> peers(o.peers);
+    for (std::size_t i = 0; i < o.peers; ++i) {
+        Initiator& p = peers[i];
+        p.identity = crypto::Identity::create(crypto::generate_private_key(rng));
+        p.handshake = std::make_unique<crypto::Handshake>(p.identity, responder_public,
+                                                          crypto::SymmetricKey());
+        p.cookies = std::make_unique<crypto::CookieMaker>(responder_public);
+        p.from = endpoint_for(i);
+        if (!device.add_peer(p.identity.public_key, crypto::SymmetricKey(), 0, std::nullopt))
+            std::abort();
+    }
+    std::printf("%zu peers configured in %.2f CPU s (both sides' keys and handshake state)\n",
+                o.peers, elapsed_s(setup));
+
+    daemon::Now now{crypto::seconds_ns(1000), 1'700'000'000'000'000'000ull};
+    const double x25519 = dh_rate(std::min(o.seconds, 1.0), rng);
+    const double responder = responder_rate(device, sink, peers, o.seconds, rng, now);
+    const double cookies = cookie_rate(device, sink, peers, o.seconds, rng, now);
+    std::printf("X25519Key::dh: %.0f ops/s (CPU time)\n", x25519);
+    std::printf("responder handshakes: %.0f/s (%.1f us each), %zu peers\n", responder,
+                1e6 / responder, o.peers);
+    std::printf("cookie replies under load: %.0f/s (%.1f us each), %.1fx the responder rate\n",
+                cookies, 1e6 / cookies, cookies / responder);
+}
