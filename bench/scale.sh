@@ -18,7 +18,9 @@
 #     sockets and every peer exist; the median is reported, every value in the log. Beside it
 #     the daemon's CPU time (user + system, /proc/PID/stat) when READY=1 came: the part of
 #     the wall time that a busy machine does not inflate;
-#   - RSS: VmRSS (/proc/PID/status) 0.5 s after READY=1, and again after the traffic below;
+#   - RSS: VmRSS (/proc/PID/status) 0.5 s after READY=1, again after the traffic below, and
+#     after two reloads of the same file (SIGHUP: each reads and compares every peer again;
+#     what the allocator kept of the first and second reload's memory is what it keeps);
 #   - the last peer: side B, started afresh (no session left from the previous count's A),
 #     pings A (A answers B's handshake: the responder finds the peer by its key), then A pings B;
 #   - RTT: P pairs of pings (default 400), each an echo through the single pair and one through
@@ -32,8 +34,9 @@
 # and RSS only.
 #
 # --check (the CTest netns.scale) asserts: the last peer's handshake works and the RTT ratio is
-# at most 1.10 for every N >= 1; in a normal build also start-up < 1 s at the largest N and an
-# RSS slope (after traffic) of at most 4 KiB per peer. An ASan build's allocator pads and
+# at most 1.10 for every N >= 1; in a normal build also start-up < 1 s at the largest N (the
+# fastest of the K starts, and its CPU time) and an
+# RSS slope of at most 4 KiB per peer after traffic and after the reloads. An ASan build's allocator pads and
 # quarantines every allocation and its code runs several times slower, so there those two are
 # measured and printed, not asserted.
 #
@@ -152,7 +155,7 @@ rtt_compare() {
   rtt_ratio[$n]=$(kv_get ratio_of_medians <<<"$out")
 }
 
-declare -A ready_ms ready_cpu rss_start rss_traffic last_peer rtt_scale rtt_single rtt_ratio
+declare -A ready_ms ready_min ready_cpu rss_start rss_traffic rss_reload last_peer rtt_scale rtt_single rtt_ratio
 for n in $peers_list; do
   config=$(scale_config "$n")
   [ "$(peer_tables "$config")" -eq "$n" ] || netns_fail "$config does not hold $n peers"
@@ -165,6 +168,7 @@ for n in $peers_list; do
     if [ "$k" -lt "$starts" ]; then scale_stop "$n"; fi
   done
   ready_ms[$n]=$(printf '%s\n' "${times[@]}" | median)
+  ready_min[$n]=$(printf '%s\n' "${times[@]}" | sort -g | head -n 1)
   ready_cpu[$n]=$(printf '%s\n' "${cpus[@]}" | median)
   sleep 0.5
   rss_start[$n]=$(vmrss_kb "$SCALE_PID")
@@ -182,8 +186,14 @@ for n in $peers_list; do
     [ "${last_peer[$n]}" = yes ] && rtt_compare "$n"
   fi
   rss_traffic[$n]=$(vmrss_kb "$SCALE_PID")
+  for reload in 1 2; do
+    kill -HUP "$SCALE_PID"
+    netns_poll "[ \$(count_lines '$log' 'reload: applied') -ge $reload ] || ! netns_alive $SCALE_PID" 60
+    [ "$(count_lines "$log" 'reload: applied')" -ge $reload ] || netns_fail "no reload with $n peers"
+  done
+  rss_reload[$n]=$(vmrss_kb "$SCALE_PID")
   netns_log "$n peers: start-up ${ready_ms[$n]} ms (${times[*]}), RSS ${rss_start[$n]} KiB," \
-    "after traffic ${rss_traffic[$n]} KiB, last peer ${last_peer[$n]}," \
+    "after traffic ${rss_traffic[$n]} KiB, after two reloads ${rss_reload[$n]} KiB, last peer ${last_peer[$n]}," \
     "RTT ${rtt_scale[$n]} ms vs ${rtt_single[$n]} ms"
   scale_stop "$n"
 done
@@ -195,17 +205,18 @@ slope() { # KiB at lo and hi -> bytes per peer
 }
 slope_start=$(slope "${rss_start[$lo]}" "${rss_start[$hi]}")
 slope_traffic=$(slope "${rss_traffic[$lo]}" "${rss_traffic[$hi]}")
+slope_reload=$(slope "${rss_reload[$lo]}" "${rss_reload[$hi]}")
 
 echo
 echo "ringtun scale: $(uname -sr), $(nproc) CPUs, $(date -u '+%Y-%m-%d %H:%M UTC'), $RINGTUN$([ $asan = 1 ] && echo ' (ASan build)')"
 echo
-echo "| peers | start-up to READY=1 (ms, median of $starts) | its CPU time (ms) | RSS after start (KiB) | RSS after traffic (KiB) | last peer's handshake | RTT median (ms) | single-peer RTT median (ms) | ratio |"
-echo "|---:|---:|---:|---:|---:|:-:|---:|---:|---:|"
+echo "| peers | start-up to READY=1 (ms, median of $starts) | fastest start (ms) | its CPU time (ms) | RSS after start (KiB) | after traffic | after two reloads | last peer's handshake | RTT median (ms) | single-peer RTT median (ms) | ratio |"
+echo "|---:|---:|---:|---:|---:|---:|---:|:-:|---:|---:|---:|"
 for n in $ns_sorted; do
-  echo "| $n | ${ready_ms[$n]} | ${ready_cpu[$n]} | ${rss_start[$n]} | ${rss_traffic[$n]} | ${last_peer[$n]} | ${rtt_scale[$n]} | ${rtt_single[$n]} | ${rtt_ratio[$n]} |"
+  echo "| $n | ${ready_ms[$n]} | ${ready_min[$n]} | ${ready_cpu[$n]} | ${rss_start[$n]} | ${rss_traffic[$n]} | ${rss_reload[$n]} | ${last_peer[$n]} | ${rtt_scale[$n]} | ${rtt_single[$n]} | ${rtt_ratio[$n]} |"
 done
 echo
-echo "RSS per peer ($lo to $hi peers): $slope_start bytes after start, $slope_traffic bytes after traffic"
+echo "RSS per peer ($lo to $hi peers): $slope_start bytes after start, $slope_traffic bytes after traffic, $slope_reload bytes after two reloads"
 
 # The handshake bench and `openssl speed` five times, in turn, so that both see the same
 # moments of a shared machine (here one `openssl speed` ranged from 23,800 to 29,900
@@ -248,10 +259,14 @@ if [ $check -eq 1 ]; then
       fail+=("$n peers: RTT median ${rtt_scale[$n]} ms is more than 10% above the single peer's ${rtt_single[$n]} ms")
   done
   if [ $asan -eq 0 ]; then
-    awk -v t="${ready_ms[$hi]}" 'BEGIN { exit !(t < 1000) }' ||
-      fail+=("$hi peers: start-up ${ready_ms[$hi]} ms, not under 1 s")
+    # The fastest of the starts: the one least slowed by other work on a shared machine (at a
+    # load of 9 on 2 CPUs a 200 ms start took 1.2 s); its CPU time is asserted as well.
+    awk -v t="${ready_min[$hi]}" -v c="${ready_cpu[$hi]}" 'BEGIN { exit !(t < 1000 && c < 1000) }' ||
+      fail+=("$hi peers: start-up ${ready_min[$hi]} ms at best (${ready_cpu[$hi]} ms of CPU), not under 1 s")
     awk -v s="$slope_traffic" 'BEGIN { exit !(s <= 4096) }' ||
-      fail+=("RSS per peer $slope_traffic bytes, above 4 KiB")
+      fail+=("RSS per peer $slope_traffic bytes after traffic, above 4 KiB")
+    awk -v s="$slope_reload" 'BEGIN { exit !(s <= 4096) }' ||
+      fail+=("RSS per peer $slope_reload bytes after two reloads, above 4 KiB")
   else
     echo "ASan build: start-up and RSS per peer measured above, not asserted"
   fi
