@@ -22,21 +22,13 @@ import os
 import select
 import socket
 import statistics
-import struct
 import sys
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from icmp_ping import echo_request, parse_reply  # noqa: E402  (beside this file)
+
 CLONE_NEWNET = 0x40000000
-ICMP_ECHO_REQUEST, ICMP_ECHO_REPLY = 8, 0
-
-
-def checksum(data: bytes) -> int:
-    if len(data) % 2:
-        data += b"\0"
-    total = sum(struct.unpack(f"!{len(data) // 2}H", data))
-    total = (total >> 16) + (total & 0xFFFF)
-    total += total >> 16
-    return ~total & 0xFFFF
 
 
 def socket_in(ns: str) -> socket.socket:
@@ -58,10 +50,7 @@ def socket_in(ns: str) -> socket.socket:
 
 def ping(sock: socket.socket, addr: str, ident: int, seq: int, timeout: float):
     """One echo; its round trip in ms, or None if no reply came within `timeout`."""
-    header = struct.pack("!BBHHH", ICMP_ECHO_REQUEST, 0, 0, ident, seq)
-    payload = bytes(56)
-    packet = struct.pack("!BBHHH", ICMP_ECHO_REQUEST, 0, checksum(header + payload), ident,
-                         seq) + payload
+    packet = echo_request(False, ident, seq)
     sent = time.monotonic()
     try:
         sock.sendto(packet, (addr, 0))
@@ -77,11 +66,7 @@ def ping(sock: socket.socket, addr: str, ident: int, seq: int, timeout: float):
             return None
         reply, src = sock.recvfrom(65535)
         now = time.monotonic()
-        body = reply[(reply[0] & 0x0F) * 4:]
-        if len(body) < 8 or src[0] != addr:
-            continue
-        kind, _, _, rid, rseq = struct.unpack("!BBHHH", body[:8])
-        if kind == ICMP_ECHO_REPLY and rid == ident and rseq == seq:
+        if src[0] == addr and parse_reply(False, reply, ident) == seq:
             return (now - sent) * 1000.0
 
 

@@ -19,6 +19,12 @@ import sys
 ALLOWED_BASE = int(ipaddress.IPv4Address("10.128.0.0"))
 ENDPOINT_BASE = int(ipaddress.IPv4Address("198.18.0.0"))
 MAX_COUNT = 131_000
+TOML = {"peer": '\n[[peer]]\npublic_key = "{}"\n', "psk": 'preshared_key = "{}"\n',
+        "endpoint": 'endpoint = "{}"\n', "allowed": 'allowed_ips = ["{}"]\n',
+        "keepalive": "persistent_keepalive = {}\n"}
+WG = {"peer": "\n[Peer]\nPublicKey = {}\n", "psk": "PresharedKey = {}\n",
+      "endpoint": "Endpoint = {}\n", "allowed": "AllowedIPs = {}\n",
+      "keepalive": "PersistentKeepalive = {}\n"}
 
 
 def key() -> str:
@@ -34,24 +40,19 @@ def main() -> int:
     args = parser.parse_args()
     if not 0 <= args.count <= MAX_COUNT:
         parser.error(f"COUNT must be 0..{MAX_COUNT}")
+    # Each line's form in ringtun's TOML and in wg(8)'s INI.
+    form = WG if args.wg else TOML
     out = []
     for i in range(args.count):
         allowed = ipaddress.IPv4Address(ALLOWED_BASE + i + 1)
         endpoint = ipaddress.IPv4Address(ENDPOINT_BASE + i + 1)
-        if args.wg:
-            out.append(f"\n[Peer]\nPublicKey = {key()}\n")
-            if args.psk:
-                out.append(f"PresharedKey = {key()}\n")
-            out.append(f"Endpoint = {endpoint}:51820\nAllowedIPs = {allowed}/32\n")
-            if args.keepalive:
-                out.append(f"PersistentKeepalive = {args.keepalive}\n")
-            continue
-        out.append(f'\n[[peer]]\npublic_key = "{key()}"\n')
+        out.append(form["peer"].format(key()))
         if args.psk:
-            out.append(f'preshared_key = "{key()}"\n')
-        out.append(f'endpoint = "{endpoint}:51820"\nallowed_ips = ["{allowed}/32"]\n')
+            out.append(form["psk"].format(key()))
+        out.append(form["endpoint"].format(f"{endpoint}:51820"))
+        out.append(form["allowed"].format(f"{allowed}/32"))
         if args.keepalive:
-            out.append(f"persistent_keepalive = {args.keepalive}\n")
+            out.append(form["keepalive"].format(args.keepalive))
     sys.stdout.write("".join(out))
     return 0
 
