@@ -76,11 +76,15 @@ util::Result<void> read_answers(int fd, std::uint32_t first, std::uint32_t last,
         if (n < 0 && errno == EINTR) continue;
         if (n < 0)
             return util::fail(util::sys_error("recv(NETLINK_ROUTE)", errno, "route answers"));
-        int left = static_cast<int>(n);
-        for (auto* m = reinterpret_cast<nlmsghdr*>(buf); NLMSG_OK(m, left);
-             m = NLMSG_NEXT(m, left)) {
+        // Each message where NLMSG_OK would find it (without its int/unsigned comparison).
+        const auto len = static_cast<std::size_t>(n);
+        for (std::size_t at = 0; at + sizeof(nlmsghdr) <= len;) {
+            const auto* m = reinterpret_cast<const nlmsghdr*>(buf + at);
+            if (m->nlmsg_len < sizeof(nlmsghdr) || m->nlmsg_len > len - at) break;
+            at += NLMSG_ALIGN(m->nlmsg_len);
             if (m->nlmsg_type != NLMSG_ERROR || m->nlmsg_seq < first || m->nlmsg_seq > last)
                 continue;
+            if (m->nlmsg_len < NLMSG_LENGTH(sizeof(nlmsgerr))) continue;
             const auto* e = static_cast<const nlmsgerr*>(NLMSG_DATA(m));
             errors[m->nlmsg_seq - first] = -e->error;
             if (m->nlmsg_seq == last) return {};
