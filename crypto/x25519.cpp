@@ -61,6 +61,36 @@ detail::PkeyPtr public_pkey(const PublicKey& key) noexcept {
     return import(nullptr, key.data());
 }
 
+// Public-key objects of this thread that an X25519Public left, for the next one to overwrite
+// in place (0.03 µs) instead of importing a new one (1.5 µs, most of it EVP_PKEY_fromdata
+// finding the key type's methods by name): a responder takes in one ephemeral key per
+// handshake. A derive context keeps a reference to its last peer, so a spare may still be
+// referenced there; derive() sets the peer before every use, so no context reads a spare's new
+// bytes as its old peer.
+struct Spares {
+    static constexpr int capacity = 4;
+    EVP_PKEY* keys[capacity] = {};
+    int count = 0;
+
+    ~Spares() {
+        while (count > 0)
+            EVP_PKEY_free(keys[--count]);
+    }
+};
+
+thread_local Spares spares;
+
+// `key` in OpenSSL's form: a spare with its bytes replaced, else a new import. Null if OpenSSL
+// refuses.
+EVP_PKEY* public_pkey_reusing(const PublicKey& key) noexcept {
+    while (spares.count > 0) {
+        EVP_PKEY* pkey = spares.keys[--spares.count];
+        if (EVP_PKEY_set1_encoded_public_key(pkey, key.data(), key.bytes.size()) == 1) return pkey;
+        EVP_PKEY_free(pkey);
+    }
+    return public_pkey(key).release();
+}
+
 // The base point, u = 9 (RFC 7748 §4.1).
 const EVP_PKEY* base_point() noexcept {
     static const detail::PkeyPtr base = [] {
@@ -126,7 +156,15 @@ bool dh(SymmetricKey& out, const PrivateKey& priv, const PublicKey& pub) noexcep
     return derive(out, derive_context(mine.get()).get(), theirs.get());
 }
 
-X25519Public::X25519Public(const PublicKey& key) noexcept : key_(key), pkey_(public_pkey(key)) {}
+X25519Public::X25519Public(const PublicKey& key) noexcept
+    : key_(key), pkey_(public_pkey_reusing(key)) {}
+
+void detail::SparePublic::operator()(EVP_PKEY* pkey) const noexcept {
+    if (spares.count < Spares::capacity)
+        spares.keys[spares.count++] = pkey;
+    else
+        EVP_PKEY_free(pkey);
+}
 
 X25519Key X25519Key::create(const PrivateKey& priv) noexcept {
     X25519Key k;

@@ -20,9 +20,17 @@ PublicKey derive_public_key(const PrivateKey& key) noexcept;
 // of a private key it imports); a key used more than once is an X25519Key.
 [[nodiscard]] bool dh(SymmetricKey& out, const PrivateKey& priv, const PublicKey& pub) noexcept;
 
+namespace detail {
+// Hands an X25519Public's key to this thread's spares (x25519.cpp) rather than freeing it.
+struct SparePublic {
+    void operator()(EVP_PKEY* pkey) const noexcept;
+};
+}  // namespace detail
+
 // A public key in OpenSSL's form, made once for a key that enters more than one DH: a peer's
 // static key (every handshake with it), the other side's ephemeral key (two DHs each side).
-// Move-only. An empty one (default-made, or OpenSSL could not make it) fails every DH.
+// Move-only. An empty one (default-made, or OpenSSL could not make it) fails every DH. Making
+// one reuses a key object an earlier one left on this thread when there is one.
 class X25519Public {
   public:
     X25519Public() = default;
@@ -34,7 +42,7 @@ class X25519Public {
   private:
     friend class X25519Key;
     PublicKey key_;
-    detail::PkeyPtr pkey_;
+    std::unique_ptr<EVP_PKEY, detail::SparePublic> pkey_;
 };
 
 // A private key held in OpenSSL's form, with its public key and a derive context, for several

@@ -7,6 +7,7 @@
 
 #include <cstring>
 #include <new>
+#include <vector>
 
 #include "crypto/aead.hpp"
 #include "crypto/blake2s.hpp"
@@ -236,6 +237,34 @@ TEST_CASE("X25519Key: RFC 7748 section 6.1, and the free functions' results for 
     CHECK_FALSE(a.dh(shared, zero));
     CHECK(shared.is_zero());
     CHECK_FALSE(X25519Key().dh(shared, bob_pub));
+}
+
+// X25519Public overwrites key objects earlier ones left (x25519.cpp): each one made holds its
+// own bytes, with several alive at once and with a derive context still referring to the key
+// object it last used.
+TEST_CASE("X25519Public: reused key objects give each key's own secret") {
+    SystemRng rng;
+    const PrivateKey mine = generate_private_key(rng);
+    const X25519Key k = X25519Key::create(mine);
+    std::vector<X25519Public> alive;
+    for (int round = 0; round < 4; ++round) {
+        CAPTURE(round);
+        alive.clear();  // leaves spares for the next round
+        std::vector<PrivateKey> theirs;
+        for (int i = 0; i < 6; ++i) {
+            theirs.push_back(generate_private_key(rng));
+            alive.emplace_back(derive_public_key(theirs.back()));
+        }
+        for (std::size_t i = 0; i < alive.size(); ++i) {
+            CAPTURE(i);
+            REQUIRE(alive[i]);
+            CHECK(alive[i].key() == derive_public_key(theirs[i]));
+            SymmetricKey via_key, via_free;
+            REQUIRE(k.dh(via_key, alive[i]));
+            REQUIRE(dh(via_free, theirs[i], k.public_key()));
+            CHECK(via_key == via_free);
+        }
+    }
 }
 
 TEST_CASE("X25519 rejects public keys that give an all-zero secret") {
