@@ -3,8 +3,9 @@
 // OpenSSL has BLAKE2s, but through EVP each call paid a context, a provider dispatch and, for
 // HMAC, a digest looked up by name: about 0.6 µs per HMAC, and a handshake runs some twenty
 // (its KDFs) besides a dozen hashes and MACs, a tenth of a responder's time next to its four
-// X25519 operations. Here a compression is a function call, and an HMAC key's two padded
-// blocks are absorbed once for every KDF output keyed by it. unit.crypto checks every
+// X25519 operations. Here a compression is a function call (AVX-512 VL where the CPU has it:
+// blake2s_avx512.hpp), and an HMAC key's two padded blocks are absorbed once for every KDF
+// output keyed by it. unit.crypto checks every
 // function against OpenSSL's on every length and key length that matters.
 #include "crypto/blake2s.hpp"
 
@@ -12,26 +13,11 @@
 
 #include <cstring>
 
+#include "crypto/blake2s_avx512.hpp"
+
 namespace ringtun::crypto {
 
 namespace {
-
-constexpr std::uint32_t iv[8] = {0x6A09E667, 0xBB67AE85, 0x3C6EF372, 0xA54FF53A,
-                                 0x510E527F, 0x9B05688C, 0x1F83D9AB, 0x5BE0CD19};
-
-// The message word permutation of each of the ten rounds (RFC 7693 §2.7).
-constexpr std::uint8_t sigma[10][16] = {
-    {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15},
-    {14, 10, 4, 8, 9, 15, 13, 6, 1, 12, 0, 2, 11, 7, 5, 3},
-    {11, 8, 12, 0, 5, 2, 15, 13, 10, 14, 3, 6, 7, 1, 9, 4},
-    {7, 9, 3, 1, 13, 12, 11, 14, 2, 6, 5, 10, 4, 0, 15, 8},
-    {9, 0, 5, 7, 2, 4, 10, 15, 14, 1, 11, 12, 6, 8, 3, 13},
-    {2, 12, 6, 10, 0, 11, 8, 3, 4, 13, 7, 5, 15, 14, 1, 9},
-    {12, 5, 1, 15, 14, 13, 4, 10, 0, 7, 6, 3, 9, 2, 8, 11},
-    {13, 11, 7, 14, 12, 1, 3, 9, 5, 0, 15, 4, 8, 6, 2, 10},
-    {6, 15, 14, 9, 11, 3, 0, 8, 12, 2, 13, 7, 1, 4, 10, 5},
-    {10, 2, 8, 4, 7, 6, 1, 5, 15, 11, 9, 14, 3, 12, 13, 0},
-};
 
 constexpr std::size_t block_len = 64;
 
@@ -44,34 +30,9 @@ inline std::uint32_t load32(const std::uint8_t* p) noexcept {
            std::uint32_t{p[3]} << 24;
 }
 
-// The mixing function G (RFC 7693 §3.1).
-inline void mix(std::uint32_t v[16], int a, int b, int c, int d, std::uint32_t x,
-                std::uint32_t y) noexcept {
-    v[a] = v[a] + v[b] + x;
-    v[d] = rotr(v[d] ^ v[a], 16);
-    v[c] = v[c] + v[d];
-    v[b] = rotr(v[b] ^ v[c], 12);
-    v[a] = v[a] + v[b] + y;
-    v[d] = rotr(v[d] ^ v[a], 8);
-    v[c] = v[c] + v[d];
-    v[b] = rotr(v[b] ^ v[c], 7);
-}
-
-// Round R of the compression: the column mixes, then the diagonal ones, with the round's
-// message permutation. One instance per round, so every index is a constant (a loop over the
-// rounds read the permutation from memory: 15% slower).
-template <int R>
-inline void round(std::uint32_t v[16], const std::uint32_t m[16]) noexcept {
-    constexpr const std::uint8_t* s = sigma[R];
-    mix(v, 0, 4, 8, 12, m[s[0]], m[s[1]]);
-    mix(v, 1, 5, 9, 13, m[s[2]], m[s[3]]);
-    mix(v, 2, 6, 10, 14, m[s[4]], m[s[5]]);
-    mix(v, 3, 7, 11, 15, m[s[6]], m[s[7]]);
-    mix(v, 0, 5, 10, 15, m[s[8]], m[s[9]]);
-    mix(v, 1, 6, 11, 12, m[s[10]], m[s[11]]);
-    mix(v, 2, 7, 8, 13, m[s[12]], m[s[13]]);
-    mix(v, 3, 4, 9, 14, m[s[14]], m[s[15]]);
-}
+// Chosen once at start-up; a hash computed before (another file's static initialiser) takes
+// the portable form, which gives the same bytes.
+const bool use_avx512 = detail::avx512_blake2s_supported();
 
 // BLAKE2s with a digest of `out_len` bytes (1 to 32), optionally keyed: a value type, so a
 // state that has absorbed a key block can be copied and continued.
@@ -79,7 +40,7 @@ class Blake2s {
   public:
     // `key` is 0 to 32 bytes (the MAC); unkeyed for HASH and HMAC.
     explicit Blake2s(std::size_t out_len, Bytes key = {}) noexcept : out_len_(out_len) {
-        std::memcpy(h_, iv, sizeof h_);
+        std::memcpy(h_, detail::blake2s_iv, sizeof h_);
         h_[0] ^= 0x01010000u ^ static_cast<std::uint32_t>(key.size() << 8) ^
                  static_cast<std::uint32_t>(out_len);
         if (!key.empty()) {
@@ -133,31 +94,11 @@ class Blake2s {
     }
 
   private:
-    // The compression function F (RFC 7693 §3.2).
     void compress(const std::uint8_t* block, bool last) noexcept {
-        std::uint32_t m[16], v[16];
-        for (int i = 0; i < 16; ++i)
-            m[i] = load32(block + 4 * i);
-        std::memcpy(v, h_, sizeof h_);
-        std::memcpy(v + 8, iv, sizeof iv);
-        v[12] ^= static_cast<std::uint32_t>(counter_);
-        v[13] ^= static_cast<std::uint32_t>(counter_ >> 32);
-        if (last) v[14] = ~v[14];
-        round<0>(v, m);
-        round<1>(v, m);
-        round<2>(v, m);
-        round<3>(v, m);
-        round<4>(v, m);
-        round<5>(v, m);
-        round<6>(v, m);
-        round<7>(v, m);
-        round<8>(v, m);
-        round<9>(v, m);
-        for (int i = 0; i < 8; ++i)
-            h_[i] ^= v[i] ^ v[i + 8];
-        // m and v are left on the stack, as the kernel's and OpenSSL's compressions leave them:
-        // wiping them cost a fifth of a compression, seventy times a handshake; the state and
-        // the buffered input, which outlive the call, are wiped with the object.
+        if (use_avx512)
+            detail::blake2s_compress_avx512(h_, block, counter_, last);
+        else
+            detail::blake2s_compress_portable(h_, block, counter_, last);
     }
 
     std::uint32_t h_[8];
@@ -254,5 +195,74 @@ void kdf(std::span<SymmetricKey* const> outputs, std::span<const std::uint8_t, 3
         keyed.compute(outputs[i]->span(), {prev, Bytes{&counter, 1}});
     }
 }
+
+namespace detail {
+
+namespace {
+
+// The mixing function G (RFC 7693 §3.1).
+inline void mix(std::uint32_t v[16], int a, int b, int c, int d, std::uint32_t x,
+                std::uint32_t y) noexcept {
+    v[a] = v[a] + v[b] + x;
+    v[d] = rotr(v[d] ^ v[a], 16);
+    v[c] = v[c] + v[d];
+    v[b] = rotr(v[b] ^ v[c], 12);
+    v[a] = v[a] + v[b] + y;
+    v[d] = rotr(v[d] ^ v[a], 8);
+    v[c] = v[c] + v[d];
+    v[b] = rotr(v[b] ^ v[c], 7);
+}
+
+// Round R of the compression: the column mixes, then the diagonal ones, with the round's
+// message permutation. One instance per round, so every index is a constant (a loop over the
+// rounds read the permutation from memory: 15% slower).
+template <int R>
+inline void round(std::uint32_t v[16], const std::uint32_t m[16]) noexcept {
+    constexpr const std::uint8_t* s = detail::blake2s_sigma[R];
+    mix(v, 0, 4, 8, 12, m[s[0]], m[s[1]]);
+    mix(v, 1, 5, 9, 13, m[s[2]], m[s[3]]);
+    mix(v, 2, 6, 10, 14, m[s[4]], m[s[5]]);
+    mix(v, 3, 7, 11, 15, m[s[6]], m[s[7]]);
+    mix(v, 0, 5, 10, 15, m[s[8]], m[s[9]]);
+    mix(v, 1, 6, 11, 12, m[s[10]], m[s[11]]);
+    mix(v, 2, 7, 8, 13, m[s[12]], m[s[13]]);
+    mix(v, 3, 4, 9, 14, m[s[14]], m[s[15]]);
+}
+
+}  // namespace
+
+bool avx512_blake2s_supported() noexcept {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl");
+}
+
+void blake2s_compress_portable(std::uint32_t h[8], const std::uint8_t block[64],
+                               std::uint64_t counter, bool last) noexcept {
+    std::uint32_t m[16], v[16];
+    for (int i = 0; i < 16; ++i)
+        m[i] = load32(block + 4 * i);
+    std::memcpy(v, h, 8 * sizeof *h);
+    std::memcpy(v + 8, blake2s_iv, sizeof blake2s_iv);
+    v[12] ^= static_cast<std::uint32_t>(counter);
+    v[13] ^= static_cast<std::uint32_t>(counter >> 32);
+    if (last) v[14] = ~v[14];
+    round<0>(v, m);
+    round<1>(v, m);
+    round<2>(v, m);
+    round<3>(v, m);
+    round<4>(v, m);
+    round<5>(v, m);
+    round<6>(v, m);
+    round<7>(v, m);
+    round<8>(v, m);
+    round<9>(v, m);
+    for (int i = 0; i < 8; ++i)
+        h[i] ^= v[i] ^ v[i + 8];
+    // m and v are left on the stack (blake2s_avx512.hpp): wiping them cost a fifth of a
+    // compression, seventy times a handshake; the state and the buffered input, which outlive
+    // the call, are wiped with the Blake2s object.
+}
+
+}  // namespace detail
 
 }  // namespace ringtun::crypto
