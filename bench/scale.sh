@@ -168,8 +168,13 @@ for n in $peers_list; do
     if [ "$k" -lt "$starts" ]; then scale_stop "$n"; fi
   done
   ready_ms[$n]=$(printf '%s\n' "${times[@]}" | median)
-  ready_min[$n]=$(printf '%s\n' "${times[@]}" | sort -g | head -n 1)
-  ready_cpu[$n]=$(printf '%s\n' "${cpus[@]}" | median)
+  # The fastest start and that same start's CPU time (not the median of all starts' CPU).
+  best=0
+  for k in "${!times[@]}"; do
+    awk -v a="${times[$k]}" -v b="${times[$best]}" 'BEGIN { exit !(a < b) }' && best=$k
+  done
+  ready_min[$n]=${times[$best]}
+  ready_cpu[$n]=${cpus[$best]}
   sleep 0.5
   rss_start[$n]=$(vmrss_kb "$SCALE_PID")
   last_peer[$n]="—" rtt_scale[$n]="—" rtt_single[$n]="—" rtt_ratio[$n]="—"
