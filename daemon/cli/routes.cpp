@@ -70,6 +70,7 @@ Routes::Routes(Routes&& o) noexcept
       mark_set_(o.mark_set_),
       routes_(std::move(o.routes_)),
       foreign_(std::move(o.foreign_)),
+      unknown_(std::move(o.unknown_)),
       rule_families_(std::move(o.rule_families_)) {
     o.nl_.reset();
     o.rule_families_.clear();
@@ -86,32 +87,58 @@ util::Result<void> Routes::add(const std::vector<Route>& want) {
     std::vector<tun::RouteSpec> specs;
     for (const Route& r : want) {
         if (routes_.contains(r) || foreign_.contains(r)) continue;
+        // Left unknown by a failed exchange: ours or not, gone before it is asked for again
+        // (the delete names our protocol and interface, so it removes only ours).
+        if (unknown_.erase(r) != 0) forget(r);
         fresh.push_back(r);
         specs.push_back({r.family, r.addr, r.length, r.table});
     }
     std::vector<int> errors;
-    if (auto sent = tun::add_routes(ifindex_, specs, errors); !sent) return sent;
-    // Every outcome is recorded, so that what was added is known to be ours even when another
-    // route failed.
+    const auto sent = tun::add_routes(ifindex_, specs, errors);
+    // Every outcome is recorded, also when the exchange failed part way, so that what was
+    // added is known to be ours even when another route failed.
+    const int failed = record(fresh, errors);
+    if (!sent) return sent;
+    if (failed != 0)
+        return util::fail(util::sys_error("RTM_NEWROUTE", failed,
+                                          "route through ifindex " + std::to_string(ifindex_)));
+    return {};
+}
+
+int Routes::record(const std::vector<Route>& fresh, const std::vector<int>& errors) {
     int failed = 0;
     for (std::size_t i = 0; i < fresh.size(); ++i) {
         const Route& r = fresh[i];
         if (errors[i] == 0) {
             routes_.insert(r);
+        } else if (errors[i] == tun::route_unknown) {
+            unknown_.insert(r);
         } else if (errors[i] == EEXIST) {
             foreign_.insert(r);
             RT_LOG_WARN(
                 "routes: a route to a %s/%u exists already in table %u and is not "
                 "ringtun's; left as it is",
                 r.family == AF_INET ? "IPv4" : "IPv6", r.length, r.table);
-        } else if (failed == 0) {
+        } else if (errors[i] != tun::route_not_sent && failed == 0) {
             failed = errors[i];
         }
     }
-    if (failed != 0)
-        return util::fail(util::sys_error("RTM_NEWROUTE", failed,
-                                          "route through ifindex " + std::to_string(ifindex_)));
-    return {};
+    return failed;
+}
+
+void Routes::forget(const Route& r) {
+    (void)nl_->delete_route(ifindex_, r.family, r.addr.data(), r.length, r.table);
+}
+
+void Routes::forget_unwanted(RouteSet& set, const RouteSet& wanted) {
+    for (auto it = set.begin(); it != set.end();) {
+        if (wanted.contains(*it)) {
+            ++it;
+            continue;
+        }
+        forget(*it);
+        it = set.erase(it);
+    }
 }
 
 util::Result<void> Routes::sync(const Settings& s, const MarkFn& set_mark) {
@@ -129,14 +156,8 @@ util::Result<void> Routes::sync(const Settings& s, const MarkFn& set_mark) {
         mark_set_ = false;
     }
     const RouteSet wanted_set(want.begin(), want.end());
-    for (auto it = routes_.begin(); it != routes_.end();) {
-        if (wanted_set.contains(*it)) {
-            ++it;
-            continue;
-        }
-        (void)nl_->delete_route(ifindex_, it->family, it->addr.data(), it->length, it->table);
-        it = routes_.erase(it);
-    }
+    forget_unwanted(routes_, wanted_set);
+    forget_unwanted(unknown_, wanted_set);
     // Then what is new: routes, the mark before any rule (or the tunnel's own packets would
     // be routed into it), the rules.
     if (auto r = add(want); !r) return r;
