@@ -74,13 +74,10 @@ Device::Outbound Device::seal_for(Peer& peer, std::span<std::uint8_t> buffer,
                                   std::span<const std::uint8_t> packet, const Now& now) noexcept {
     crypto::Session* session = peer.sending_session(now.boot);
     if (!session || !peer.staged.empty()) {
-        // Keep order behind packets already waiting, and get a session (a handshake even if
-        // the packet found no room: nothing then waits for it).
+        // Keep order behind packets already waiting, and get a session. The packet always
+        // finds room (StagedPackets takes a slot from the peer holding the most if need be).
         stage(peer, packet);
-        if (peer.staged.empty())
-            send_initiation(peer, now, false);
-        else
-            send_staged(peer, now);
+        send_staged(peer, now);
         return {};
     }
     const crypto::SealResult sealed = crypto::seal_data(*session, buffer, packet.size(), mtu_);
@@ -113,8 +110,11 @@ void Device::stage(Peer& peer, std::span<const std::uint8_t> packet) noexcept {
         case StagedPackets::Push::stored:
             break;
         case StagedPackets::Push::stored_dropping_oldest:
-        case StagedPackets::Push::dropped:
             counters_.drops.add(Drop::staged_overflow);
+            break;
+        case StagedPackets::Push::stored_pool_empty:
+        case StagedPackets::Push::dropped:
+            counters_.drops.add(Drop::staged_pool_empty);
             break;
         case StagedPackets::Push::too_long:
             counters_.drops.add(Drop::tun_malformed);
@@ -162,14 +162,9 @@ void Device::send_staged(Peer& peer, const Now& now) noexcept {
 }
 
 void Device::send_keepalive(Peer& peer, const Now& now) noexcept {
-    if (peer.staged.empty()) stage(peer, {});
-    if (!peer.staged.empty()) return send_staged(peer, now);
-    // No room to queue it (the device's pool is empty): send it now, or get a session.
-    crypto::Session* session = peer.sending_session(now.boot);
-    if (session && peer.endpoint)
-        send_sealed(peer, *session, {}, now);
-    else
-        send_initiation(peer, now, false);
+    // Waiting packets are keepalive enough; a keepalive request takes no slot of the pool.
+    if (peer.staged.empty()) (void)peer.staged.push({});
+    send_staged(peer, now);
 }
 
 }  // namespace ringtun::daemon
