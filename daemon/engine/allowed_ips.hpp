@@ -139,8 +139,9 @@ class AllowedIps {
     };
     using Slot = std::unique_ptr<Node>;
 
-    // `n` (with its value set) joins its value's list; leaves it before its value changes.
-    void link(Node* n, int family);
+    // `n` (with its value set) joins its value's list, whose head `head` is (lists_[n->value],
+    // made beforehand, so that this cannot fail); leaves it before its value changes.
+    void link(Node* n, int family, Node*& head) noexcept;
     void unlink(Node* n) noexcept;
 
     // Prefix entry for remove_all().
@@ -161,10 +162,9 @@ class AllowedIps {
 };
 
 template <typename T>
-void AllowedIps<T>::link(Node* n, int family) {
+void AllowedIps<T>::link(Node* n, int family, Node*& head) noexcept {
     n->family = family;
     n->prev_same = nullptr;
-    Node*& head = lists_[n->value];
     n->next_same = head;
     if (head != nullptr) head->prev_same = n;
     head = n;
@@ -196,26 +196,33 @@ bool AllowedIps<T>::insert(int family, const std::uint8_t* bytes, std::uint8_t c
         if (n->cidr > cidr || common < n->cidr) break;  // the new prefix belongs above `n`
         if (n->cidr == cidr) {
             if (n->has_value && n->value == value) return true;
+            // The list's head before anything changes: the only step that may throw.
+            Node*& head = lists_.try_emplace(value, nullptr).first->second;
             if (n->has_value)
-                unlink(n);
+                unlink(n);  // another value's list: `head` stays valid
             else
                 ++size_;
             n->value = value;
             n->has_value = true;
-            link(n, family);
+            link(n, family, head);
             return true;
         }
         slot = &n->child[bit_at(key, n->cidr)];
     }
 
+    // Everything that may throw first (the nodes, the list's head), then the placing, so that
+    // a failed allocation leaves no node linked that the trie does not hold.
     auto fresh = std::make_unique<Node>(key, cidr, value, true);
-    link(fresh.get(), family);
+    Node* const added = fresh.get();
+    // `old` diverges from the new prefix at bit `split`: either the new prefix contains `old`
+    // (split == cidr) or both hang below a new branch node at `split`.
+    const unsigned split = *slot ? std::min<unsigned>(common_bits((*slot)->key, key), cidr) : cidr;
+    Slot branch;
+    if (*slot && split < cidr)
+        branch = std::make_unique<Node>(masked(key, split), split, none_, false);
+    Node*& head = lists_.try_emplace(value, nullptr).first->second;
+    link(added, family, head);
     if (*slot) {
-        // `old` diverges from the new prefix at bit `split`: either the new prefix contains
-        // `old` (split == cidr) or both hang below a new branch node at `split`.
-        const unsigned split = std::min<unsigned>(common_bits((*slot)->key, key), cidr);
-        Slot branch;
-        if (split < cidr) branch = std::make_unique<Node>(masked(key, split), split, none_, false);
         Slot old = std::move(*slot);
         if (branch) {
             branch->child[bit_at(old->key, split)] = std::move(old);

@@ -28,6 +28,9 @@ Peer* Device::add_peer(const crypto::PublicKey& key, const crypto::SymmetricKey&
     RT_LOG_INFO("%s: created%s%s", peer->label().c_str(), endpoint ? ", endpoint " : "",
                 endpoint ? endpoint->to_string().c_str() : "");
     peer->id = static_cast<std::uint32_t>(peers_.size());
+    // Room first, so that nothing after the key's entry can throw: a peer found by key that
+    // peers_ does not own would be freed under it. Grown by doubling, as push_back would.
+    if (peers_.size() == peers_.capacity()) peers_.reserve(2 * peers_.size() + 16);
     by_key_.emplace(key, peer.get());
     peers_.push_back(std::move(peer));
     // Setup, not the data path: the deadline heap holds a few entries per peer (timers.cpp).
