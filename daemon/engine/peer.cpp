@@ -24,9 +24,11 @@ void Peer::drop_session(SessionSlot& slot, PeerIndex& index) noexcept {
     slot.reset();
 }
 
-void Peer::install_session(crypto::Session session, PeerIndex& index) noexcept {
-    RT_LOG_DEBUG("%s: session %u created", label_.c_str(), session.local_index());
-    if (session.initiator()) {
+bool Peer::install_session(crypto::Session session, PeerIndex& index) noexcept {
+    SessionSlot fresh = SessionSlot::holding(std::move(session));
+    if (!fresh) return false;
+    RT_LOG_DEBUG("%s: session %u created", label_.c_str(), fresh->local_index());
+    if (fresh->initiator()) {
         // An unconfirmed next is newer than current: keep it as previous instead.
         if (next) {
             drop_session(previous, index);
@@ -37,12 +39,13 @@ void Peer::install_session(crypto::Session session, PeerIndex& index) noexcept {
             drop_session(previous, index);
             previous = std::move(current);
         }
-        current = std::move(session);
+        current = std::move(fresh);
     } else {
         drop_session(next, index);
-        next = std::move(session);
+        next = std::move(fresh);
         drop_session(previous, index);
     }
+    return true;
 }
 
 bool Peer::confirm_if_next(const crypto::Session* session, PeerIndex& index) noexcept {

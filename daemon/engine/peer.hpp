@@ -39,8 +39,9 @@ class Peer {
 
     // Installs fresh session keys (kernel add_new_keypair): as initiator they become current,
     // the old current (or an unconfirmed next) previous; as responder they wait in next until
-    // the first data packet under them. Dropped sessions leave the index table.
-    void install_session(crypto::Session session, PeerIndex& index) noexcept;
+    // the first data packet under them. Dropped sessions leave the index table. False, with
+    // nothing changed, if the session's memory could not be had.
+    [[nodiscard]] bool install_session(crypto::Session session, PeerIndex& index) noexcept;
 
     // Called after data authenticated under `session`: promotes next to current. True when it
     // did (the handshake is then confirmed for the responder).

@@ -9,6 +9,8 @@
 #pragma once
 
 #include <memory>
+#include <new>
+#include <type_traits>
 #include <utility>
 
 #include "crypto/session.hpp"
@@ -21,13 +23,14 @@ class SessionSlot {
     SessionSlot(SessionSlot&&) noexcept = default;
     SessionSlot& operator=(SessionSlot&&) noexcept = default;
 
-    // Stores `session`, reusing this slot's memory if it has a session already.
-    SessionSlot& operator=(crypto::Session&& session) {
-        if (session_)
-            *session_ = std::move(session);
-        else
-            session_ = std::make_unique<crypto::Session>(std::move(session));
-        return *this;
+    // A slot holding `session`; empty if its memory could not be had (the caller counts
+    // that as a drop, as a session OpenSSL could not key). Called on the handshake path, where
+    // an exception must not escape.
+    static SessionSlot holding(crypto::Session&& session) noexcept {
+        static_assert(std::is_nothrow_move_constructible_v<crypto::Session>);
+        SessionSlot s;
+        s.session_.reset(new (std::nothrow) crypto::Session(std::move(session)));
+        return s;
     }
 
     bool has_value() const noexcept { return session_ != nullptr; }
