@@ -100,7 +100,6 @@ class Device {
         return const_cast<Device*>(this)->find_peer(key);
     }
     const DeviceCounters& counters() const noexcept { return counters_; }
-    const StagedPool& staged_pool() const noexcept { return staged_pool_; }
     // A packet of `length` bytes read from the TUN that the caller dropped before it reached
     // on_tun_packet (e.g. a segment over the MTU that no buffer could hold): counted as read
     // and dropped for `why`, like the packets the device drops itself.
