@@ -11,6 +11,7 @@
 
 #include <openssl/crypto.h>
 
+#include <cstdlib>
 #include <cstring>
 
 #include "crypto/blake2s_avx512.hpp"
@@ -172,6 +173,9 @@ Hash hash(std::initializer_list<Bytes> parts) noexcept {
 }
 
 Mac16 mac(Bytes key, Bytes data) noexcept {
+    // BLAKE2s keys are at most 32 bytes: a longer one would overflow the key block (over 64)
+    // or corrupt the parameter block's key length (33 to 64). A caller's bug, not input.
+    if (key.size() > 32) std::abort();
     Blake2s b(16, key);
     b.update(data);
     Mac16 out;
