@@ -3,21 +3,26 @@
 #include <sys/socket.h>
 
 #include <algorithm>
-#include <string>
+#include <cinttypes>
+#include <cstdio>
 
 namespace ringtun::daemon {
 
 namespace {
 
-// "64 MiB", "8 KiB", "100 bytes": a limit as its configuration reads.
-std::string bytes_text(std::size_t n) {
-    if (n % (std::size_t{1} << 20) == 0) return std::to_string(n >> 20) + " MiB";
-    if (n % 1024 == 0) return std::to_string(n >> 10) + " KiB";
-    return std::to_string(n) + " bytes";
-}
-
-std::string seconds_text(Nanos t) {
-    return std::to_string(t / crypto::seconds_ns(1)) + " s";
+// "64 MiB", "8 KiB", "100 bytes": a limit as its configuration reads; the unit's name in
+// `unit`.
+std::size_t in_units(std::size_t n, const char*& unit) noexcept {
+    if (n % (std::size_t{1} << 20) == 0) {
+        unit = "MiB";
+        return n >> 20;
+    }
+    if (n % 1024 == 0) {
+        unit = "KiB";
+        return n >> 10;
+    }
+    unit = "bytes";
+    return n;
 }
 
 }  // namespace
@@ -36,9 +41,11 @@ StreamConnection::Next StreamConnection::on_received(std::size_t n, const Now& n
         input_total_ += n;
         last_input_ = now.boot;
         if (input_total_ > limits.max_input) {
-            why_text_ = "sent more than ringtun's limit of " + bytes_text(limits.max_input) +
-                        " per connection";
-            why_ = why_text_.c_str();
+            const char* unit = "";
+            const std::size_t amount = in_units(limits.max_input, unit);
+            std::snprintf(why_text_.data(), why_text_.size(),
+                          "sent more than ringtun's limit of %zu %s per connection", amount, unit);
+            why_ = why_text_.data();
             return Next::close;
         }
     }
@@ -80,15 +87,23 @@ Nanos StreamConnection::deadline(const StreamLimits& limits, bool sending) const
     return t;
 }
 
-const char* StreamConnection::expired(Nanos now, const StreamLimits& limits, bool sending) {
+const char* StreamConnection::expired(Nanos now, const StreamLimits& limits,
+                                      bool sending) noexcept {
     if (linger_until_ != 0 && now >= linger_until_) return "";  // served: no reason to log
-    if (now >= opened_ + limits.lifetime)
-        why_text_ = "open longer than ringtun's limit of " + seconds_text(limits.lifetime);
-    else if (!sending && now >= last_input_ + limits.idle_timeout)
-        why_text_ = "idle longer than ringtun's limit of " + seconds_text(limits.idle_timeout);
-    else
+    const char* what = nullptr;
+    Nanos limit = 0;
+    if (now >= opened_ + limits.lifetime) {
+        what = "open longer";
+        limit = limits.lifetime;
+    } else if (!sending && now >= last_input_ + limits.idle_timeout) {
+        what = "idle longer";
+        limit = limits.idle_timeout;
+    } else {
         return nullptr;
-    return why_text_.c_str();
+    }
+    std::snprintf(why_text_.data(), why_text_.size(), "%s than ringtun's limit of %" PRIu64 " s",
+                  what, static_cast<std::uint64_t>(limit / crypto::seconds_ns(1)));
+    return why_text_.data();
 }
 
 }  // namespace ringtun::daemon

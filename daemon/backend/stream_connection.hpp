@@ -91,8 +91,9 @@ class StreamConnection {
     Nanos deadline(const StreamLimits& limits, bool sending) const noexcept;
     // Why it must close at `now` ("" for a served connection whose client did not close in
     // time: nothing to report), or null. The reasons name the limit as ringtun's, with its
-    // value ("idle longer than ringtun's limit of 10 s").
-    const char* expired(Nanos now, const StreamLimits& limits, bool sending);
+    // value ("idle longer than ringtun's limit of 10 s"), written into the connection's own
+    // buffer: no allocation, as the servers' noexcept sweeps call it.
+    const char* expired(Nanos now, const StreamLimits& limits, bool sending) noexcept;
 
   private:
     Next advance(const Now& now);
@@ -110,7 +111,7 @@ class StreamConnection {
     Nanos linger_until_ = 0;  // lingering until then; 0: not
     bool eof_ = false;
     const char* why_ = nullptr;
-    std::string why_text_;  // what why_ or expired() points into
+    std::array<char, 96> why_text_{};  // what why_ or expired() points into
 };
 
 }  // namespace ringtun::daemon
