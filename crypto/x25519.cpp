@@ -67,18 +67,33 @@ detail::PkeyPtr public_pkey(const PublicKey& key) noexcept {
 // handshake. A derive context keeps a reference to its last peer, so a spare may still be
 // referenced there; derive() sets the peer before every use, so no context reads a spare's new
 // bytes as its old peer.
+// Trivially destructible, so that its storage stays usable to the thread's end: the keys are
+// freed by a SparesReaper, which marks the spares closed, and an X25519Public destroyed later
+// (a thread_local made before the spares) frees its key instead of leaving it there.
 struct Spares {
     static constexpr int capacity = 4;
     EVP_PKEY* keys[capacity] = {};
     int count = 0;
-
-    ~Spares() {
-        while (count > 0)
-            EVP_PKEY_free(keys[--count]);
-    }
+    bool closed = false;
 };
 
 thread_local Spares spares;
+
+struct SparesReaper {
+    ~SparesReaper() {
+        spares.closed = true;
+        while (spares.count > 0)
+            EVP_PKEY_free(spares.keys[--spares.count]);
+    }
+};
+
+// The spares, for keeping a key: their reaper registered on the thread's first use (a
+// function's thread_local is made, and its destruction scheduled, when first reached).
+Spares& spares_to_keep() noexcept {
+    thread_local SparesReaper reaper;
+    (void)reaper;
+    return spares;
+}
 
 // `key` in OpenSSL's form: a spare with its bytes replaced, else a new import. Null if OpenSSL
 // refuses.
@@ -160,10 +175,12 @@ X25519Public::X25519Public(const PublicKey& key) noexcept
     : key_(key), pkey_(public_pkey_reusing(key)) {}
 
 void detail::SparePublic::operator()(EVP_PKEY* pkey) const noexcept {
-    if (spares.count < Spares::capacity)
-        spares.keys[spares.count++] = pkey;
-    else
+    if (spares.closed || spares.count == Spares::capacity) {
         EVP_PKEY_free(pkey);
+        return;
+    }
+    Spares& s = spares_to_keep();
+    s.keys[s.count++] = pkey;
 }
 
 X25519Key X25519Key::create(const PrivateKey& priv) noexcept {

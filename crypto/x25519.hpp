@@ -21,7 +21,8 @@ PublicKey derive_public_key(const PrivateKey& key) noexcept;
 [[nodiscard]] bool dh(SymmetricKey& out, const PrivateKey& priv, const PublicKey& pub) noexcept;
 
 namespace detail {
-// Hands an X25519Public's key to this thread's spares (x25519.cpp) rather than freeing it.
+// Hands an X25519Public's key to this thread's spares (x25519.cpp) rather than freeing it, or
+// frees it once they are gone (the thread's end).
 struct SparePublic {
     void operator()(EVP_PKEY* pkey) const noexcept;
 };
