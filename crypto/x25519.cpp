@@ -4,6 +4,9 @@
 #include <openssl/params.h>
 
 #include <cstdlib>
+#include <utility>
+
+#include "crypto/openssl.hpp"
 
 namespace ringtun::crypto {
 
@@ -67,6 +70,7 @@ detail::PkeyPtr public_pkey(const PublicKey& key) noexcept {
 // handshake. A derive context keeps a reference to its last peer, so a spare may still be
 // referenced there; derive() sets the peer before every use, so no context reads a spare's new
 // bytes as its old peer.
+//
 // Trivially destructible, so that its storage stays usable to the thread's end: the keys are
 // freed by a SparesReaper, which marks the spares closed, and an X25519Public destroyed later
 // (a thread_local made before the spares) frees its key instead of leaving it there.
@@ -183,10 +187,30 @@ void detail::SparePublic::operator()(EVP_PKEY* pkey) const noexcept {
     s.keys[s.count++] = pkey;
 }
 
+void detail::FreePkey::operator()(EVP_PKEY* pkey) const noexcept {
+    EVP_PKEY_free(pkey);
+}
+
+void detail::FreePkeyCtx::operator()(EVP_PKEY_CTX* ctx) const noexcept {
+    EVP_PKEY_CTX_free(ctx);
+}
+
+X25519Key::X25519Key(X25519Key&& o) noexcept
+    : pkey_(std::move(o.pkey_)), ctx_(std::move(o.ctx_)), public_(std::exchange(o.public_, {})) {}
+
+X25519Key& X25519Key::operator=(X25519Key&& o) noexcept {
+    if (this != &o) {
+        ctx_ = std::move(o.ctx_);  // before the key it refers to
+        pkey_ = std::move(o.pkey_);
+        public_ = std::exchange(o.public_, {});
+    }
+    return *this;
+}
+
 X25519Key X25519Key::create(const PrivateKey& priv) noexcept {
     X25519Key k;
-    k.pkey_ = private_pkey_unchecked(priv);
-    if (k.pkey_) k.ctx_ = derive_context(k.pkey_.get());
+    k.pkey_.reset(private_pkey_unchecked(priv).release());
+    if (k.pkey_) k.ctx_.reset(derive_context(k.pkey_.get()).release());
     SymmetricKey pub;
     if (k.ctx_ && derive(pub, k.ctx_.get(), base_point())) {
         std::copy(pub.data(), pub.data() + pub.size(), k.public_.bytes.begin());
@@ -194,8 +218,9 @@ X25519Key X25519Key::create(const PrivateKey& priv) noexcept {
     }
     // An OpenSSL that checks the halves against each other: import it the ordinary way.
     k.public_ = derive_public_key(priv);
-    k.pkey_ = private_pkey(priv);
-    if (k.pkey_) k.ctx_ = derive_context(k.pkey_.get());
+    k.ctx_.reset();
+    k.pkey_.reset(private_pkey(priv).release());
+    if (k.pkey_) k.ctx_.reset(derive_context(k.pkey_.get()).release());
     if (!k.ctx_) std::abort();  // as derive_public_key: no safe way to go on without keys
     return k;
 }

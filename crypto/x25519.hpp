@@ -1,9 +1,15 @@
 // X25519 (RFC 7748) key generation, public-key derivation and Diffie-Hellman.
 #pragma once
 
+#include <memory>
+
 #include "crypto/keys.hpp"
-#include "crypto/openssl.hpp"
 #include "crypto/rng.hpp"
+
+// OpenSSL's EVP_PKEY and EVP_PKEY_CTX, declared rather than included: the engine's headers
+// include this one, and need none of OpenSSL's.
+struct evp_pkey_st;
+struct evp_pkey_ctx_st;
 
 namespace ringtun::crypto {
 
@@ -24,7 +30,13 @@ namespace detail {
 // Hands an X25519Public's key to this thread's spares (x25519.cpp) rather than freeing it, or
 // frees it once they are gone (the thread's end).
 struct SparePublic {
-    void operator()(EVP_PKEY* pkey) const noexcept;
+    void operator()(evp_pkey_st* pkey) const noexcept;
+};
+struct FreePkey {
+    void operator()(evp_pkey_st* pkey) const noexcept;
+};
+struct FreePkeyCtx {
+    void operator()(evp_pkey_ctx_st* ctx) const noexcept;
 };
 }  // namespace detail
 
@@ -43,7 +55,7 @@ class X25519Public {
   private:
     friend class X25519Key;
     PublicKey key_;
-    std::unique_ptr<EVP_PKEY, detail::SparePublic> pkey_;
+    std::unique_ptr<evp_pkey_st, detail::SparePublic> pkey_;
 };
 
 // A private key held in OpenSSL's form, with its public key and a derive context, for several
@@ -57,6 +69,8 @@ class X25519Public {
 class X25519Key {
   public:
     X25519Key() = default;
+    X25519Key(X25519Key&& o) noexcept;
+    X25519Key& operator=(X25519Key&& o) noexcept;
     static X25519Key create(const PrivateKey& priv) noexcept;
 
     const PublicKey& public_key() const noexcept { return public_; }
@@ -69,8 +83,9 @@ class X25519Key {
     }
 
   private:
-    detail::PkeyPtr pkey_;
-    mutable detail::PkeyCtxPtr ctx_;  // derive, initialised with pkey_; the peer set per dh()
+    std::unique_ptr<evp_pkey_st, detail::FreePkey> pkey_;
+    // Derive, initialised with pkey_; the peer set per dh().
+    mutable std::unique_ptr<evp_pkey_ctx_st, detail::FreePkeyCtx> ctx_;
     PublicKey public_;
 };
 

@@ -242,6 +242,26 @@ TEST_CASE("X25519Key: RFC 7748 section 6.1, and the free functions' results for 
     CHECK_FALSE(X25519Key().dh(shared, bob_pub));
 }
 
+// The header's contract: an empty key (default-made or moved from) has an all-zero public key
+// and fails every dh().
+TEST_CASE("X25519Key: a moved-from key is empty, its public key all zero") {
+    SystemRng rng;
+    X25519Key a = X25519Key::create(generate_private_key(rng));
+    const PublicKey pub = a.public_key();
+    REQUIRE_FALSE(pub.is_zero());
+    X25519Key b = std::move(a);
+    CHECK(b.public_key() == pub);
+    CHECK_FALSE(a);                   // NOLINT(bugprone-use-after-move): the contract under test
+    CHECK(a.public_key().is_zero());  // NOLINT(bugprone-use-after-move)
+    SymmetricKey out;
+    CHECK_FALSE(a.dh(out, pub));  // NOLINT(bugprone-use-after-move)
+    X25519Key c;
+    c = std::move(b);
+    CHECK(c.public_key() == pub);
+    CHECK(b.public_key().is_zero());  // NOLINT(bugprone-use-after-move)
+    CHECK(c.dh(out, pub));
+}
+
 // A thread_local X25519Public made before its thread's spares (x25519.cpp) is destroyed after
 // them: its key object must go to OpenSSL, not into the destroyed spares (a leak, or worse).
 // What this shows is under LeakSanitizer (the ASan build): the key object is not leaked.
