@@ -238,7 +238,7 @@ double cookie_rate(daemon::Device& device, CountingSink& sink, std::vector<Initi
 }
 
 double dh_rate(double seconds, crypto::Rng& rng) {
-    const auto a = crypto::X25519Key::create(crypto::generate_private_key(rng));
+    auto a = crypto::X25519Key::create(crypto::generate_private_key(rng));
     const crypto::X25519Public b(crypto::derive_public_key(crypto::generate_private_key(rng)));
     crypto::SymmetricKey out;
     std::uint64_t n = 0;

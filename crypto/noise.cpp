@@ -47,7 +47,7 @@ void mix_key(SymmetricKey& ck, Bytes input) noexcept {
 }
 
 // (C, k) = KDF2(C, DH(mine, theirs)); false if the DH is zero.
-bool mix_dh(SymmetricKey& ck, SymmetricKey* key, const X25519Key& mine,
+bool mix_dh(SymmetricKey& ck, SymmetricKey* key, X25519Key& mine,
             const X25519Public& theirs) noexcept {
     SymmetricKey shared;
     if (!mine.dh(shared, theirs)) return false;
@@ -113,7 +113,7 @@ InitiationStage::~InitiationStage() {
     OPENSSL_cleanse(encrypted_timestamp, sizeof encrypted_timestamp);
 }
 
-Reject open_initiation(const Identity& local, const MessageInitiation& msg,
+Reject open_initiation(Identity& local, const MessageInitiation& msg,
                        InitiationStage& out) noexcept {
     SymmetricKey ck(initial_state().chaining_key);
     Hash h = local.initial_hash;
@@ -137,7 +137,7 @@ Reject open_initiation(const Identity& local, const MessageInitiation& msg,
     return Reject::none;
 }
 
-Handshake::Handshake(const Identity& local, const PublicKey& remote_static,
+Handshake::Handshake(Identity& local, const PublicKey& remote_static,
                      const SymmetricKey& preshared_key) noexcept
     : local_(&local), remote_static_(remote_static), psk_(preshared_key) {
     initial_hash_ = hash({initial_state().hash, remote_static.span()});
@@ -242,7 +242,7 @@ Reject Handshake::create_response(MessageResponse& out, const PrivateKey& epheme
     out.sender = local_index;
     out.receiver = remote_index_;
     // E_r: C = KDF1(C, E_r.pub); H = HASH(H ‖ E_r.pub)
-    const X25519Key e = X25519Key::create(ephemeral);
+    X25519Key e = X25519Key::create(ephemeral);
     const PublicKey& e_pub = e.public_key();
     std::memcpy(out.ephemeral, e_pub.data(), 32);
     mix_key(ck, e_pub.span());

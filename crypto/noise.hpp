@@ -20,7 +20,8 @@
 
 namespace ringtun::crypto {
 
-// Our static key pair and what is derived from its public half. Move-only (static_key).
+// Our static key pair and what is derived from its public half. Move-only (static_key). Used
+// by one thread at a time: a DH with static_key reuses its derive context.
 struct Identity {
     PrivateKey private_key;
     PublicKey public_key;
@@ -53,8 +54,9 @@ struct InitiationStage {
     ~InitiationStage();
 };
 
-// Phase 1 of consuming an initiation (message 1). On Reject::none `out` is filled.
-[[nodiscard]] Reject open_initiation(const Identity& local, const MessageInitiation& msg,
+// Phase 1 of consuming an initiation (message 1). On Reject::none `out` is filled. `local` is
+// not const: its static key's DH reuses a context (X25519Key).
+[[nodiscard]] Reject open_initiation(Identity& local, const MessageInitiation& msg,
                                      InitiationStage& out) noexcept;
 
 // Keys and indices of a new session, from derive_session_keys().
@@ -70,7 +72,7 @@ struct SessionKeys {
 // interface's private key changes).
 class Handshake {
   public:
-    Handshake(const Identity& local, const PublicKey& remote_static,
+    Handshake(Identity& local, const PublicKey& remote_static,
               const SymmetricKey& preshared_key) noexcept;
     ~Handshake();
     Handshake(const Handshake&) = delete;
@@ -123,7 +125,7 @@ class Handshake {
 
     enum class Precomputed : std::uint8_t { not_yet, usable, zero };
 
-    const Identity* local_;
+    Identity* local_;  // its static key's DHs change its derive context
     PublicKey remote_static_;
     X25519Public remote_static_key_;  // made with static_static(), for the DHs with it
     SymmetricKey psk_;

@@ -225,7 +225,7 @@ X25519Key X25519Key::create(const PrivateKey& priv) noexcept {
     return k;
 }
 
-bool X25519Key::dh(SymmetricKey& out, const X25519Public& theirs) const noexcept {
+bool X25519Key::dh(SymmetricKey& out, const X25519Public& theirs) noexcept {
     return derive(out, ctx_.get(), theirs.pkey_.get());
 }
 

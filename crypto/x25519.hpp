@@ -64,8 +64,8 @@ class X25519Public {
 // (its public key) and each dh() one more, with no work done twice: a responder's handshake is
 // then the four operations Noise_IKpsk2 needs, where the free dh() would have spent seven.
 // Move-only; OpenSSL wipes the private key when it is freed. An empty one (default-made or
-// moved from) has an all-zero public key and fails every dh(). One dh() at a time per key (the
-// context is reused).
+// moved from) has an all-zero public key and fails every dh(). dh() is not const: it reuses the
+// key's derive context, so a key (and the Identity holding it) serves one thread at a time.
 class X25519Key {
   public:
     X25519Key() = default;
@@ -77,15 +77,15 @@ class X25519Key {
     explicit operator bool() const noexcept { return pkey_ != nullptr; }
 
     // DH(this, theirs); false as for dh() above, and for an empty key on either side.
-    [[nodiscard]] bool dh(SymmetricKey& out, const X25519Public& theirs) const noexcept;
-    [[nodiscard]] bool dh(SymmetricKey& out, const PublicKey& theirs) const noexcept {
+    [[nodiscard]] bool dh(SymmetricKey& out, const X25519Public& theirs) noexcept;
+    [[nodiscard]] bool dh(SymmetricKey& out, const PublicKey& theirs) noexcept {
         return dh(out, X25519Public(theirs));
     }
 
   private:
     std::unique_ptr<evp_pkey_st, detail::FreePkey> pkey_;
     // Derive, initialised with pkey_; the peer set per dh().
-    mutable std::unique_ptr<evp_pkey_ctx_st, detail::FreePkeyCtx> ctx_;
+    std::unique_ptr<evp_pkey_ctx_st, detail::FreePkeyCtx> ctx_;
     PublicKey public_;
 };
 

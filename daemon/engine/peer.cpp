@@ -4,7 +4,7 @@
 
 namespace ringtun::daemon {
 
-Peer::Peer(const crypto::Identity& local, const crypto::PublicKey& public_key,
+Peer::Peer(crypto::Identity& local, const crypto::PublicKey& public_key,
            const crypto::SymmetricKey& preshared_key, StagedPool& staged_pool)
     : handshake(local, public_key, preshared_key),
       cookies(public_key),

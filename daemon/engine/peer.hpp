@@ -25,7 +25,7 @@ using PeerIndex = IndexTable<Peer*>;
 class Peer {
   public:
     // `local` and `staged_pool` must outlive the peer.
-    Peer(const crypto::Identity& local, const crypto::PublicKey& public_key,
+    Peer(crypto::Identity& local, const crypto::PublicKey& public_key,
          const crypto::SymmetricKey& preshared_key, StagedPool& staged_pool);
     Peer(const Peer&) = delete;
     Peer& operator=(const Peer&) = delete;

@@ -215,7 +215,7 @@ TEST_CASE("X25519 RFC 7748 section 6.1") {
 TEST_CASE("X25519Key: RFC 7748 section 6.1, and the free functions' results for random keys") {
     const PrivateKey alice(
         array_from_hex<32>("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a"));
-    const X25519Key a = X25519Key::create(alice);
+    X25519Key a = X25519Key::create(alice);
     CHECK(to_hex(a.public_key().bytes) ==
           "8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a");
     PublicKey bob_pub;
@@ -229,7 +229,7 @@ TEST_CASE("X25519Key: RFC 7748 section 6.1, and the free functions' results for 
     SystemRng rng;
     for (int i = 0; i < 100; ++i) {
         const PrivateKey mine = generate_private_key(rng), theirs = generate_private_key(rng);
-        const X25519Key k = X25519Key::create(mine);
+        X25519Key k = X25519Key::create(mine);
         CHECK(k.public_key() == derive_public_key(mine));
         SymmetricKey via_key, via_free;
         REQUIRE(k.dh(via_key, derive_public_key(theirs)));
@@ -283,7 +283,7 @@ TEST_CASE("X25519Public: one outliving its thread's spares frees its key object"
 TEST_CASE("X25519Public: reused key objects give each key's own secret") {
     SystemRng rng;
     const PrivateKey mine = generate_private_key(rng);
-    const X25519Key k = X25519Key::create(mine);
+    X25519Key k = X25519Key::create(mine);
     std::vector<X25519Public> alive;
     for (int round = 0; round < 4; ++round) {
         CAPTURE(round);
