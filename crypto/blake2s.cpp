@@ -4,7 +4,7 @@
 // HMAC, a digest looked up by name: about 0.6 µs per HMAC, and a handshake runs some twenty
 // (its KDFs) besides a dozen hashes and MACs, a tenth of a responder's time next to its four
 // X25519 operations. Here a compression is a function call (AVX-512 VL where the CPU has it:
-// blake2s_avx512.hpp), and an HMAC key's two padded blocks are absorbed once for every KDF
+// blake2s_compress.hpp), and an HMAC key's two padded blocks are absorbed once for every KDF
 // output keyed by it. unit.crypto checks every
 // function against OpenSSL's on every length and key length that matters.
 #include "crypto/blake2s.hpp"
@@ -14,7 +14,7 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "crypto/blake2s_avx512.hpp"
+#include "crypto/blake2s_compress.hpp"
 
 namespace ringtun::crypto {
 
@@ -262,7 +262,7 @@ void blake2s_compress_portable(std::uint32_t h[8], const std::uint8_t block[64],
     round<9>(v, m);
     for (int i = 0; i < 8; ++i)
         h[i] ^= v[i] ^ v[i + 8];
-    // m and v are left on the stack (blake2s_avx512.hpp): wiping them cost a fifth of a
+    // m and v are left on the stack (blake2s_compress.hpp): wiping them cost a fifth of a
     // compression, seventy times a handshake; the state and the buffered input, which outlive
     // the call, are wiped with the Blake2s object.
 }

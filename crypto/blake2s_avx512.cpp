@@ -1,10 +1,10 @@
-// BLAKE2s's compression for AVX-512 VL CPUs (blake2s_avx512.hpp). Compiled for AVX-512
+// BLAKE2s's compression for AVX-512 VL CPUs (blake2s_compress.hpp). Compiled for AVX-512
 // (crypto/CMakeLists.txt); blake2s.cpp calls it only after avx512_blake2s_supported() said
 // yes. As chacha20_avx512.cpp: no inline functions or templates from headers other than the
 // intrinsics, whose AVX-512 copy the linker could keep for a CPU without.
 #include <immintrin.h>
 
-#include "crypto/blake2s_avx512.hpp"
+#include "crypto/blake2s_compress.hpp"
 
 namespace ringtun::crypto::detail {
 

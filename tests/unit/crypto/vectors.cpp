@@ -13,7 +13,7 @@
 
 #include "crypto/aead.hpp"
 #include "crypto/blake2s.hpp"
-#include "crypto/blake2s_avx512.hpp"
+#include "crypto/blake2s_compress.hpp"
 #include "crypto/keys.hpp"
 #include "crypto/noise.hpp"
 #include "crypto/tai64n.hpp"
