@@ -15,7 +15,8 @@
 // time is not counted. Times are the thread's user CPU time, which is what `openssl speed`
 // counts of its own (without -elapsed): on a shared machine the figure stays per core, and
 // the time the kernel spends on the thread (interrupts landing in it, page faults) is left
-// out of both; the bench prints that time's share. Also printed: X25519 operations per
+// out of both; the bench prints that time's share. Also printed: the resident memory each
+// peer's first session adds (its untimed first handshake), and X25519 operations per
 // second through crypto::X25519Key with both keys kept in OpenSSL's form: the cost of one
 // operation as the engine performs it, to set against `openssl speed ecdhx25519`.
 #include <arpa/inet.h>
@@ -182,15 +183,46 @@ Cpu feed_batch(daemon::Device& device, std::vector<Initiator>& peers, std::size_
     return cpu_now() - start;
 }
 
-// (a): batches of initiations, each peer once per batch. First one untimed pass over every
-// peer: a peer's first handshake also computes DH(our static, its static), once for its life
-// (the kernel does it when the peer is added, ringtun when it first needs it), and the figure
-// is the steady state. Returns handshakes per second.
+// This process's resident memory in bytes (VmRSS), or 0 if unreadable.
+std::size_t rss_bytes() {
+    std::FILE* f = std::fopen("/proc/self/status", "r");
+    if (!f) return 0;
+    char line[256];
+    std::size_t kib = 0;
+    while (std::fgets(line, sizeof line, f))
+        if (std::sscanf(line, "VmRSS: %zu kB", &kib) == 1) break;
+    std::fclose(f);
+    return kib * 1024;
+}
+
+// The untimed first pass: one handshake with every peer, whose first handshake also computes
+// DH(our static, its static), once for its life (the kernel does it when the peer is added,
+// ringtun when it first needs it), so that the timed figure is the steady state. Every
+// initiation is made before any is fed, so that the resident memory's growth while the device
+// answers them is the device's: each peer's session (waiting in `next`, as the responder's
+// does until the first data) and its handshake state. Returns that growth per peer, in bytes.
+double first_pass(daemon::Device& device, std::vector<Initiator>& peers, crypto::Rng& rng,
+                  daemon::Now& now) {
+    now.boot += crypto::seconds_ns(1);
+    now.unix_ns += 1'000'000'000;
+    auto all = make_batch(peers, 0, peers.size(), now, rng);
+    const std::size_t before = rss_bytes();
+    for (std::size_t k = 0; k < all.size(); ++k) {
+        auto bytes = crypto::message_bytes(all[k]);
+        device.on_network_packet(bytes, peers[k].from, now);
+        now.boot += 1000;
+    }
+    const std::size_t after = rss_bytes();
+    return (double(after) - double(before)) / double(peers.size());
+}
+
+// (a): batches of initiations, each peer once per batch, after first_pass. Returns handshakes
+// per second.
 double responder_rate(daemon::Device& device, CountingSink& sink, std::vector<Initiator>& peers,
                       double seconds, crypto::Rng& rng, daemon::Now& now) {
     const std::size_t batch_size = std::min<std::size_t>(peers.size(), 1000);
-    for (std::size_t first = 0; first < peers.size(); first += batch_size)
-        feed_batch(device, peers, first, std::min(batch_size, peers.size() - first), rng, now);
+    std::printf("resident memory per peer for its first session: %.0f bytes\n",
+                first_pass(device, peers, rng, now));
     std::size_t first = 0, fed = 0;
     Cpu busy;
     const std::uint64_t before = sink.sent[2];
