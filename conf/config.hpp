@@ -112,6 +112,14 @@ struct OffloadSettings {
     friend bool operator==(const OffloadSettings&, const OffloadSettings&) = default;
 };
 
+// [interface] user: the user the daemon becomes once set up, looked up by the daemon (which
+// reports an unknown one at `where`).
+struct UserName {
+    std::string name;
+    Location where;
+    std::string field;  // "interface.user"
+};
+
 struct Interface {
     std::string name{default_interface_name};
     KeyText private_key;
@@ -123,6 +131,7 @@ struct Interface {
     // Routes for the peers' allowed IPs, as wg-quick's Table=: nullopt = "auto" (the main
     // table; a /0 goes to table 51820 with wg-quick's fwmark rules), 0 = "off", N = table N.
     std::optional<std::uint32_t> table;
+    std::optional<UserName> user;  // absent: the daemon stays the user it was started as
 };
 
 // [metrics]: the Prometheus endpoint, served by the daemon's loop.

@@ -57,7 +57,8 @@ std::variant<FileText, FileFailure> read_whole_file(const std::string& path,
         return failure(FileFailure::Kind::too_large, 0, max_bytes);
     }
     // One byte more than stat promised, to notice a file that grew past the limit meanwhile.
-    FileText out{SecretText::zeroed(static_cast<std::size_t>(st.st_size) + 1), st.st_mode};
+    FileText out{SecretText::zeroed(static_cast<std::size_t>(st.st_size) + 1), st.st_mode,
+                 st.st_uid};
     std::size_t filled = 0;
     while (filled < out.text.size()) {
         const ssize_t n = ::read(fd, out.text.data() + filled, out.text.size() - filled);
@@ -76,6 +77,10 @@ std::string describe(const FileFailure& failure, std::string_view subject, std::
     const std::string sp = subject.empty() ? std::string() : ' ' + s;
     switch (failure.kind) {
         case FileFailure::Kind::open:
+            // A daemon that dropped to its user rereads its files as that user: say which.
+            if (failure.err == EACCES && ::geteuid() != 0)
+                return "cannot open" + sp + ": " + strerror(failure.err) + " (read as uid " +
+                       std::to_string(::geteuid()) + ", gid " + std::to_string(::getegid()) + ")";
             return "cannot open" + sp + ": " + strerror(failure.err);
         case FileFailure::Kind::read:
             return "cannot read" + sp + ": " + strerror(failure.err);
@@ -89,12 +94,17 @@ std::string describe(const FileFailure& failure, std::string_view subject, std::
     return "cannot read" + sp;
 }
 
-std::string permission_message(std::string_view path, mode_t mode, std::string_view what) {
+std::string mode_octal(mode_t mode) {
     char octal[8];
     std::snprintf(octal, sizeof octal, "%04o", static_cast<unsigned>(mode & 07777));
+    return octal;
+}
+
+std::string permission_message(std::string_view path, mode_t mode, std::string_view what) {
     const std::string p(path);
-    return p + ' ' + std::string(what) + "is accessible by group or others (mode " + octal +
-           "); run: chmod 600 " + p;
+    return p + ' ' + std::string(what) + "is accessible by group or others (mode " +
+           mode_octal(mode) + "); run: chmod 600 " + p + " (or, owned by root, chmod 640 " + p +
+           " for the daemon's group: see ringtun.toml(5))";
 }
 
 }  // namespace ringtun::conf

@@ -1,5 +1,6 @@
 // [interface]: the TUN device, its private key, listening ports, addresses, MTU, whether the
-// UAPI socket is served, and the routing table for the peers' allowed IPs.
+// UAPI socket is served, the routing table for the peers' allowed IPs, and the user the
+// daemon runs as.
 #include <algorithm>
 
 #include "conf/sections.hpp"
@@ -58,6 +59,19 @@ MaybeError read_table(const TableReader& r, Interface& out) {
                  "expected \"auto\", \"off\" or a routing table number 1..4294967295"};
 }
 
+// user = "NAME": a name the user database will be asked for (cli), never a number.
+MaybeError read_user(const TableReader& r, Interface& out) {
+    std::optional<Item<std::string>> user;
+    if (auto e = r.string("user", user)) return e;
+    if (!user) return std::nullopt;
+    const std::string& n = user->value;
+    if (n.empty() || n.find_first_not_of("0123456789") == std::string::npos ||
+        n.find_first_of(" \t\n:/") != std::string::npos)
+        return Error{user->where, user->field, "expected a user name, e.g. \"ringtun\""};
+    out.user = UserName{n, user->where, user->field};
+    return std::nullopt;
+}
+
 MaybeError read_mtu(const TableReader& r, Interface& out) {
     std::optional<Item<std::int64_t>> mtu;
     if (auto e = r.integer("mtu", min_mtu, max_mtu, mtu)) return e;
@@ -81,9 +95,9 @@ MaybeError read_interface(const FileContext& ctx, toml::table* table, Interface&
         "one of private_key or private_key_file is required";
     if (table == nullptr) return Error{Location{ctx.file}, "interface", std::string(key_required)};
     TableReader r(ctx, *table, "interface");
-    if (auto e =
-            r.reject_unknown({"name", "private_key", "private_key_file", "listen_port",
-                              "listen_tcp_port", "address", "mtu", "control_socket", "table"})) {
+    if (auto e = r.reject_unknown({"name", "private_key", "private_key_file", "listen_port",
+                                   "listen_tcp_port", "address", "mtu", "control_socket", "table",
+                                   "user"})) {
         return e;
     }
     if (auto e = read_name(r, out)) return e;
@@ -97,6 +111,7 @@ MaybeError read_interface(const FileContext& ctx, toml::table* table, Interface&
     if (auto e = r.boolean("control_socket", control)) return e;
     if (control) out.control_socket = control->value;
     if (auto e = read_table(r, out)) return e;
+    if (auto e = read_user(r, out)) return e;
     return read_mtu(r, out);
 }
 

@@ -1,5 +1,6 @@
 // Private and preshared keys: inline in the config or in a key file, with the permission
-// rule that keeps them from being readable by anyone but the owner.
+// rule that keeps them from being readable by anyone but the owner (and, for a file root
+// owns, its group: shared_with_others).
 #include "conf/file_read.hpp"
 #include "conf/sections.hpp"
 
@@ -27,12 +28,12 @@ MaybeError key_from_file(const TableReader& reader, const Item<std::string>& fil
                          std::optional<KeyText>& out) {
     if (file_key.value.empty()) return Error{file_key.where, file_key.field, "the path is empty"};
     const std::string path = resolve_relative(reader.context().file, file_key.value);
-    auto read = read_whole_file(path, max_key_file_bytes);
+    auto read = reader.context().options.read_key_file(path, max_key_file_bytes);
     if (const auto* failure = std::get_if<FileFailure>(&read)) {
         return Error{file_key.where, file_key.field, describe(*failure, path, "a key file")};
     }
     const FileText& file = std::get<FileText>(read);
-    if (shared_with_others(file.mode)) {
+    if (shared_with_others(file.mode, file.owner)) {
         return Error{file_key.where, file_key.field, permission_message(path, file.mode)};
     }
     const std::string_view text = trim(file.text.view());
@@ -59,7 +60,7 @@ MaybeError read_key(TableReader& reader, std::string_view inline_key, std::strin
     if (file) return key_from_file(reader, *file, out);
     if (!text) return std::nullopt;
     const FileContext& ctx = reader.context();
-    if (shared_with_others(ctx.mode)) {
+    if (shared_with_others(ctx.mode, ctx.owner)) {
         return Error{text->where, text->field,
                      permission_message(ctx.file, ctx.mode, "holds a secret key and ")};
     }

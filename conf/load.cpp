@@ -67,22 +67,26 @@ LoadResult load(const std::string& path, LoadOptions options) {
     if (const auto* failure = std::get_if<FileFailure>(&read)) {
         return Error{Location{path}, {}, describe(*failure, {}, "a configuration file")};
     }
-    FileText file = std::move(std::get<FileText>(read));
-    if (const std::size_t line = wg_quick_header(file.text.view()); line != 0)
-        return Error{Location{path, static_cast<unsigned>(line), 1},
+    return load_text(std::move(std::get<FileText>(read)), path, std::move(options));
+}
+
+LoadResult load_text(FileText file, const std::string& name, LoadOptions options) {
+    SecretText& text = file.text;
+    if (const std::size_t line = wg_quick_header(text.view()); line != 0)
+        return Error{Location{name, static_cast<unsigned>(line), 1},
                      {},
                      "this is a wg-quick configuration (INI), not ringtun's TOML; run it with "
                      "`WG_QUICK_USERSPACE_IMPLEMENTATION=ringtun wg-quick up " +
-                         path + "`, or write its TOML equivalent (README: Configuration)"};
+                         name + "`, or write its TOML equivalent (README: Configuration)"};
     toml::table root;
     try {
-        root = toml::parse(file.text.view(), std::string_view(path));
+        root = toml::parse(text.view(), std::string_view(name));
     } catch (const toml::parse_error& e) {
         const auto& begin = e.source().begin;
-        return Error{Location{path, begin.line, begin.column}, {}, std::string(e.description())};
+        return Error{Location{name, begin.line, begin.column}, {}, std::string(e.description())};
     }
-    file.text = SecretText();  // wipe the raw text now; the parsed table has what we need
-    return read_config(FileContext{path, file.mode, options.resolve_names}, root);
+    text = SecretText();  // wipe the raw text now; the parsed table has what we need
+    return read_config(FileContext{name, file.mode, file.owner, std::move(options)}, root);
 }
 
 }  // namespace ringtun::conf

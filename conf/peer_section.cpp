@@ -21,7 +21,7 @@ MaybeError read_endpoint(const TableReader& r, Peer& out) {
     std::optional<Item<std::string>> text;
     if (auto e = r.string("endpoint", text)) return e;
     if (!text) return std::nullopt;
-    if (!r.context().resolve_names && endpoint_names_host(text->value)) {
+    if (!r.context().options.resolve_names && endpoint_names_host(text->value)) {
         out.endpoint_name = text->value;
         return std::nullopt;
     }

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "conf/error.hpp"
+#include "conf/load.hpp"
 #include "conf/secret_text.hpp"
 
 namespace ringtun::conf {
@@ -23,9 +24,10 @@ using MaybeError = std::optional<Error>;
 
 // What every table reader needs to know about the config file.
 struct FileContext {
-    std::string file;           // the config path as given to load()
-    mode_t mode = 0;            // its st_mode
-    bool resolve_names = true;  // LoadOptions
+    std::string file;  // the config path as given to load() (or load_text's name)
+    mode_t mode = 0;   // its st_mode (FileText::mode)
+    uid_t owner = 0;   // its st_uid (FileText::owner)
+    LoadOptions options;
 };
 
 // A value read from the config, with where it was written.

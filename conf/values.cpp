@@ -127,6 +127,18 @@ std::string interface_name_problem(std::string_view name) {
     return {};
 }
 
+// Why bracketed text getaddrinfo refused is no endpoint: an IPv6 address whose scope names an
+// interface that does not exist ("fe80::1%eth9"), or no IPv6 address at all.
+std::string bracketed_problem(std::string_view host) {
+    const auto percent = host.find('%');
+    Prefix numeric;
+    if (percent != std::string_view::npos && percent + 1 < host.size() &&
+        parse_address(host.substr(0, percent), numeric) && numeric.family == AF_INET6)
+        return quoted(host) + ": the scope interface " + quoted(host.substr(percent + 1)) +
+               " does not exist";
+    return quoted(host) + " is not an IPv6 address";
+}
+
 struct HostPort {
     std::string_view host;
     std::string_view port;
@@ -201,7 +213,7 @@ Parsed<Endpoint> parse_endpoint(std::string_view text) {
     }
     auto resolved = resolve(std::string(hp.host), std::get<std::uint16_t>(port), hp.bracketed);
     if (auto* reason = std::get_if<std::string>(&resolved)) {
-        if (hp.bracketed) return quoted(hp.host) + " is not an IPv6 address";
+        if (hp.bracketed) return bracketed_problem(hp.host);
         return "cannot resolve " + quoted(hp.host) + ": " + *reason;
     }
     return resolved;

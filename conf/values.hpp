@@ -21,7 +21,9 @@ Parsed<Prefix> parse_prefix(std::string_view text, HostBits bits);
 
 // "IPV4:PORT", "[IPV6]:PORT" or "HOSTNAME:PORT". A hostname is resolved now with
 // getaddrinfo (blocking; the first IPv4 or IPv6 address returned wins); one that does not
-// resolve is 'cannot resolve "HOST": REASON'.
+// resolve is 'cannot resolve "HOST": REASON'. An IPv6 address may carry its scope: an
+// interface that must exist, "[fe80::1%eth0]:PORT" (or an index, "%2", taken as it is); one
+// that does not exist is '"fe80::1%eth0": the scope interface "eth0" does not exist'.
 Parsed<Endpoint> parse_endpoint(std::string_view text);
 // Whether `text` ("host:port") names its host by name (a DNS lookup) rather than an address;
 // false for malformed text too (parse_endpoint says what is wrong with it), and for bracketed

@@ -25,6 +25,8 @@ set(CPACK_DEBIAN_PACKAGE_SECTION net)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 # Depends: computed by dpkg-shlibdeps from the binary (liburing2, libssl3, libnl-3-200, ...).
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+# postinst makes the unit's user with systemd-sysusers (what dh_installsysusers depends on).
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "systemd | systemd-standalone-sysusers | systemd-sysusers")
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS wireguard-tools)
 # Maintainer scripts for the template unit (packaging/debian/): prerm stops the running
 # instances on removal, postinst restarts them after an upgrade, postinst and postrm have

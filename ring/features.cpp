@@ -11,6 +11,7 @@
 
 #include "ring/compat.hpp"
 #include "ring/mapping.hpp"
+#include "ring/ring.hpp"
 #include "util/log.hpp"
 #include "util/unique_fd.hpp"
 
@@ -43,13 +44,9 @@ class ProbeRing {
     std::uint32_t features_ = 0;
 };
 
-struct ProbeDeleter {
-    void operator()(io_uring_probe* p) const noexcept { io_uring_free_probe(p); }
-};
-
 std::bitset<256> probe_opcodes(ProbeRing& ring) {
     std::bitset<256> ops;
-    std::unique_ptr<io_uring_probe, ProbeDeleter> probe(io_uring_get_probe_ring(ring.get()));
+    const Probe probe(io_uring_get_probe_ring(ring.get()));
     if (!probe) return ops;
     for (unsigned op = 0; op <= probe->last_op && op < ops.size(); ++op) {
         if (io_uring_opcode_supported(probe.get(), static_cast<int>(op))) ops.set(op);

@@ -1,6 +1,9 @@
 // Ring: setup with fallbacks, SQE hand-out, submission, cancellation; see ring.hpp.
 #include "ring/ring.hpp"
 
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <cstdio>
 #include <string>
 
@@ -31,6 +34,13 @@ unsigned taskrun_flags(TaskRun mode) noexcept {
     return 0;
 }
 
+// io_uring_register(2) itself: Debian's liburing 2.3 declares io_uring_register_restrictions
+// and io_uring_enable_rings but its shared library does not export them (they are missing
+// from its symbol map). 0, or -1 with errno.
+int register_op(int ring_fd, unsigned op, const void* arg, unsigned nr) noexcept {
+    return static_cast<int>(::syscall(__NR_io_uring_register, ring_fd, op, arg, nr));
+}
+
 std::string describe_flags(unsigned flags) {
     static constexpr struct {
         unsigned bit;
@@ -44,6 +54,7 @@ std::string describe_flags(unsigned flags) {
         {IORING_SETUP_TASKRUN_FLAG, "TASKRUN_FLAG"},
         {IORING_SETUP_SINGLE_ISSUER, "SINGLE_ISSUER"},
         {IORING_SETUP_DEFER_TASKRUN, "DEFER_TASKRUN"},
+        {IORING_SETUP_R_DISABLED, "R_DISABLED"},
     };
     std::string s;
     for (const auto& n : kNames) {
@@ -94,10 +105,11 @@ util::Result<void> Ring::setup(const RingParams& params) {
         }
         attempts[n++] = {0, TaskRun::none};
     }
+    const unsigned disabled = params.restrictions != nullptr ? IORING_SETUP_R_DISABLED : 0;
     int err = -EINVAL;
     for (unsigned i = 0; i < n && err == -EINVAL; ++i) {
         io_uring_params p{};
-        p.flags = kBaseFlags | attempts[i].flags;
+        p.flags = kBaseFlags | disabled | attempts[i].flags;
         p.cq_entries = cq;
         p.sq_thread_idle = params.sqpoll_idle_ms;
         err = io_uring_queue_init_params(params.entries, &ring_, &p);
@@ -110,11 +122,57 @@ util::Result<void> Ring::setup(const RingParams& params) {
     if (!(ring_.features & IORING_FEAT_EXT_ARG)) {
         return util::fail(util::make_error("io_uring", "kernel lacks IORING_FEAT_EXT_ARG (5.11)"));
     }
+    disabled_ = disabled != 0;
+    std::string restricted;
+    if (params.restrictions != nullptr) {
+        auto r = restrict_to(*params.restrictions);
+        if (!r) return util::fail(r.error());
+        restricted = std::move(*r);
+    }
     // Saves an fdget per io_uring_enter; optional (5.18).
     ring_fd_registered_ = io_uring_register_ring_fd(&ring_) == 1;
-    RT_LOG_INFO("io_uring: sq %u, cq %u, setup %s, task run %s%s", ring_.sq.ring_entries,
+    RT_LOG_INFO("io_uring: sq %u, cq %u, setup %s, task run %s%s%s", ring_.sq.ring_entries,
                 ring_.cq.ring_entries, describe_flags(ring_.flags).c_str(), to_string(taskrun_),
-                ring_fd_registered_ ? ", ring fd registered" : "");
+                ring_fd_registered_ ? ", ring fd registered" : "", restricted.c_str());
+    return {};
+}
+
+// The kernel refuses a set naming an operation beyond the last it knows (-EINVAL for all of
+// it), so those are left out: the probe (allowed on a disabled ring) says where its list ends.
+util::Result<std::string> Ring::restrict_to(const Restrictions& r) {
+    unsigned last_op = 255;
+    if (const Probe probe{io_uring_get_probe_ring(&ring_)}) last_op = probe->last_op;
+    std::vector<io_uring_restriction> set;
+    for (std::uint8_t op : r.operations) {
+        if (op > last_op) continue;
+        io_uring_restriction e{};
+        e.opcode = IORING_RESTRICTION_SQE_OP;
+        e.sqe_op = op;
+        set.push_back(e);
+    }
+    const std::size_t operations = set.size();
+    for (std::uint8_t op : r.register_ops) {
+        io_uring_restriction e{};
+        e.opcode = IORING_RESTRICTION_REGISTER_OP;
+        e.register_op = op;
+        set.push_back(e);
+    }
+    io_uring_restriction flags{};
+    flags.opcode = IORING_RESTRICTION_SQE_FLAGS_ALLOWED;
+    flags.sqe_flags = r.sqe_flags;
+    set.push_back(flags);
+    if (register_op(ring_.ring_fd, IORING_REGISTER_RESTRICTIONS, set.data(),
+                    static_cast<unsigned>(set.size())) != 0)
+        return util::fail(util::sys_error("io_uring_register(RESTRICTIONS)", errno));
+    return ", restricted to " + std::to_string(operations) + " operations and " +
+           std::to_string(r.register_ops.size()) + " register operations";
+}
+
+util::Result<void> Ring::enable() {
+    if (!disabled_) return {};
+    if (register_op(ring_.ring_fd, IORING_REGISTER_ENABLE_RINGS, nullptr, 0) != 0)
+        return util::fail(util::sys_error("io_uring_register(ENABLE_RINGS)", errno));
+    disabled_ = false;
     return {};
 }
 

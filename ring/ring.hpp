@@ -10,6 +10,12 @@
 //
 // Threading: create, use and destroy the Ring on the loop thread only. With SINGLE_ISSUER the
 // kernel rejects submissions from any other thread.
+//
+// Restriction (IORING_REGISTER_RESTRICTIONS, 5.10): a ring created with RingParams::restrictions
+// starts disabled, with the allowed operations, register operations and SQE flags registered.
+// Until enable() every registration works (files, buffer rings: the loop's set-up); after it
+// the kernel refuses anything else with -EACCES: an SQE's CQE for an operation or flag outside
+// the set, io_uring_register's return for a register operation outside it.
 #pragma once
 
 #include <liburing.h>
@@ -34,11 +40,29 @@ namespace ringtun::ring {
 enum class TaskRun : std::uint8_t { defer, coop, none };
 const char* to_string(TaskRun mode) noexcept;
 
+// An io_uring probe (io_uring_get_probe, io_uring_get_probe_ring), freed when it goes.
+struct ProbeDeleter {
+    void operator()(io_uring_probe* p) const noexcept { io_uring_free_probe(p); }
+};
+using Probe = std::unique_ptr<io_uring_probe, ProbeDeleter>;
+
+// What a restricted ring may be asked once enabled. Operations the kernel does not know are
+// left out of what is registered (the kernel would refuse the whole set for one of them; it
+// could not run them anyway).
+struct Restrictions {
+    std::span<const std::uint8_t> operations;    // IORING_OP_*
+    std::span<const std::uint8_t> register_ops;  // IORING_REGISTER_* / IORING_UNREGISTER_*
+    std::uint8_t sqe_flags = 0;                  // IOSQE_* an SQE may carry (others: -EACCES)
+};
+
 struct RingParams {
     unsigned entries = 256;            // SQ size; the kernel rounds up to a power of two
     unsigned cq_entries = 0;           // 0 = 4 * entries; never let the CQ be the bottleneck
     unsigned sqpoll_idle_ms = 0;       // > 0: SQPOLL thread idling this long (excludes defer/coop)
     TaskRun taskrun = TaskRun::defer;  // the preferred mode; ignored with SQPOLL
+    // Non-null: the ring is created disabled and restricted to these; call enable() once
+    // the registrations of set-up are done. The spans need not outlive create().
+    const Restrictions* restrictions = nullptr;
 };
 
 class Ring {
@@ -95,6 +119,10 @@ class Ring {
     template <class F>
     unsigned drain(F&& on_cqe, std::chrono::nanoseconds timeout) noexcept;
 
+    // Starts a ring created with restrictions: from here on only what they allow is accepted
+    // (with SQPOLL, the kernel thread starts submitting now). Nothing to do for other rings.
+    util::Result<void> enable();
+
     // Registered file table; -1 entries are empty slots. One table per ring.
     util::Result<void> register_files(std::span<const int> fds);
     util::Result<void> update_file(unsigned index, int fd);
@@ -120,6 +148,8 @@ class Ring {
 
     Ring() = default;
     util::Result<void> setup(const RingParams& params);
+    // Registers `r`; returns what it allows, for the set-up log line.
+    util::Result<std::string> restrict_to(const Restrictions& r);
     void on_internal(const io_uring_cqe& cqe) noexcept;
     void end_one(const io_uring_cqe& cqe) noexcept {
         if (!(cqe.flags & IORING_CQE_F_MORE) && in_flight_ > 0) --in_flight_;
@@ -128,6 +158,7 @@ class Ring {
     io_uring ring_{};
     bool initialised_ = false;
     bool ring_fd_registered_ = false;
+    bool disabled_ = false;  // created with IORING_SETUP_R_DISABLED, enable() not yet called
     TaskRun taskrun_ = TaskRun::none;
     unsigned in_flight_ = 0;
     unsigned buffer_rings_ = 0;

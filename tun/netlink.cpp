@@ -141,6 +141,12 @@ util::Result<void> RouteSocket::set_up(int ifindex) {
     return change_link(sock_.get(), ifindex, *change, "set link up");
 }
 
+util::Result<bool> RouteSocket::is_up(int ifindex) {
+    auto link = get_link(sock_.get(), ifindex);
+    if (!link) return util::fail(link.error());
+    return (rtnl_link_get_flags(link->get()) & IFF_UP) != 0;
+}
+
 util::Result<void> RouteSocket::add_address(int ifindex, int family, const std::uint8_t* addr,
                                             std::uint8_t prefix_len) {
     const std::size_t len = family == AF_INET ? 4 : family == AF_INET6 ? 16 : 0;

@@ -40,6 +40,8 @@ class RouteSocket {
 
     // Sets IFF_UP on the interface. Needs CAP_NET_ADMIN.
     util::Result<void> set_up(int ifindex);
+    // Whether IFF_UP is set on the interface now.
+    util::Result<bool> is_up(int ifindex);
 
     // As kernel WireGuard's interfaces: no IPv6 link-local address (addrgenmode none), so no
     // router solicitations go into the tunnel; call before the link goes up.

@@ -10,6 +10,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "util/log.hpp"
+
 namespace ringtun::daemon {
 
 namespace {
@@ -96,6 +98,13 @@ util::Result<util::UniqueFd> ControlSocket::watch() const {
     return fd;
 }
 
+util::Result<void> ControlSocket::give_to(uid_t uid, gid_t gid) const {
+    if (!still_ours()) return util::fail(util::make_error(path_, "no longer our socket"));
+    if (::lchown(path_.c_str(), uid, gid) != 0)
+        return util::fail(util::sys_error("chown", errno, path_));
+    return {};
+}
+
 ControlSocket::ControlSocket(ControlSocket&& o) noexcept
     : fd_(std::move(o.fd_)), path_(std::move(o.path_)), inode_(o.inode_) {
     o.path_.clear();
@@ -108,7 +117,12 @@ bool ControlSocket::still_ours() const noexcept {
 }
 
 ControlSocket::~ControlSocket() {
-    if (still_ours()) ::unlink(path_.c_str());
+    if (!still_ours() || ::unlink(path_.c_str()) == 0) return;
+    if (errno == EACCES || errno == EPERM)
+        RT_LOG_NOTICE(
+            "%s: left behind: its directory does not let uid %u remove it (the next "
+            "start or wg removes it)",
+            path_.c_str(), static_cast<unsigned>(::geteuid()));
 }
 
 }  // namespace ringtun::daemon

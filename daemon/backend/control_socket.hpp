@@ -4,7 +4,9 @@
 //   - A socket file nobody accepts on (a daemon that died) is replaced; one that accepts is
 //     refused ("in use"): two daemons must not share an interface name.
 //   - The file is unlinked when the ControlSocket goes, unless another process has replaced
-//     it meanwhile (the inode no longer ours).
+//     it meanwhile (the inode no longer ours). A daemon that has dropped to a user the
+//     directory does not let remove it leaves it (logged): the next start, or `wg`, finds
+//     nobody accepting on it and removes it.
 #pragma once
 
 #include <sys/types.h>
@@ -38,6 +40,10 @@ class ControlSocket {
     // Whether the file at path() is still our socket (the daemon exits when it is deleted, as
     // wireguard-go does).
     bool still_ours() const noexcept;
+    // Makes the socket file `uid`'s (a daemon about to become that user: in a directory that
+    // lets it, as the systemd unit's sticky /run/wireguard does, it can then remove the file
+    // as it stops). The mode stays srwx------: root and that user may connect.
+    util::Result<void> give_to(uid_t uid, gid_t gid) const;
     // An inotify descriptor that turns readable when the file at path() changes; then ask
     // still_ours(). An unlink shows as IN_ATTRIB (the link count), not IN_DELETE_SELF: the
     // bound socket keeps the inode alive.

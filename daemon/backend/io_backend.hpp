@@ -8,6 +8,7 @@
 
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -82,6 +83,11 @@ struct RunHooks {
     // lookups due. Must not block and must not throw.
     Nanos names_every = 0;
     std::function<void(control::DeviceConfig& config, const Now& now)> on_names;
+    // The TUN's link (tun::LinkWatch, owned by the caller; < 0: not watched): the loop keeps a
+    // read on it and hands on_link each datagram, or an empty span when the socket overran
+    // and news were lost. Runs on the loop thread; must not throw.
+    int link_watch = -1;
+    std::function<void(std::span<const std::uint8_t> datagram)> on_link;
 };
 
 // The UAPI socket the backend serves (`wg`), and the watch that tells it the file is gone.

@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <cerrno>
 #include <string>
 
 namespace ringtun::daemon {
@@ -43,9 +44,15 @@ util::Result<std::uint16_t> bind_wildcard(int fd, int family, std::uint16_t port
         a.sin_port = htons(port);
         len = sizeof a;
     }
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), len) != 0)
-        return util::fail(
-            util::sys_error("bind", errno, std::string(what) + " port " + std::to_string(port)));
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), len) != 0) {
+        // `run` keeps CAP_NET_BIND_SERVICE only when it starts with such a port (cli/privileges).
+        const char* why = errno == EACCES && port != 0 && port < 1024
+                              ? " (below 1024: needs CAP_NET_BIND_SERVICE, which ringtun run "
+                                "keeps only when its configuration starts with such a port)"
+                              : "";
+        return util::fail(util::sys_error(
+            "bind", errno, std::string(what) + " port " + std::to_string(port) + why));
+    }
     len = sizeof addr;
     if (getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0)
         return util::fail(util::sys_error("getsockname", errno, what));

@@ -1,6 +1,8 @@
 // `ringtun check FILE`: everything `run` refuses before it opens anything, refused the same
-// way and with the same message. An endpoint host name that does not resolve is not refused
-// (`run` starts, and the peer waits for the name): it is a warning, and the exit status stays 0.
+// way and with the same message (an [interface] user that does not exist among them). An
+// endpoint host name that does not resolve is not refused (`run` starts, and the peer waits
+// for the name), nor a file that user cannot read (`run` reads them before it becomes the
+// user; a reload would fail): those are warnings, and the exit status stays 0.
 #include "daemon/cli/check.hpp"
 
 #include <cstdio>
@@ -9,6 +11,7 @@
 #include "conf/values.hpp"
 #include "daemon/cli/backend_plan.hpp"
 #include "daemon/cli/offloads.hpp"
+#include "daemon/cli/privileges.hpp"
 #include "daemon/cli/settings.hpp"
 #include "ring/features.hpp"
 
@@ -30,12 +33,27 @@ void warn_of_names(const std::string& path, const Settings& settings) {
     }
 }
 
+// The files a reload reads again, which the [interface] user must be able to read: run
+// starts without them readable (it reads them before it drops to the user), reloads fail.
+void warn_of_access(const std::string& path, const Settings& settings,
+                    const util::PrivilegeDrop& drop) {
+    if (!drop.user) return;
+    for (const std::string& problem : unreadable_by(*drop.user, path, settings))
+        std::fprintf(stderr, "%s: warning: %s; run starts, but a reload would fail\n", path.c_str(),
+                     problem.c_str());
+}
+
 }  // namespace
 
 int check_command(const std::string& path) {
     auto settings = load_settings(path, {.resolve_names = false});
     if (!settings) {
         std::fprintf(stderr, "%s\n", settings.error().to_string().c_str());
+        return 1;
+    }
+    auto drop = privilege_drop(*settings);
+    if (!drop) {
+        std::fprintf(stderr, "%s\n", drop.error().to_string().c_str());
         return 1;
     }
     // What run decides from the kernel, decided the same way.
@@ -52,6 +70,7 @@ int check_command(const std::string& path) {
         return 1;
     }
     warn_of_names(path, *settings);
+    warn_of_access(path, *settings, *drop);
     std::printf("%s: OK (interface %s, %zu peer%s)\n", path.c_str(),
                 settings->interface_name.c_str(), settings->peers.size(),
                 settings->peers.size() == 1 ? "" : "s");

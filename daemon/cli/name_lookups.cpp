@@ -25,7 +25,9 @@ void NameLookups::run(control::DeviceConfig& config, const Device& device,
             if (!to) continue;
             // keep_transport false: the endpoint names the configured transport, as a reload's.
             (void)control::apply_commands(
-                config, {control::set::PublicKey{a.peer}, control::set::PeerEndpoint{*to, false}});
+                config, {control::set::PublicKey{a.peer},
+                         control::set::PeerEndpoint{
+                             .endpoint = *to, .keep_transport = false, .scope = {}}});
         }
         for (const NameLookup& lookup : names_.due(device, now))
             if (!ask(lookup, now)) names_.not_asked(lookup.peer);

@@ -62,6 +62,8 @@ std::vector<std::string> restart_only_changes(const Settings& running, const Set
     if (fresh.control_socket != running.control_socket)
         out.emplace_back("interface.control_socket");
     if (fresh.table != running.table) out.emplace_back("interface.table");
+    const auto user_name = [](const Settings& s) { return s.user ? s.user->name : std::string(); };
+    if (user_name(fresh) != user_name(running)) out.emplace_back("interface.user");
     const auto& m0 = running.metrics_listen;
     const auto& m1 = fresh.metrics_listen;
     if (m0.has_value() != m1.has_value() || (m0 && !m0->same_address(*m1)))

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
+#include <string>
 
 #include "tun/route_batch.hpp"
 #include "util/log.hpp"
@@ -55,10 +57,9 @@ std::uint32_t Routes::default_table() {
     return default_table_;
 }
 
-util::Result<Routes> Routes::install(int ifindex, const Settings& s, const MarkFn& set_mark) {
-    auto nl = tun::RouteSocket::open();
-    if (!nl) return util::fail(nl.error());
-    Routes routes(std::move(*nl), ifindex);
+util::Result<Routes> Routes::install(tun::RouteSocket nl, int ifindex, const Settings& s,
+                                     const MarkFn& set_mark) {
+    Routes routes(std::move(nl), ifindex);
     if (auto r = routes.sync(s, set_mark); !r) return util::fail(r.error());
     return routes;
 }
@@ -139,6 +140,47 @@ void Routes::forget_unwanted(RouteSet& set, const RouteSet& wanted) {
         forget(*it);
         it = set.erase(it);
     }
+}
+
+Routes::Restored Routes::restore() {
+    // Ours first, then those someone else held (and those whose answer was lost), in one
+    // batched exchange like the first.
+    std::vector<Route> again(routes_.begin(), routes_.end());
+    const std::size_t ours = again.size();
+    again.insert(again.end(), foreign_.begin(), foreign_.end());
+    again.insert(again.end(), unknown_.begin(), unknown_.end());
+    std::vector<tun::RouteSpec> specs;
+    for (const Route& r : again)
+        specs.push_back({r.family, r.addr, r.length, r.table});
+    std::vector<int> errors;
+    if (auto sent = tun::add_routes(ifindex_, specs, errors); !sent)
+        RT_LOG_WARN("routes: putting them back: %s", sent.error().to_string().c_str());
+    Restored done;
+    for (std::size_t i = 0; i < again.size(); ++i)
+        record_restored(again[i], i < ours, errors[i], done);
+    return done;
+}
+
+void Routes::record_restored(const Route& r, bool ours, int error, Restored& done) {
+    if (error == 0) {
+        ++done.added;
+        if (ours) return;
+        foreign_.erase(r);
+        unknown_.erase(r);
+        routes_.insert(r);
+        return;
+    }
+    if (error == EEXIST) return;                 // ours still there, or still someone else's
+    if (!ours && error == tun::route_unknown) {  // may have become ours
+        foreign_.erase(r);
+        unknown_.insert(r);
+    }
+    ++done.failed;
+    const std::string why = error == tun::route_unknown    ? "its answer was lost"
+                            : error == tun::route_not_sent ? "not asked: an earlier batch failed"
+                                                           : std::strerror(error);
+    RT_LOG_WARN("routes: %s in table %u not put back: %s",
+                conf::Prefix{r.family, r.addr, r.length}.to_string().c_str(), r.table, why.c_str());
 }
 
 util::Result<void> Routes::sync(const Settings& s, const MarkFn& set_mark) {

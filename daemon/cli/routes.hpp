@@ -34,9 +34,10 @@ class Routes {
     // Marks the daemon's sockets (0: unmarks them), so that their packets skip the tunnel.
     using MarkFn = std::function<void(std::uint32_t mark)>;
 
-    // Installs the routes and rules `s` asks for on the (up) interface `ifindex`.
-    // `set_mark` (may be empty at start, before the sockets exist: then ask fwmark()).
-    static util::Result<Routes> install(int ifindex, const Settings& s, const MarkFn& set_mark);
+    // Installs the routes and rules `s` asks for on the (up) interface `ifindex`, through `nl`
+    // (kept). `set_mark` (may be empty at start, before the sockets exist: then ask fwmark()).
+    static util::Result<Routes> install(tun::RouteSocket nl, int ifindex, const Settings& s,
+                                        const MarkFn& set_mark);
     Routes(Routes&& o) noexcept;
     Routes& operator=(Routes&&) = delete;
     ~Routes();
@@ -46,6 +47,17 @@ class Routes {
     // After a reload: adds and removes only what changed, so nothing is briefly missing.
     // Routes that exist already and are not ours are left alone (logged).
     util::Result<void> sync(const Settings& s, const MarkFn& set_mark);
+    // The interface came back up: taking it down made the kernel drop every route through
+    // it. Adds ours again (one still there stays ours) and retries those someone else held;
+    // one that fails is logged and the rest are tried. The rules do not name the interface and
+    // stay.
+    struct Restored {
+        std::size_t added = 0;
+        std::size_t failed = 0;
+    };
+    Restored restore();
+    // The rtnetlink socket the routes go through, for the link's other settings.
+    tun::RouteSocket& socket() noexcept { return *nl_; }
 
   private:
     struct Route {
@@ -74,6 +86,9 @@ class Routes {
     void forget(const Route& r);
     // Deletes and drops from `set` every route not in `wanted`.
     void forget_unwanted(RouteSet& set, const RouteSet& wanted);
+    // Files the outcome `error` of adding `r` again (restore; `ours`: it was ours before the
+    // link went down) and counts it in `done`; a failure is logged.
+    void record_restored(const Route& r, bool ours, int error, Restored& done);
 
     std::optional<tun::RouteSocket> nl_;
     int ifindex_;

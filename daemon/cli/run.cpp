@@ -1,7 +1,9 @@
-// `ringtun run FILE`: the interface the configuration file describes.
+// `ringtun run FILE`: the interface the configuration file describes, run with only the
+// privileges it needs once set up (cli/privileges).
 #include "daemon/cli/run.hpp"
 
 #include "conf/values.hpp"
+#include "daemon/cli/privileges.hpp"
 #include "daemon/cli/serve.hpp"
 #include "daemon/cli/settings.hpp"
 #include "util/log.hpp"
@@ -31,10 +33,16 @@ int run_command(const std::string& path, const std::string& name) {
                           settings->interface_name.c_str(), name.c_str());
         settings->interface_name = name;
     }
+    auto drop = privilege_drop(*settings);
+    if (!drop) {
+        RT_LOG_ERROR("%s", drop.error().to_string().c_str());
+        return 1;
+    }
     ServeOptions o;
     o.settings = std::move(*settings);
     o.config_path = path;
     o.name_fixed = !name.empty();
+    o.drop = std::move(*drop);
     return serve(std::move(o));
 }
 

@@ -1,5 +1,7 @@
 #include "daemon/cli/serve.hpp"
 
+#include <unistd.h>
+
 #include <cstdlib>
 #include <optional>
 
@@ -12,8 +14,10 @@
 #include "daemon/backend/udp_socket.hpp"
 #include "daemon/backend/uring/loop.hpp"
 #include "daemon/cli/backend_plan.hpp"
+#include "daemon/cli/link_restore.hpp"
 #include "daemon/cli/name_lookups.hpp"
 #include "daemon/cli/offloads.hpp"
+#include "daemon/cli/privileges.hpp"
 #include "daemon/cli/reload.hpp"
 #include "daemon/cli/routes.hpp"
 #include "daemon/engine/device.hpp"
@@ -48,21 +52,31 @@ util::Result<tun::TunDevice> open_tun(const ServeOptions& o, bool blocking) {
 }
 
 // Under wg-quick the link is wg-quick's: it sets the addresses, the MTU and the link up after
-// the daemon started, and ringtun must not fight it. Otherwise the file says it all.
-util::Result<void> configure_link(const tun::TunDevice& tun, const ServeOptions& o) {
-    auto nl = tun::RouteSocket::open();
-    if (!nl) return util::fail(nl.error());
-    if (auto r = nl->set_mtu(tun.ifindex(), o.settings.mtu); !r) return r;
+// the daemon started, and ringtun must not fight it. Otherwise the file says it all, and the
+// link is watched from just before it goes up (cli/link_restore; the kernel queues the news
+// until the loop reads them), so that no later down and up is missed: the watch returned, or
+// none (under wg-quick, or when it cannot be had: logged, the daemon runs without).
+util::Result<std::optional<tun::LinkWatch>> configure_link(const tun::TunDevice& tun,
+                                                           const ServeOptions& o,
+                                                           tun::RouteSocket& nl) {
+    if (auto r = nl.set_mtu(tun.ifindex(), o.settings.mtu); !r) return util::fail(r.error());
     // Kernel WireGuard's link settings; a kernel without IPv6 or tc refuses them, harmlessly.
-    if (auto r = nl->set_no_link_local(tun.ifindex()); !r)
+    if (auto r = nl.set_no_link_local(tun.ifindex()); !r)
         RT_LOG_WARN("%s: %s", tun.name().c_str(), r.error().to_string().c_str());
-    if (auto r = nl->set_no_queue(tun.ifindex()); !r)
+    if (auto r = nl.set_no_queue(tun.ifindex()); !r)
         RT_LOG_WARN("%s: %s", tun.name().c_str(), r.error().to_string().c_str());
-    if (o.wg_mode) return {};
-    for (const conf::Prefix& a : o.settings.addresses)
-        if (auto r = nl->add_address(tun.ifindex(), a.family, a.addr.data(), a.length); !r)
-            return r;
-    return nl->set_up(tun.ifindex());
+    if (o.wg_mode) return std::optional<tun::LinkWatch>();
+    if (auto r =
+            add_addresses(nl, tun.ifindex(), tun.name(), o.settings.addresses, OnFailure::stop);
+        !r)
+        return util::fail(r.error());
+    auto watch = tun::LinkWatch::open();
+    if (!watch)
+        RT_LOG_WARN("%s: the link is not watched: %s", tun.name().c_str(),
+                    watch.error().to_string().c_str());
+    if (auto r = nl.set_up(tun.ifindex()); !r) return util::fail(r.error());
+    if (!watch) return std::optional<tun::LinkWatch>();
+    return std::optional<tun::LinkWatch>(std::move(*watch));
 }
 
 // What a run opens besides the TUN and the UDP socket (which the loop owns): they must
@@ -84,6 +98,10 @@ util::Result<ControlSetup> open_control(const ServeOptions& o, const std::string
                  ? ControlSocket::adopt(std::atoi(inherited), control_socket_dir, ifname)
                  : ControlSocket::open(control_socket_dir, ifname);
     if (!s) return util::fail(s.error());
+    // The user the daemon becomes owns its socket file (before the watch: no event for it).
+    if (o.drop && o.drop->switches_user())
+        if (auto r = s->give_to(o.drop->user->uid, o.drop->user->gid); !r)
+            return util::fail(r.error());
     auto watch = s->watch();
     if (!watch) return util::fail(watch.error());
     out.control.emplace(std::move(*s));
@@ -201,6 +219,14 @@ void names_hooks(RunHooks& hooks, const ServeOptions& o, const Device& device, N
     };
 }
 
+// The TUN's link watched from the loop, so that what a link down/up takes away comes back
+// (cli/link_restore), if configure_link could watch it.
+void link_hooks(RunHooks& hooks, std::optional<LinkRestore>& link) {
+    if (!link) return;
+    hooks.link_watch = link->fd();
+    hooks.on_link = [&link](std::span<const std::uint8_t> d) { link->on_datagram(d); };
+}
+
 void log_up(const ServeOptions& o, const std::string& ifname, const Device& device,
             const Sockets& sockets, std::uint16_t udp_port, bool tun_blocking) {
     if (sockets.tcp_listener)
@@ -229,35 +255,64 @@ void log_plan(const BackendPlan& plan) {
         RT_LOG_NOTICE("running the epoll backend ([ring] backend = \"epoll\")");
 }
 
-// The sockets the backend serves (their fds in `sockets`, which must outlive it; the UDP
-// socket's port in `udp_port`), the offloads agreed with the TUN, and the backend the plan
-// chose over them, its sockets marked for the routes' rules.
-util::Result<std::unique_ptr<IoBackend>> open_backend(const ServeOptions& o, BackendPlan& plan,
-                                                      tun::TunDevice& tun,
-                                                      util::SignalPipe& signals,
-                                                      const std::optional<Routes>& routes,
-                                                      Sockets& sockets, std::uint16_t& udp_port) {
+// What the backend serves besides the TUN: the sockets (their fds in `sockets`, which must
+// outlive the backend), with the offloads agreed with the TUN in the plan's parameters.
+struct Opened {
+    ControlSetup control;
+    std::optional<UdpSocket> udp;
+    TcpSetup tcp;
+    MetricsSetup metrics;
+};
+
+util::Result<Opened> open_sockets(const ServeOptions& o, BackendPlan& plan, tun::TunDevice& tun,
+                                  Sockets& sockets) {
     const Settings& settings = o.settings;
+    Opened out;
     auto control = open_control(o, tun.name(), sockets);
     if (!control) return util::fail(control.error());
+    out.control = std::move(*control);
     auto udp = UdpSocket::open(settings.listen_port.value_or(0));
     if (!udp) return util::fail(udp.error());
-    udp_port = udp->port;
     auto offloads = negotiate_offloads(settings.offload, tun, *udp);
     if (!offloads) return util::fail(offloads.error());
     plan.params.offloads = *offloads;
+    out.udp.emplace(std::move(*udp));
     auto tcp = open_tcp(settings, sockets);
     if (!tcp) return util::fail(tcp.error());
+    out.tcp = std::move(*tcp);
     auto metrics = open_metrics(settings, tun.name(), sockets);
     if (!metrics) return util::fail(metrics.error());
+    out.metrics = std::move(*metrics);
+    return out;
+}
+
+// The backend the plan chose over the sockets, its sockets marked for the routes' rules.
+util::Result<std::unique_ptr<IoBackend>> make_backend(const BackendPlan& plan, int tun_fd,
+                                                      Opened opened, util::SignalPipe& signals,
+                                                      const std::optional<Routes>& routes) {
     if (plan.epoll)
-        return with_fwmark(
-            EpollLoop::create(plan.params, tun.fd(), std::move(*udp), signals, std::move(*tcp),
-                              std::move(*control), std::move(*metrics)),
-            routes);
-    return with_fwmark(Loop::create(plan.params, tun.fd(), std::move(*udp), signals,
-                                    std::move(*tcp), std::move(*control), std::move(*metrics)),
-                       routes);
+        return with_fwmark(EpollLoop::create(plan.params, tun_fd, std::move(*opened.udp), signals,
+                                             std::move(opened.tcp), std::move(opened.control),
+                                             std::move(opened.metrics)),
+                           routes);
+    return with_fwmark(
+        Loop::create(plan.params, tun_fd, std::move(*opened.udp), signals, std::move(opened.tcp),
+                     std::move(opened.control), std::move(opened.metrics)),
+        routes);
+}
+
+// After set-up, before the loop: what run keeps (cli/privileges). The loop's ring is made
+// after it, so that an SQPOLL thread, which submits with its creator's credentials, has the
+// dropped ones.
+util::Result<void> drop_privileges(const ServeOptions& o) {
+    if (!o.drop) return {};
+    if (o.drop->user)
+        for (const std::string& problem : unreadable_by(*o.drop->user, o.config_path, o.settings))
+            RT_LOG_WARN("%s; a reload will fail", problem.c_str());
+    auto state = util::drop_privileges(*o.drop);
+    if (!state) return util::fail(state.error());
+    RT_LOG_NOTICE("privileges: %s", describe(*state, *o.drop).c_str());
+    return {};
 }
 
 }  // namespace
@@ -275,17 +330,27 @@ int serve(ServeOptions o) {
     NameLookups names(**signals);
     auto tun = open_tun(o, plan->tun_blocking);
     if (!tun) return report(tun.error());
-    if (auto r = configure_link(*tun, o); !r) return report(r.error());
+    auto nl = tun::RouteSocket::open();
+    if (!nl) return report(nl.error());
+    auto watch = configure_link(*tun, o, *nl);
+    if (!watch) return report(watch.error());
     // Declared before the backend: the rules go after the loop has stopped.
     std::optional<Routes> routes;
+    std::optional<LinkRestore> link;
     if (!o.wg_mode) {  // under wg-quick the routes are wg-quick's
-        auto r = Routes::install(tun->ifindex(), settings, {});  // sockets: marked below
+        auto r = Routes::install(std::move(*nl), tun->ifindex(), settings, {});  // sockets: below
         if (!r) return report(r.error());
         routes.emplace(std::move(*r));
+        if (*watch)
+            link.emplace(std::move(**watch), tun->ifindex(), tun->name(), settings.addresses,
+                         *routes);
     }
     Sockets sockets;
-    std::uint16_t udp_port = 0;
-    auto made = open_backend(o, *plan, *tun, **signals, routes, sockets, udp_port);
+    auto opened = open_sockets(o, *plan, *tun, sockets);
+    if (!opened) return report(opened.error());
+    const std::uint16_t udp_port = opened->udp->port;
+    if (auto r = drop_privileges(o); !r) return report(r.error());
+    auto made = make_backend(*plan, tun->fd(), std::move(*opened), **signals, routes);
     if (!made) return report(made.error());
     std::unique_ptr<IoBackend> backend = std::move(*made);
 
@@ -302,6 +367,7 @@ int serve(ServeOptions o) {
     std::string last_error;
     service_hooks(hooks, o, device, routes ? &*routes : nullptr, names.policy(), last_error);
     names_hooks(hooks, o, device, names);
+    link_hooks(hooks, link);
     auto end = backend->run(device, std::move(hooks));
     if (!end) return report(end.error());
     backend->log_statistics();

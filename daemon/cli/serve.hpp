@@ -1,11 +1,14 @@
 // The composition root both command lines share: opens the TUN, the sockets and the UAPI
-// socket, chooses the backend, makes the device and runs it until it stops.
+// socket, drops privileges (run), chooses the backend, makes the device and runs it until it
+// stops.
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "daemon/cli/settings.hpp"
+#include "util/privileges.hpp"
 
 namespace ringtun::daemon {
 
@@ -22,6 +25,9 @@ struct ServeOptions {
     bool wg_mode = false;
     // The interface's name was given on the command line (`run --name=`): a reload keeps it.
     bool name_fixed = false;
+    // Dropped to once the TUN, the link, the routes and every socket exist, before the loop
+    // (its ring included) is made; none: the process keeps what it was started with.
+    std::optional<util::PrivilegeDrop> drop;
     // Called once the TUN, the sockets and the loop exist, just before the loop runs.
     std::function<void()> on_ready;
 };

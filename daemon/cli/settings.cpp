@@ -17,10 +17,6 @@ const char* const key_format =
     "is not a WireGuard key (44 base64 characters ending in '=', as written by "
     "'ringtun genkey' or 'wg genkey')";
 
-util::Error located(const conf::Location& where, std::string_view field, std::string_view msg) {
-    return util::make_error(conf::format_error(where, field, msg), "");
-}
-
 util::Result<crypto::SymmetricKey> decode_secret(const conf::KeyText& key) {
     auto raw = crypto::key_from_base64(key.base64.view());
     if (!raw) {
@@ -61,6 +57,10 @@ util::Result<PeerSettings> decode_peer(const conf::Peer& p) {
 
 }  // namespace
 
+util::Error located(const conf::Location& where, std::string_view field, std::string_view msg) {
+    return util::make_error(conf::format_error(where, field, msg), "");
+}
+
 util::Result<Settings> decode(const conf::Config& config) {
     Settings s;
     s.interface_name = config.interface.name;
@@ -75,6 +75,12 @@ util::Result<Settings> decode(const conf::Config& config) {
     s.offload = config.offload;
     s.control_socket = config.interface.control_socket;
     s.table = config.interface.table;
+    s.user = config.interface.user;
+    if (!config.interface.private_key.source_file.empty())
+        s.key_files.push_back(config.interface.private_key.source_file);
+    for (const conf::Peer& p : config.peers)
+        if (p.preshared_key && !p.preshared_key->source_file.empty())
+            s.key_files.push_back(p.preshared_key->source_file);
     if (const auto& m = config.metrics.listen)
         s.metrics_listen =
             Endpoint::from_sockaddr(reinterpret_cast<const sockaddr*>(&m->addr), m->len);

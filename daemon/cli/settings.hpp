@@ -41,7 +41,14 @@ struct Settings {
     bool control_socket = true;              // serve `wg` on /var/run/wireguard/NAME.sock
     std::optional<std::uint32_t> table;      // routes: nullopt "auto", 0 "off", N (cli/routes)
     std::optional<Endpoint> metrics_listen;  // [metrics] listen: the Prometheus endpoint
+    // [interface] user: whom run becomes after set-up. Looked up by run and check only
+    // (privilege_drop), never on a reload: the loop must not wait for the user database.
+    std::optional<conf::UserName> user;
+    std::vector<std::string> key_files;  // the key files read (a reload reads them again)
 };
+
+// An error about `field` written at `where`: "FILE:LINE:COLUMN: FIELD: MESSAGE".
+util::Error located(const conf::Location& where, std::string_view field, std::string_view msg);
 
 // Decodes keys and checks what conf cannot (duplicate keys after decoding, our own key as a
 // peer, features not available yet). The error text is "FILE:LINE:COLUMN: FIELD: MESSAGE".

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "crypto/x25519.hpp"
+#include "util/log.hpp"
 
 namespace ringtun::daemon::control {
 
@@ -135,6 +136,19 @@ UapiError DeviceConfig::set_endpoint(Peer& peer, Endpoint e, bool keep_transport
     return UapiError::none;
 }
 
+UapiError DeviceConfig::set_scope(const Peer& peer, Endpoint& e, std::string_view scope) const {
+    if (scope.empty()) return UapiError::none;
+    const std::uint32_t index = sockets_.interface_index(scope);
+    if (index == 0) {
+        const std::string name(scope);
+        RT_LOG_WARN("%s: endpoint %s: the scope interface \"%s\" does not exist",
+                    peer.label().c_str(), e.to_string().c_str(), name.c_str());
+        return UapiError::invalid;
+    }
+    e.addr.in6.sin6_scope_id = index;
+    return UapiError::none;
+}
+
 void DeviceConfig::remove_peer(Peer& peer) {
     sockets_.forget_peer(peer);
     device_.remove_peer(peer);
@@ -159,7 +173,9 @@ UapiError DeviceConfig::apply_peer(const SetCommand& command) {
     if (auto* psk = std::get_if<set::PresharedKey>(&command)) {
         device_.set_preshared_key(peer, psk->key);
     } else if (auto* ep = std::get_if<set::PeerEndpoint>(&command)) {
-        return set_endpoint(peer, ep->endpoint, ep->keep_transport);
+        Endpoint e = ep->endpoint;
+        if (const UapiError r = set_scope(peer, e, ep->scope); r != UapiError::none) return r;
+        return set_endpoint(peer, e, ep->keep_transport);
     } else if (auto* ka = std::get_if<set::Keepalive>(&command)) {
         device_.set_persistent_keepalive(peer, ka->seconds, now_);
     } else if (std::holds_alternative<set::ReplaceAllowedIps>(command)) {

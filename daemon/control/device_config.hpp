@@ -19,6 +19,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "daemon/control/uapi_session.hpp"
 #include "daemon/engine/device.hpp"
@@ -42,6 +43,9 @@ class SocketSettings {
     // moves there), a UDP one ends the peer's dialer. An error if `now` is a TCP endpoint and
     // this daemon runs no TCP transport.
     virtual UapiError redial(const Peer& peer, const Endpoint& now) = 0;
+    // The index of the network interface an IPv6 scope names ("eth0", or an index as "2", as
+    // getaddrinfo reads it for `ringtun check`), or 0 when no such interface exists.
+    virtual std::uint32_t interface_index(std::string_view scope) const = 0;
 };
 
 // One per session (a UAPI connection, a reload): what a set request selected is its own, so
@@ -68,6 +72,9 @@ class DeviceConfig final : public UapiTarget {
     UapiError apply_peer(const SetCommand& command);
     void select_peer(const crypto::PublicKey& key);
     UapiError set_endpoint(Peer& peer, Endpoint e, bool keep_transport);
+    // The scope a set request wrote looked up into `e` (as `ringtun check` refuses a scope
+    // interface that does not exist, so does this: logged, and -EINVAL).
+    UapiError set_scope(const Peer& peer, Endpoint& e, std::string_view scope) const;
     // Detached from the sockets first, then gone from the device.
     void remove_peer(Peer& peer);
     void remove_all_peers();

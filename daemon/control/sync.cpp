@@ -11,7 +11,9 @@ void append_peer(std::vector<SetCommand>& out, const WantedPeer& p) {
     set::PresharedKey psk;
     psk.key = p.preshared_key;  // always: a psk removed from the file is cleared
     out.emplace_back(std::move(psk));
-    if (p.endpoint) out.emplace_back(set::PeerEndpoint{*p.endpoint, false});
+    if (p.endpoint)
+        out.emplace_back(
+            set::PeerEndpoint{.endpoint = *p.endpoint, .keep_transport = false, .scope = {}});
     out.emplace_back(set::Keepalive{p.persistent_keepalive});
     out.emplace_back(set::ReplaceAllowedIps{});
     for (const set::AllowedIp& ip : p.allowed_ips)

@@ -54,8 +54,9 @@ bool parse_address(std::string_view text, int& family, std::uint8_t out[16]) {
     return false;
 }
 
-// "1.2.3.4:51820" or "[fd00::1]:51820". A zone ("%eth0") is not accepted.
-bool parse_endpoint(std::string_view text, Endpoint& ep) {
+// "1.2.3.4:51820" or "[fd00::1]:51820"; an IPv6 address may carry a scope ("[fe80::1%eth0]:51820",
+// as wg writes a link-local endpoint), left in `scope` for the target to look up.
+bool parse_endpoint(std::string_view text, Endpoint& ep, std::string& scope) {
     const std::size_t colon = text.rfind(':');
     if (colon == std::string_view::npos) return false;
     std::string_view host = text.substr(0, colon);
@@ -63,6 +64,13 @@ bool parse_endpoint(std::string_view text, Endpoint& ep) {
     if (!parse_decimal<std::uint16_t>(text.substr(colon + 1), 65535, port)) return false;
     const bool bracketed = host.size() >= 2 && host.front() == '[' && host.back() == ']';
     if (bracketed) host = host.substr(1, host.size() - 2);
+    const std::size_t percent = bracketed ? host.find('%') : std::string_view::npos;
+    if (percent != std::string_view::npos) {
+        scope = host.substr(percent + 1);
+        host = host.substr(0, percent);
+        // An interface name has 1 to 15 bytes (IFNAMSIZ - 1).
+        if (scope.empty() || scope.size() > 15) return false;
+    }
     int family = 0;
     std::uint8_t addr[16];
     if (!parse_address(host, family, addr) || bracketed != (family == AF_INET6)) return false;
@@ -132,7 +140,7 @@ ParsedLine parse_peer_line(std::string_view key, std::string_view value) {
         return decimal<set::Keepalive, std::uint16_t>(value, 65535, &set::Keepalive::seconds);
     if (key == "endpoint") {
         set::PeerEndpoint c{};
-        if (!parse_endpoint(value, c.endpoint)) return fail(UapiError::invalid);
+        if (!parse_endpoint(value, c.endpoint, c.scope)) return fail(UapiError::invalid);
         return ok(c);
     }
     if (key == "allowed_ip") {

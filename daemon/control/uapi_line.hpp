@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 #include <variant>
 
@@ -49,6 +50,9 @@ struct PeerEndpoint {
     // wg's endpoint names no transport: a peer we dial over TCP stays on TCP. A reload names
     // it (endpoint.tcp is the file's transport).
     bool keep_transport = true;
+    // An IPv6 address's scope as written ("eth0", or an index, "2"): the interface, which
+    // must exist, is looked up where the request is applied (SocketSettings). Empty: none.
+    std::string scope;
 };
 struct Keepalive {
     std::uint16_t seconds;  // 0: off

@@ -30,7 +30,13 @@ std::string Endpoint::to_string() const {
         std::snprintf(text, sizeof text, "%s:%u%s", host, ntohs(addr.in4.sin_port), suffix);
     } else if (family() == AF_INET6) {
         inet_ntop(AF_INET6, &addr.in6.sin6_addr, host, sizeof host);
-        std::snprintf(text, sizeof text, "[%s]:%u%s", host, ntohs(addr.in6.sin6_port), suffix);
+        // A link-local address means nothing without its interface: the scope goes with it,
+        // by number (the engine looks up no names), which wg and getaddrinfo(3) read back.
+        char scope[16] = "";
+        if (addr.in6.sin6_scope_id != 0)
+            std::snprintf(scope, sizeof scope, "%%%u", addr.in6.sin6_scope_id);
+        std::snprintf(text, sizeof text, "[%s%s]:%u%s", host, scope, ntohs(addr.in6.sin6_port),
+                      suffix);
     } else {
         std::snprintf(text, sizeof text, "(none)%s", suffix);
     }

@@ -37,7 +37,8 @@ struct Endpoint {
     // Same remote address and port (local source and transport ignored).
     bool same_address(const Endpoint& o) const noexcept;
 
-    // "10.0.0.1:51820" or "[fd00::1]:51820" (with "/tcp" for a TCP endpoint).
+    // "10.0.0.1:51820", "[fd00::1]:51820" or, scoped, "[fe80::1%3]:51820" (the interface's
+    // index); with "/tcp" for a TCP endpoint.
     std::string to_string() const;
 
     // Address bytes then port, the identity a cookie binds to. Returns bytes written (6 or 18).

@@ -1,5 +1,6 @@
 #include "daemon/transport/tcp_transport.hpp"
 
+#include <cerrno>
 #include <cstring>
 
 #include "crypto/messages.hpp"
@@ -72,8 +73,17 @@ void TcpTransport::arm(Nanos now) noexcept {
 
 void TcpTransport::on_accept_ended(int error, Nanos now) noexcept {
     accept_armed_ = false;
-    // EMFILE, ENFILE, ENOMEM persist: re-arming at once would spin. Try again later.
-    if (error != 0) accept_retry_at_ = now + accept_retry;
+    if (error == 0) return;
+    if (error == -EMFILE || error == -ENFILE) {
+        if (const auto victim = table_.eviction_victim()) {
+            close(*victim, Close::evicted);
+            accept_retry_at_ = now;
+            return;
+        }
+    }
+    // ENOMEM and the like persist, and so does the limit with nothing to close: re-arming at
+    // once would spin. Try again later.
+    accept_retry_at_ = now + accept_retry;
 }
 
 std::optional<std::uint32_t> TcpTransport::open_slot(Nanos now, Direction d,

@@ -105,6 +105,10 @@ class TcpTransport final : public StreamPort {
     void arm(Nanos now) noexcept;
 
     // The listener's accept ended (a multishot accept reports it), or failed with `error`.
+    // At the file-descriptor limit (-EMFILE, -ENFILE) it makes room as a full table does:
+    // the oldest unauthenticated inbound connection of the source holding the most is closed
+    // (counted as evicted) and the accept re-armed at once, so a peer waiting in the backlog
+    // behind a flood of idle connections gets in; without one to close it tries again later.
     void on_accept_ended(int error, Nanos now) noexcept;
     // An accepted connection from `remote`: the slot for its socket, or nullopt (refused: the
     // backend closes it). The backend stores the socket, then calls opened(slot).

@@ -10,7 +10,9 @@
 //     3 udp, 4 verify_checksums, 5 fix up lengths and checksums before adding (so that
 //     coalescing is reached without the fuzzer solving checksums). Then packets, each a 2-byte
 //     big-endian length and its bytes. Every item, written and split again, must give back
-//     its packets' lengths and payloads, and no packet may be lost or duplicated.
+//     its packets' lengths and payloads, and no packet may be lost or duplicated. Its head,
+//     unmerged (tun/gro_unmerge: a refused coalesced write), must be an ordinary packet again
+//     with valid checksums: the very packet offered, if that one's checksums were valid.
 // Each packet lives in an allocation of exactly its size, so AddressSanitizer sees overreads.
 #include <algorithm>
 #include <cstddef>
@@ -24,6 +26,7 @@
 
 #include "tun/checksum.hpp"
 #include "tun/gro.hpp"
+#include "tun/gro_unmerge.hpp"
 #include "tun/gso_split.hpp"
 #include "tun/ip_fields.hpp"
 #include "tun/virtio_net_hdr.hpp"
@@ -147,6 +150,18 @@ GroParams gro_params(std::uint8_t mode) {
     return p;
 }
 
+// The head of a coalesced item, unmerged, is its packet again (checksums made valid).
+void check_unmerged_head(const GroTable::Item& item, const Bytes& original) {
+    const auto* b = static_cast<const std::uint8_t*>(item.pieces[0].iov_base);
+    Bytes head(b, b + item.pieces[0].iov_len);
+    unmerge_head(item.hdr, head);
+    require(head.size() == original.size(), "unmerged head length");
+    const std::uint8_t proto = item.hdr.gso_type == gso_udp_l4 ? proto_udp : proto_tcp;
+    require(checksums_valid(head, item.hdr.csum_start, proto), "unmerged head checksums");
+    if (checksums_valid(original, item.hdr.csum_start, proto))
+        require(head == original, "unmerged head is not the packet offered");
+}
+
 // Item `item`, written and split again, holds its packets' lengths and payloads in order.
 void check_item(const GroTable::Item& item, const std::vector<Bytes>& originals,
                 std::size_t max_segments) {
@@ -161,6 +176,7 @@ void check_item(const GroTable::Item& item, const std::vector<Bytes>& originals,
         return;
     }
     require(written.size() <= 0xffff, "item over 65535 bytes");
+    check_unmerged_head(item, originals[item.tags[0]]);
     const auto plan = plan_split(item.hdr, written, max_segments);
     require(plan.has_value(), "a finished item does not split");
     require(plan->segments == item.pieces.size(), "segment count");
@@ -187,7 +203,12 @@ void fuzz_gro(std::uint8_t mode, std::span<const std::uint8_t> in) {
     }
     std::vector<std::unique_ptr<std::uint8_t[]>> packets;  // exactly sized, for ASan
     std::vector<int> seen(originals.size(), 0);
-    GroTable table(params);
+    // One table per parameter set, built once (the daemon too keeps its table and clears it).
+    static std::unique_ptr<GroTable> tables[32];
+    std::unique_ptr<GroTable>& cached = tables[mode & 31];
+    if (!cached) cached = std::make_unique<GroTable>(params);
+    GroTable& table = *cached;
+    table.clear();
     for (std::size_t k = 0; k < originals.size(); ++k) {
         const Bytes& o = originals[k];
         packets.push_back(std::make_unique<std::uint8_t[]>(o.size()));

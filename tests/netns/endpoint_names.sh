@@ -25,22 +25,13 @@ TRANSPORT=${1:-udp}
 case $TRANSPORT in udp) SUFFIX="" ;; tcp) SUFFIX=/tcp ;; *) netns_fail "transport '$1'" ;; esac
 
 NAME=peer-b.ringtun.test
-OUTER_A4_C=10.98.0.1 OUTER_C4=10.98.0.3 TUN_C4=10.100.0.3
 OUTER_A4_MOVED=10.99.1.1 OUTER_B4_MOVED=10.99.1.2
 DEAD_DNS=10.97.53.53
 LOG_A=$NETNS_TMP/ringtun-a.log
 RT_IF=rtn0
 
 netns_pair
-NS_C="${NETNS_ID}c"
-netns_add "$NS_C"
-ip -n "$NS_A" link add veth1 type veth peer name veth1 netns "$NS_C" ||
-  netns_fail "cannot create the veth pair A-C"
-ip -n "$NS_A" addr add "$OUTER_A4_C/24" dev veth1
-ip -n "$NS_C" addr add "$OUTER_C4/24" dev veth1
-ip -n "$NS_A" link set veth1 up
-ip -n "$NS_C" link set veth1 up
-wait_for_carrier "$NS_A" veth1 5 && wait_for_carrier "$NS_C" veth1 5 || netns_fail "veth1 down"
+netns_add_c
 # Where B moves to, already on A's side of the link.
 ip -n "$NS_A" addr add "$OUTER_A4_MOVED/24" dev veth0
 # The dead nameserver: routed to C, which drops what is not its own (no forwarding, and no
@@ -101,15 +92,12 @@ grep -qF "OK (interface $RT_IF, 2 peers)" <<<"$out" || netns_fail "check: $out"
 echo "check: exit 0 after $(($(now_ms) - t0)) ms: $(grep -F warning <<<"$out")"
 
 # 2. A starts; C works while B's name hangs on the dead nameserver.
-start_ringtun "$NS_B" "$NETNS_TMP/ringtun-b.toml" "$NETNS_TMP/ringtun-b.log"
-RINGTUN_PID_B=$RINGTUN_PID
-start_ringtun "$NS_C" "$NETNS_TMP/ringtun-c.toml" "$NETNS_TMP/ringtun-c.log"
-RINGTUN_PID_C=$RINGTUN_PID
-wait_for_ringtun "$NS_B" "$RINGTUN_PID_B" "$NETNS_TMP/ringtun-b.log" "$TUN_B4"
-wait_for_ringtun "$NS_C" "$RINGTUN_PID_C" "$NETNS_TMP/ringtun-c.log" "$TUN_C4"
-start_ringtun "$NS_A" "$TOML" "$LOG_A"
-RINGTUN_PID_A=$RINGTUN_PID
-wait_for_ringtun "$NS_A" "$RINGTUN_PID_A" "$LOG_A" "$TUN_A4"
+ringtun_side_start b
+ringtun_side_start c
+ringtun_side_wait b
+ringtun_side_wait c
+ringtun_side_start a "$TOML"
+ringtun_side_wait a
 WAITS="endpoint $NAME:$TUN_PORT does not resolve yet \(.*\); the peer waits"
 [ "$(count_lines "$LOG_A" "$WAITS")" -eq 0 ] ||
   netns_fail "the first lookup did not hang on the dead nameserver"

@@ -14,6 +14,11 @@
   garbage_udp.py flood ADDR PORT --peer-public B64 [--count N]
       Sends --count (default 1000) initiations with a valid mac1 as fast as it can, then
       listens 2 s for cookie replies. Prints "flood=N cookie_replies=M".
+  garbage_udp.py spoofed ADDR PORT --peer-public B64 --sources FILE [--rate N] [--seconds S]
+      The same initiations from many sources: one socket bound to each address listed in FILE
+      (one a line; addresses of this namespace), used in turn, at about --rate (default 2000)
+      a second for --seconds (default 10), reading the cookie replies that come back as it
+      goes (and for 1 s after). Prints "flood=N sources=M cookie_replies=R".
 
 Kinds sent by `send` (paper §5.4 message layout; mac1 keyed with HASH("mac1----" || S_pub)):
   malformed     random bytes of random length; lengths 0..3; each of the four types at
@@ -238,9 +243,58 @@ def flood(args, peer_public: bytes) -> int:
     return 0
 
 
+def spoofed(args, peer_public: bytes) -> int:
+    with open(args.sources) as f:
+        sources = [line.strip() for line in f if line.strip()]
+    if not sources:
+        raise ValueError(f"{args.sources}: no source address")
+    family = socket.AF_INET6 if ":" in args.addr else socket.AF_INET
+    socks = []
+    for address in sources:
+        s = socket.socket(family, socket.SOCK_DGRAM)
+        s.bind((address, 0))
+        s.setblocking(False)
+        socks.append(s)
+    dest = (args.addr, args.port)
+    rng = random.Random(args.seed)
+    sent = replies = 0
+
+    def read_replies(wait: float) -> int:
+        got = 0
+        ready, _, _ = select.select(socks, [], [], wait)
+        for s in ready:
+            while True:
+                try:
+                    message = s.recv(2048)
+                except BlockingIOError:
+                    break
+                if len(message) == LENGTH[COOKIE_REPLY] and message[:4] == header(COOKIE_REPLY):
+                    got += 1
+        return got
+
+    start = time.monotonic()
+    end = start + args.seconds
+    while (now := time.monotonic()) < end:
+        due = min(int((now - start) * args.rate) + 1, int(args.seconds * args.rate))
+        while sent < due:
+            message = mac1(random_message(rng, INITIATION, LENGTH[INITIATION]), peer_public,
+                           INITIATION)
+            try:
+                socks[sent % len(socks)].sendto(message, dest)
+            except BlockingIOError:
+                break  # the socket buffer is full: the next turn goes on
+            sent += 1
+        replies += read_replies(0.002)
+    deadline = time.monotonic() + 1.0
+    while time.monotonic() < deadline:
+        replies += read_replies(0.1)
+    print(f"flood={sent} sources={len(socks)} cookie_replies={replies}")
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("mode", choices=["capture", "send", "flood"])
+    ap.add_argument("mode", choices=["capture", "send", "flood", "spoofed"])
     ap.add_argument("addr", help="capture: interface; send, flood: destination address")
     ap.add_argument("port", type=int)
     ap.add_argument("out", nargs="?", help="capture: output file")
@@ -252,6 +306,9 @@ def main() -> int:
     ap.add_argument("--count", type=int)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--only", choices=["malformed"])
+    ap.add_argument("--sources")
+    ap.add_argument("--rate", type=float, default=2000.0)
+    ap.add_argument("--seconds", type=float, default=10.0)
     args = ap.parse_args()
     try:
         if args.mode == "capture":
@@ -265,6 +322,10 @@ def main() -> int:
         if args.mode == "flood":
             args.count = args.count or 1000
             return flood(args, peer_public)
+        if args.mode == "spoofed":
+            if not args.sources:
+                raise ValueError("spoofed needs --sources")
+            return spoofed(args, peer_public)
         s = Sender(args.addr, args.port)
         rng = random.Random(args.seed)
         n = args.count or 40

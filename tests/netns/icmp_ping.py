@@ -5,14 +5,16 @@ iputils-ping is not among the packages scripts/install-deps.sh installs, so lib.
 with this instead. Needs CAP_NET_RAW (the tests run as root). IPv4 and IPv6.
 
   icmp_ping.py ADDR [--count N] [--interval S] [--deadline S] [--max-sent N] [--all-sent]
-               [--size BYTES] [--pmtudisc do|dont]
+               [--size BYTES] [--pmtudisc do|dont] [--log FILE]
 
 Sends echo requests every --interval seconds until --count replies arrived, --max-sent
 requests went out (default: --count), or --deadline seconds passed. With --all-sent it does
 not stop at --count replies but sends all --max-sent and waits for their replies (for RTT
 statistics over a fixed sample). --size is the ICMP payload (default 56, like ping -s), so
 an IPv4 echo request is BYTES + 28 bytes long; --pmtudisc do sets DF (never fragmented
-locally, like ping -M do), dont lets the kernel fragment. Prints one summary line:
+locally, like ping -M do), dont lets the kernel fragment. --log appends one line per reply as
+it arrives, "RECEIVED_MS SEQ RTT_MS" (RECEIVED_MS: wall-clock milliseconds since the epoch,
+the clock of bash's EPOCHREALTIME), for tests that time an outage. Prints one summary line:
   sent=N received=M loss=P% rtt_min=… rtt_avg=… rtt_max=… (ms)
 Exit status 0 when --count replies arrived, 1 otherwise, 2 on a usage or socket error.
 """
@@ -77,6 +79,7 @@ def main() -> int:
     ap.add_argument("--all-sent", action="store_true")
     ap.add_argument("--size", type=int, default=56, help="ICMP payload bytes (>= 8)")
     ap.add_argument("--pmtudisc", choices=sorted(PMTUDISC))
+    ap.add_argument("--log", help="append RECEIVED_MS SEQ RTT_MS per reply")
     args = ap.parse_args()
     max_sent = args.max_sent or args.count
     if (args.count < 1 or max_sent < args.count or args.interval < 0.01 or args.deadline <= 0
@@ -97,6 +100,7 @@ def main() -> int:
         print(f"icmp_ping: {args.addr}: {e}", file=sys.stderr)
         return 2
     dest = info[4]
+    log = open(args.log, "a", buffering=1) if args.log else None
     ident = os.getpid() & 0xFFFF
     sent_at = {}
     rtts = []
@@ -126,6 +130,8 @@ def main() -> int:
             got = parse_reply(v6, packet, ident)
             if got in sent_at and src[0] == dest[0]:
                 rtts.append((time.monotonic() - sent_at.pop(got)) * 1000.0)
+                if log:
+                    log.write(f"{time.time() * 1000:.0f} {got} {rtts[-1]:.3f}\n")
 
     loss = 100.0 * (seq - len(rtts)) / seq if seq else 100.0
     line = f"sent={seq} received={len(rtts)} loss={loss:.0f}%"

@@ -17,7 +17,8 @@
 #
 # Also sourced from here: lib_tunnels.sh (keys, configs, wireguard-go and ringtun pairs),
 # lib_traffic.sh (ping, iperf3, byte transfers and paced streams with SHA-256), lib_daemon.sh
-# (ringtun's statistics and stopping) and lib_tcp.sh (the TCP transport's tests).
+# (ringtun's statistics and stopping), lib_tcp.sh (the TCP transport's tests) and
+# lib_faults.sh (the fault suite: traffic timed through an outage, bounds asserted).
 
 if [ -n "${NETNS_LIB_LOADED:-}" ]; then return 0; fi
 NETNS_LIB_LOADED=1
@@ -32,7 +33,11 @@ NETNS_HOOKS=()
 # Outer (veth) and tunnel addresses used by netns_pair and the tunnel pairs.
 OUTER_A4=10.99.0.1 OUTER_B4=10.99.0.2 OUTER_A6=fd99::1 OUTER_B6=fd99::2
 TUN_A4=10.100.0.1 TUN_B4=10.100.0.2 TUN_A6=fd00:100::1 TUN_B6=fd00:100::2
-NS_A="" NS_B=""
+# A third namespace, NS_C, joined to NS_A or NS_B by netns_add_c: the A-C or B-C veth and C's
+# tunnel address.
+# shellcheck disable=SC2034  # TUN_C4 is for the tests
+OUTER_A4_C=10.98.0.1 OUTER_B4_C=10.98.0.2 OUTER_C4=10.98.0.3 TUN_C4=10.100.0.3
+NS_A="" NS_B="" NS_C=""
 
 netns_log() { echo "[netns] $*" >&2; }
 netns_fail() {
@@ -97,6 +102,24 @@ netns_pair() {
   ip -n "$NS_B" link set veth0 up
   wait_for_carrier "$NS_A" veth0 5 && wait_for_carrier "$NS_B" veth0 5 ||
     netns_fail "veth0 did not come up"
+}
+
+# NS_C joined to NS_<SIDE> (a, the default, or b) by veth1 <-> veth1 (SIDE OUTER_<SIDE>4_C/24,
+# C OUTER_C4/24); after netns_pair.
+#   netns_add_c [SIDE]
+netns_add_c() {
+  local side=${1:-a}
+  local ns=NS_${side^^} addr=OUTER_${side^^}4_C
+  NS_C="${NETNS_ID}c"
+  netns_add "$NS_C"
+  ip -n "${!ns}" link add veth1 type veth peer name veth1 netns "$NS_C" ||
+    netns_fail "cannot create the veth pair ${side^^}-C"
+  ip -n "${!ns}" addr add "${!addr}/24" dev veth1
+  ip -n "$NS_C" addr add "$OUTER_C4/24" dev veth1
+  ip -n "${!ns}" link set veth1 up
+  ip -n "$NS_C" link set veth1 up
+  wait_for_carrier "${!ns}" veth1 5 && wait_for_carrier "$NS_C" veth1 5 ||
+    netns_fail "veth1 did not come up"
 }
 
 # Remembers a background PID for cleanup.
@@ -307,6 +330,7 @@ source "$NETNS_LIB_DIR/lib_tunnels.sh"
 source "$NETNS_LIB_DIR/lib_traffic.sh"
 source "$NETNS_LIB_DIR/lib_daemon.sh"
 source "$NETNS_LIB_DIR/lib_tcp.sh"
+source "$NETNS_LIB_DIR/lib_faults.sh"
 
 # The opening of every ringtun test: exit 77 unless the namespaces, TUN, each CMD given and a
 # ringtun with `run` are available; keys are made with ringtun itself.

@@ -73,10 +73,44 @@ stats_handshakes() {
   esac
 }
 
+# Resident memory of PID in KiB (VmRSS); 0 once the process is gone (or a zombie), so that a
+# sampler can go on past a daemon's death and report it.
+rss_kib() {
+  local kib
+  kib=$(awk '/^VmRSS:/{print $2}' "/proc/$1/status" 2>/dev/null) || true
+  echo "${kib:-0}"
+}
+
+# The value of the sample NAME with the labels K=V (summed when several match) that ringtun's
+# metrics endpoint HOST:PORT, scraped from inside NS, serves; fails the test when the scrape
+# does not answer 200 or the sample is missing.
+#   metrics_value NS HOST PORT NAME [K=V...]
+metrics_value() {
+  local ns=$1 host=$2 port=$3 out="$NETNS_TMP/metrics-$1.txt" r
+  shift 3
+  r=$(ip netns exec "$ns" python3 "$NETNS_LIB_DIR/metrics_client.py" scrape "$host" "$port" \
+    "$out") || netns_fail "cannot scrape the metrics of $host:$port in $ns"
+  grep -q "status=200" <<<"$r" || netns_fail "metrics of $host:$port in $ns: $r"
+  python3 "$NETNS_LIB_DIR/metrics_client.py" value "$out" "$@" ||
+    netns_fail "metrics of $host:$port in $ns: no sample $*"
+}
+
 # True when neither RT_IF nor a socket bound to UDP port TUN_PORT is left in NS.
 ringtun_released() {
   ! ip -n "$1" link show dev "$RT_IF" >/dev/null 2>&1 &&
     [ -z "$(ip netns exec "$1" ss -Hlun "sport = :$TUN_PORT" 2>/dev/null)" ]
+}
+
+# The end of a test of a ringtun pair: both ringtuns (RINGTUN_PID_A, RINGTUN_PID_B) must still
+# run, and stop cleanly (ringtun_stop).
+ringtun_pair_stop() {
+  local side pid_var
+  for side in A B; do
+    pid_var=RINGTUN_PID_$side
+    netns_alive "${!pid_var}" || netns_fail "ringtun $side died"
+  done
+  ringtun_stop "$NS_A" "$RINGTUN_PID_A" "$NETNS_TMP/ringtun-a.log"
+  ringtun_stop "$NS_B" "$RINGTUN_PID_B" "$NETNS_TMP/ringtun-b.log"
 }
 
 # Stops the ringtun PID running in NS with SIGNAL (default TERM) and asserts a clean exit

@@ -144,9 +144,6 @@ tcp_delta() {
   esac
 }
 
-# Resident memory of PID in KiB (VmRSS).
-rss_kib() { awk '/^VmRSS:/{print $2}' "/proc/$1/status"; }
-
 # "LOCAL PEER" of each established TCP socket in NS matching the ss(8) FILTER; IPv4-mapped
 # addresses (B's listener is dual-stack) as plain IPv4.
 tcp_sockets() {
@@ -208,6 +205,22 @@ tcp_forge_rst() {
   netns_run_bounded 5 ip netns exec "$from_ns" python3 "$NETNS_LIB_DIR/tcp_rst.py" veth0 \
     "${peer_addr%:*}" "${peer_addr##*:}" "${local_addr%:*}" "${local_addr##*:}" --timeout 2 \
     >/dev/null
+}
+
+# The setup of a flood test: NS_A and NS_B (netns_pair), SOURCE a second address of A's veth
+# (where the flood comes from), keys, and the configs of a TCP pair (A dials B; EXTRA
+# ringtun_config arguments for B's). Starts nothing. Sets RT_IF.
+#   tcp_flood_setup SOURCE [EXTRA...]
+tcp_flood_setup() {
+  local source=$1
+  shift
+  netns_pair
+  ip -n "$NS_A" addr add "$source/24" dev veth0 || netns_fail "cannot add $source"
+  RT_IF=rtb0
+  make_keypair rta
+  make_keypair rtb
+  ringtun_side_config a tcp 4
+  ringtun_side_config b tcp 4 "$@"
 }
 
 # Starts `tcp_probe.py flood` in NS against ADDR:TUN_PORT with ARGS (see tcp_probe.py);

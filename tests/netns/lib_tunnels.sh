@@ -68,7 +68,7 @@ wg_configure() {
 }
 
 # Writes a ringtun config with one peer. KEY=VALUE arguments; lists are comma-separated:
-#   interface: name private_key_file listen_port listen_tcp_port address mtu control_socket
+#   interface: name private_key_file listen_port listen_tcp_port address mtu control_socket user
 # control_socket defaults to false here: the UAPI socket path (/var/run/wireguard/NAME.sock)
 # is shared by every namespace, and the pairs use one name on both sides. Tests of the socket
 # pass control_socket=true with a name from netns_ifname.
@@ -86,7 +86,7 @@ ringtun_config() {
       *) value="\"$value\"" ;;
     esac
     case $key in
-      name | private_key_file | listen_port | listen_tcp_port | address | mtu)
+      name | private_key_file | listen_port | listen_tcp_port | address | mtu | user)
         iface+="$key = $value"$'\n' ;;
       control_socket) control=$value ;;
       public_key | preshared_key_file | endpoint | allowed_ips | persistent_keepalive | transport)
@@ -118,13 +118,38 @@ netns_require_ringtun_run() {
 }
 
 # Starts `$RINGTUN run CONFIG` in NS in the background, stdout and stderr to LOGFILE; sets
-# RINGTUN_PID (the daemon itself: ip netns exec execs it).
+# RINGTUN_PID (the daemon itself: ip netns exec execs it). A LAUNCHER command (e.g. prlimit
+# --nofile=64:64) runs ringtun; it must exec it, so that the PID stays the daemon's.
+#   start_ringtun NS CONFIG LOGFILE [LAUNCHER...]
 start_ringtun() {
   local ns=$1 config=$2 log=$3
+  shift 3
   : "${RINGTUN:?path to the ringtun binary}"
-  ip netns exec "$ns" "$RINGTUN" run "$config" >>"$log" 2>&1 &
+  ip netns exec "$ns" "$@" "$RINGTUN" run "$config" >>"$log" 2>&1 &
   RINGTUN_PID=$!
   netns_track "$RINGTUN_PID"
+}
+
+# Starts ringtun for side SIDE (a, b, c) in NS_<SIDE> from CONFIG (default, or when "":
+# $NETNS_TMP/ringtun-SIDE.toml, what ringtun_side_config writes), logging to
+# $NETNS_TMP/ringtun-SIDE.log, under LAUNCHER as start_ringtun runs it (e.g. prlimit
+# --nofile=64:64); sets RINGTUN_PID_<SIDE>. Does not wait: ringtun_side_wait does.
+#   ringtun_side_start SIDE [CONFIG [LAUNCHER...]]
+ringtun_side_start() {
+  local side=$1 config=${2:-} ns=NS_${1^^}
+  shift $(($# < 2 ? $# : 2))
+  start_ringtun "${!ns}" "${config:-$NETNS_TMP/ringtun-$side.toml}" \
+    "$NETNS_TMP/ringtun-$side.log" "$@"
+  printf -v "RINGTUN_PID_${side^^}" %s "$RINGTUN_PID"
+}
+
+# wait_for_ringtun for side SIDE started by ringtun_side_start: until RINGTUN_PID_<SIDE> has
+# put TUN_<SIDE>4 on RT_IF in NS_<SIDE> (TIMEOUT as there).
+#   ringtun_side_wait SIDE [TIMEOUT]
+ringtun_side_wait() {
+  local side=${1^^}
+  local ns=NS_$side pid=RINGTUN_PID_$side addr=TUN_${side}4
+  wait_for_ringtun "${!ns}" "${!pid}" "$NETNS_TMP/ringtun-$1.log" "${!addr}" "${2:-10}"
 }
 
 # Waits up to TIMEOUT (default 10) seconds until the ringtun PID has put ADDR on RT_IF in
@@ -207,12 +232,10 @@ ringtun_pair() {
   make_keypair rtb
   ringtun_side_config a "$transport" "$family" "$@"
   ringtun_side_config b "$transport" "$family" "$@"
-  start_ringtun "$NS_B" "$NETNS_TMP/ringtun-b.toml" "$NETNS_TMP/ringtun-b.log"
-  RINGTUN_PID_B=$RINGTUN_PID
-  start_ringtun "$NS_A" "$NETNS_TMP/ringtun-a.toml" "$NETNS_TMP/ringtun-a.log"
-  RINGTUN_PID_A=$RINGTUN_PID
-  wait_for_ringtun "$NS_A" "$RINGTUN_PID_A" "$NETNS_TMP/ringtun-a.log" "$TUN_A4"
-  wait_for_ringtun "$NS_B" "$RINGTUN_PID_B" "$NETNS_TMP/ringtun-b.log" "$TUN_B4"
+  ringtun_side_start b
+  ringtun_side_start a
+  ringtun_side_wait a
+  ringtun_side_wait b
 }
 
 # ringtun_wggo_pair with ringtun's UAPI socket on (RT_IF must then be a netns_ifname); waits
@@ -228,12 +251,10 @@ ringtun_wggo_pair_with_socket() {
 # ($NETNS_TMP/ringtun-{a,b}.toml), each waiting for its TUN to carry its address, so that A's
 # first packets find B listening. Sets RINGTUN_PID_A, RINGTUN_PID_B.
 start_sides_b_then_a() {
-  start_ringtun "$NS_B" "$NETNS_TMP/ringtun-b.toml" "$NETNS_TMP/ringtun-b.log"
-  RINGTUN_PID_B=$RINGTUN_PID
-  wait_for_ringtun "$NS_B" "$RINGTUN_PID_B" "$NETNS_TMP/ringtun-b.log" "$TUN_B4"
-  start_ringtun "$NS_A" "$NETNS_TMP/ringtun-a.toml" "$NETNS_TMP/ringtun-a.log"
-  RINGTUN_PID_A=$RINGTUN_PID
-  wait_for_ringtun "$NS_A" "$RINGTUN_PID_A" "$NETNS_TMP/ringtun-a.log" "$TUN_A4"
+  ringtun_side_start b
+  ringtun_side_wait b
+  ringtun_side_start a
+  ringtun_side_wait a
 }
 
 # ringtun in NS_A (RT_IF), wireguard-go in NS_B (WG_B), over UDP; EXTRA ringtun_config
@@ -249,7 +270,6 @@ ringtun_wggo_pair() {
     "$OUTER_A4:$TUN_PORT" "$TUN_A4/32,$TUN_A6/128"
   link_setup "$NS_B" "$WG_B" $TUN_MTU "$TUN_B4/24" "$TUN_B6/64" || netns_fail "set up $WG_B"
   ringtun_side_config a udp 4 "$@"
-  start_ringtun "$NS_A" "$NETNS_TMP/ringtun-a.toml" "$NETNS_TMP/ringtun-a.log"
-  RINGTUN_PID_A=$RINGTUN_PID
-  wait_for_ringtun "$NS_A" "$RINGTUN_PID_A" "$NETNS_TMP/ringtun-a.log" "$TUN_A4"
+  ringtun_side_start a
+  ringtun_side_wait a
 }

@@ -23,7 +23,6 @@ netns_ringtun_test wireguard-go wg
 
 STREAM_RATE=$((4 << 20))
 STREAM_TIMEOUT=90
-OUTER_A4_C=10.98.0.1 OUTER_C4=10.98.0.3 TUN_C4=10.100.0.3
 LOG_A=$NETNS_TMP/ringtun-a.log
 
 RT_IF=$(netns_ifname r)
@@ -31,15 +30,7 @@ SOCK=/var/run/wireguard/$RT_IF.sock
 echo "$RT_IF" >>"$NETNS_TMP/wg_ifnames"
 
 netns_pair
-NS_C="${NETNS_ID}c"
-netns_add "$NS_C"
-ip -n "$NS_A" link add veth1 type veth peer name veth1 netns "$NS_C" ||
-  netns_fail "cannot create the veth pair A-C"
-ip -n "$NS_A" addr add "$OUTER_A4_C/24" dev veth1
-ip -n "$NS_C" addr add "$OUTER_C4/24" dev veth1
-ip -n "$NS_A" link set veth1 up
-ip -n "$NS_C" link set veth1 up
-wait_for_carrier "$NS_A" veth1 5 && wait_for_carrier "$NS_C" veth1 5 || netns_fail "veth1 down"
+netns_add_c
 
 ringtun_wggo_pair_with_socket
 TOML=$NETNS_TMP/ringtun-a.toml

@@ -24,19 +24,18 @@ STREAM_TIMEOUT=150
 # Restarts side SIDE (a or b): the restarted daemon must complete a handshake with the
 # untouched one within HS_SECS and the stream resume within SECS seconds of the restart.
 restart_side() {
-  local side=$1 hs_secs=$2 secs=$3 ns pid log other_pid got t0 hs_ms waited hs_before addr
+  local side=$1 hs_secs=$2 secs=$3 ns pid log other_pid got t0 hs_ms waited hs_before
   if [ "$side" = a ]; then
-    ns=$NS_A pid=$RINGTUN_PID_A other_pid=$RINGTUN_PID_B addr=$TUN_A4
+    ns=$NS_A pid=$RINGTUN_PID_A other_pid=$RINGTUN_PID_B
   else
-    ns=$NS_B pid=$RINGTUN_PID_B other_pid=$RINGTUN_PID_A addr=$TUN_B4
+    ns=$NS_B pid=$RINGTUN_PID_B other_pid=$RINGTUN_PID_A
   fi
   log="$NETNS_TMP/ringtun-$side.log"
   ringtun_stop "$ns" "$pid" "$log"
   got=$(stream_progress)
   hs_before=$(count_lines "$log" 'handshake complete')
-  start_ringtun "$ns" "$NETNS_TMP/ringtun-$side.toml" "$log"
-  if [ "$side" = a ]; then RINGTUN_PID_A=$RINGTUN_PID; else RINGTUN_PID_B=$RINGTUN_PID; fi
-  wait_for_ringtun "$ns" "$RINGTUN_PID" "$log" "$addr"
+  ringtun_side_start "$side"
+  ringtun_side_wait "$side"
   t0=$(now_ms)
   netns_poll "[ \$(count_lines '$log' 'handshake complete') -gt $hs_before ]" "$hs_secs" ||
     netns_fail "restart of $side: no handshake within ${hs_secs}s of the restart"

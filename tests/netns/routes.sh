@@ -6,6 +6,10 @@
 #   3. A restarted with 0.0.0.0/0 for B: A's default route goes through the tunnel (table 51820
 #      and wg-quick's two rules), an address only B has is reached through it, while the
 #      tunnel's own packets (fwmark 51820 on its socket) and the outer /24 still use the veth.
+#   3b. A's link taken down and up with IPv6 disabled on it meanwhile: its IPv6 route cannot
+#      come back (EACCES, logged as not put back), and the others after it (B's IPv4 /32,
+#      the default route in table 51820) come back all the same.
+#      Defect: the first route that failed ended the restore, so those after it stayed away.
 #   4. A stopped: the rules are gone with it; nothing of A's is left in the routing.
 # Routes and rules that were there before (someone else's) are left as they are.
 # Needs root, /dev/net/tun, ip netns (exit 77 otherwise); RINGTUN = the ringtun binary.
@@ -58,7 +62,7 @@ echo "2. reload without the /27: its route is gone"
 
 # 3. A restarted with a default route through B.
 ringtun_stop "$NS_A" "$RINGTUN_PID_A" "$LOG_A"
-a_config "$TUN_B4/32,$TUN_B6/128,0.0.0.0/0"
+a_config "$TUN_B6/128,$TUN_B4/32,0.0.0.0/0"  # IPv6 first: 3b needs a failure before the rest
 # Someone else's identical suppress rule (another tunnel's): it must outlive ours.
 ip -n "$NS_A" -4 rule add table main suppress_prefixlength 0
 start_ringtun "$NS_A" "$NETNS_TMP/ringtun-a.toml" "$LOG_A"
@@ -78,6 +82,22 @@ ping_ok "$NS_A" "$OUTER_B4" 3 5 || netns_fail "the outer /24 does not reach B di
 ping_ok "$NS_A" "$TUN_B4" 3 5 || netns_fail "no ping through the tunnel with the default route"
 echo "3. default route through the tunnel: rules and table 51820 in place, socket $mark;" \
   "$ONLY_B reached through it, the outer link still direct"
+
+# 3b. A link flap that one route cannot survive.
+ip netns exec "$NS_A" sysctl -qw "net.ipv6.conf.$RT_IF.disable_ipv6=1"
+ip -n "$NS_A" link set "$RT_IF" down
+ip -n "$NS_A" link set "$RT_IF" up
+wait_for_log "$LOG_A" "$RT_IF: link up again" 5 "$RINGTUN_PID_A" ||
+  netns_fail "no 'link up again' after $RT_IF came back"
+grep -q "^$TUN_B4 " <<<"$(ip -n "$NS_A" -4 route show dev "$RT_IF" proto 114)" ||
+  netns_fail "the route to $TUN_B4 did not come back after the IPv6 one failed"
+grep -q "default dev $RT_IF" <<<"$(ip -n "$NS_A" -4 route show table 51820)" ||
+  netns_fail "the default route in table 51820 did not come back after the IPv6 one failed"
+ping_ok "$NS_A" "$ONLY_B" 3 10 || netns_fail "no ping A -> $ONLY_B after the flap"
+grep -q "routes: $TUN_B6/128 in table 254 not put back" "$LOG_A" ||
+  netns_fail "the IPv6 route that could not come back was not logged"
+echo "3b. flap with IPv6 disabled: $(grep "$RT_IF: link up again" "$LOG_A" | tail -n 1 |
+  sed 's/.*link up again/link up again/')"
 
 # 4. Stopped: nothing left.
 ringtun_stop "$NS_A" "$RINGTUN_PID_A" "$LOG_A"

@@ -28,13 +28,7 @@ UP_WITHIN=10
 PINGS=3
 CYCLES=10
 
-netns_pair
-ip -n "$NS_A" addr add "$FLOOD_SRC/24" dev veth0 || netns_fail "cannot add $FLOOD_SRC"
-RT_IF=rtb0
-make_keypair rta
-make_keypair rtb
-ringtun_side_config a tcp 4
-ringtun_side_config b tcp 4 ring.tcp_max_connections=$MAX_CONN
+tcp_flood_setup $FLOOD_SRC ring.tcp_max_connections=$MAX_CONN
 start_ringtun "$NS_B" "$NETNS_TMP/ringtun-b.toml" "$NETNS_TMP/ringtun-b.log"
 RINGTUN_PID_B=$RINGTUN_PID
 wait_for_ringtun "$NS_B" "$RINGTUN_PID_B" "$NETNS_TMP/ringtun-b.log" "$TUN_B4"

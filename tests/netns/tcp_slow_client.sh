@@ -14,8 +14,6 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 netns_ringtun_test
 
-OUTER_B4_C=10.99.1.2 OUTER_C4=10.99.1.1  # the B <-> C veth
-TUN_C4=10.100.0.3
 PINGS=10
 MIN_REPLIES=8
 # The flood: 20000 x 1200 B/s (~190 Mbit/s) fills B's socket and queue to A1 in well under
@@ -24,16 +22,7 @@ BLAST_PPS=20000
 FILL_SECS=2  # the flood's head start with A1 stopped
 
 netns_pair
-NS_C="${NETNS_ID}c"
-netns_add "$NS_C"
-ip -n "$NS_B" link add veth1 type veth peer name veth0 netns "$NS_C" ||
-  netns_fail "cannot create the B <-> C veth pair"
-ip -n "$NS_B" addr add "$OUTER_B4_C/24" dev veth1
-ip -n "$NS_C" addr add "$OUTER_C4/24" dev veth0
-ip -n "$NS_B" link set veth1 up
-ip -n "$NS_C" link set veth0 up
-wait_for_carrier "$NS_B" veth1 5 && wait_for_carrier "$NS_C" veth0 5 ||
-  netns_fail "the B <-> C veth did not come up"
+netns_add_c b  # C behind veth1 of B: OUTER_B4_C <-> OUTER_C4
 
 RT_IF=rtb0
 make_keypair rta
@@ -51,9 +40,8 @@ printf '\n[[peer]]\npublic_key = "%s"\nendpoint = "%s"\nallowed_ips = ["%s"]\n' 
   "$(cat "$NETNS_TMP/rtc.pub")" "$OUTER_C4:$TUN_PORT" "$TUN_C4/32" >>"$NETNS_TMP/ringtun-b.toml"
 
 start_sides_b_then_a
-start_ringtun "$NS_C" "$NETNS_TMP/ringtun-c.toml" "$NETNS_TMP/ringtun-c.log"
-RINGTUN_PID_C=$RINGTUN_PID
-wait_for_ringtun "$NS_C" "$RINGTUN_PID_C" "$NETNS_TMP/ringtun-c.log" "$TUN_C4"
+ringtun_side_start c
+ringtun_side_wait c
 ping_ok "$NS_A" "$TUN_B4" 1 10 && ping_ok "$NS_B" "$TUN_A4" 3 10 ||
   netns_fail "no ping between A1 and B over TCP"
 ping_ok "$NS_C" "$TUN_B4" 1 10 && ping_ok "$NS_B" "$TUN_C4" 3 10 ||

@@ -53,12 +53,7 @@ echo "A: tun_oversized +$a_oversized (${a_drops#*stats: }); B: malformed_inner +
 
 ping_ok "$NS_A" "$TUN_B4" 3 10 && ping_ok "$NS_B" "$TUN_A4" 3 10 ||
   netns_fail "no normal-size ping through the tunnel after the oversized packets"
-for side in A B; do
-  pid_var=RINGTUN_PID_$side
-  netns_alive "${!pid_var}" || netns_fail "ringtun $side died"
-done
-ringtun_stop "$NS_A" "$RINGTUN_PID_A" "$NETNS_TMP/ringtun-a.log"
-ringtun_stop "$NS_B" "$RINGTUN_PID_B" "$NETNS_TMP/ringtun-b.log"
+ringtun_pair_stop
 netns_cleanup
 netns_assert_clean
 echo "tun_mtu_raised: ok"

@@ -1,18 +1,21 @@
 // What the readiness loop does for the control plane: the signal pipe (stop, statistics,
-// reload), the socket settings a UAPI set request changes (control::SocketSettings), and its
-// statistics and metrics.
+// reload), the link watch, the socket settings a UAPI set request changes
+// (control::SocketSettings), and its statistics and metrics.
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <cstring>
 
 #include "daemon/backend/epoll/epoll_loop.hpp"
 #include "daemon/backend/epoll/epoll_tcp.hpp"
+#include "daemon/backend/link_reads.hpp"
 #include "daemon/backend/path_metrics.hpp"
 #include "daemon/backend/tcp_shared.hpp"
 #include "daemon/engine/statistics.hpp"
+#include "tun/link_watch.hpp"
 
 namespace ringtun::daemon {
 
@@ -29,6 +32,23 @@ void EpollLoop::on_signal() noexcept {
         if (bytes[i] == util::SignalPipe::kTerminate) {
             if (!stopping_) RT_LOG_NOTICE("stopping on signal");
             stopping_ = true;
+        }
+    }
+}
+
+void EpollLoop::on_link() noexcept {
+    alignas(8) std::array<std::uint8_t, tun::LinkWatch::kDatagramBytes> buf;
+    for (int i = 0; i < 16; ++i) {
+        const ssize_t n = ::recv(hooks_.link_watch, buf.data(), buf.size(), MSG_DONTWAIT);
+        switch (take_link_read(hooks_, buf, n < 0 ? -errno : n, stopping_)) {
+            case LinkRead::more:
+                continue;
+            case LinkRead::idle:
+                return;
+            case LinkRead::ended:
+                (void)::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, hooks_.link_watch, nullptr);
+                hooks_.link_watch = -1;
+                return;
         }
     }
 }

@@ -144,6 +144,14 @@ util::Result<RunEnd> EpollLoop::run(Device& device, RunHooks hooks) {
     datapath_->bind(device, tcp_ ? &tcp_->transport() : nullptr);
     if (tcp_) tcp_->transport().bind(device);
     start_serving();
+    if (hooks_.link_watch >= 0) {
+        if (auto r =
+                watch(hooks_.link_watch, EPOLLIN, epoll_data(std::uint8_t(Source::link), 0, 0));
+            !r) {
+            RT_LOG_WARN("link watch: %s; the link is not watched", r.error().to_string().c_str());
+            hooks_.link_watch = -1;
+        }
+    }
     now_ = read_clock();
     device.start(now_);
     timed_.start(hooks_, now_.boot);
@@ -186,6 +194,8 @@ void EpollLoop::dispatch(const epoll_event& event) noexcept {
             return;
         case Source::signal:
             return on_signal();
+        case Source::link:
+            return on_link();
         case Source::stream: {
             const auto index = static_cast<std::uint16_t>(data >> 32);
             if (index < servers_.size() && servers_[index])

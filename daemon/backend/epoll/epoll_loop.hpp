@@ -6,7 +6,7 @@
 //   UDP       recvmmsg into receive buffers (with the source, the local address and the GRO
 //             segment size); the datapath's sends are queued and leave in one sendmmsg per
 //             turn; a full socket buffer keeps them queued until EPOLLOUT.
-//   signals   the signal pipe, as in the io_uring loop.
+//   signals   the signal pipe, as in the io_uring loop; the link watch (RunHooks) likewise.
 //   streams   the UAPI socket and the metrics endpoint (EpollStreamServer).
 //   timers    the wait's timeout: the earliest of the device's, the servers' and the heartbeat.
 // A "completion" (a send's or a write's result) is never delivered inside the call that
@@ -23,6 +23,7 @@
 
 #include "daemon/backend/epoll/packet_pool.hpp"
 #include "daemon/backend/io_backend.hpp"
+#include "daemon/backend/scope_index.hpp"
 #include "daemon/backend/timed_hooks.hpp"
 #include "daemon/backend/udp_socket.hpp"
 #include "daemon/datapath/datapath.hpp"
@@ -49,10 +50,7 @@ struct EpollCounters {
     std::uint64_t tun_write_errors = 0, wakeups = 0;
 };
 
-class EpollLoop final : public IoBackend,
-                        public TunPort,
-                        public NetPort,
-                        public control::SocketSettings {
+class EpollLoop final : public IoBackend, public TunPort, public NetPort, public ScopeIndex {
   public:
     // The Loop owns the UDP socket (a new listen port replaces it); the other fds stay the
     // caller's and must outlive the Loop.
@@ -76,6 +74,7 @@ class EpollLoop final : public IoBackend,
     void forget_peer(Peer& peer) noexcept override;
     bool dials(const Peer& peer) const noexcept override;
     control::UapiError redial(const Peer& peer, const Endpoint& now) override;
+    // interface_index: ScopeIndex
 
     // TunPort, NetPort (epoll_tun.cpp, epoll_udp.cpp)
     void recycle(std::uint16_t bid) noexcept override;
@@ -98,7 +97,7 @@ class EpollLoop final : public IoBackend,
 
   private:
     // What an epoll event's data names: the kind, a server index, a connection id.
-    enum class Source : std::uint8_t { tun = 1, udp, signal, stream, tcp };
+    enum class Source : std::uint8_t { tun = 1, udp, signal, stream, tcp, link };
 
     // A result waiting to be handed to the datapath after the turn's I/O.
     struct Done {
@@ -127,6 +126,8 @@ class EpollLoop final : public IoBackend,
     // The i-th received datagram to the datapath (or dropped, truncated).
     void hand_over(unsigned i) noexcept;
     void on_signal() noexcept;
+    // The link watch's datagrams to their hook (an empty one after an overrun).
+    void on_link() noexcept;
     // Sends what send_udp() queued, in sendmmsg calls, until done or the socket is full.
     void send_queued() noexcept;
     QueuedSend queued(std::size_t i) const noexcept;  // the i-th waiting send

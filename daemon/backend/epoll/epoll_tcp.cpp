@@ -74,7 +74,8 @@ void EpollTcp::accept_all() noexcept {
         if (!fd) {
             const int error = errno;
             if (error == EAGAIN || error == EINTR || error == ECONNABORTED) return;
-            // EMFILE and the like persist: the transport asks again after a pause.
+            // The transport decides when to accept again (TcpTransport::on_accept_ended): at
+            // once after closing a connection to make room at EMFILE, else after a pause.
             if (log_limit_.allow(now)) RT_LOG_WARN("tcp: accept failed: %s", std::strerror(error));
             epoll_event ev{};
             ev.data.u64 = data_ | listener_low;

@@ -28,7 +28,8 @@ constexpr const char* tun_gone = "the TUN device is gone (EBADFD: its interface 
 bool Loop::failed_completion(Kind kind, const io_uring_cqe& cqe) noexcept {
     if (cqe.res > 0) return false;
     // Reads that carry nothing failed too: a read of 0 bytes, the signal pipe at its end.
-    return cqe.res < 0 || kind == Kind::tun_read || kind == Kind::udp_recv || kind == Kind::signal;
+    return cqe.res < 0 || kind == Kind::tun_read || kind == Kind::udp_recv ||
+           kind == Kind::signal || kind == Kind::link_watch;
 }
 
 void Loop::on_error(Kind kind, const io_uring_cqe& cqe) noexcept {
@@ -77,6 +78,9 @@ void Loop::on_error(Kind kind, const io_uring_cqe& cqe) noexcept {
             signal_armed_ = false;
             // A signal pipe that ends or breaks can no longer stop us: stop now.
             if (error != -ECANCELED) fail("the signal pipe failed; stopping");
+            return;
+        case Kind::link_watch:
+            on_link(cqe);  // backend/link_reads decides
             return;
         case Kind::udp_send:
             on_udp_sent(cqe);  // the datapath decides what a send error means

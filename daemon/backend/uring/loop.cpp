@@ -12,6 +12,7 @@
 #include "daemon/backend/clock.hpp"
 #include "daemon/backend/stream_sessions.hpp"
 #include "daemon/backend/uring/loop_internal.hpp"
+#include "daemon/backend/uring/loop_ring.hpp"
 #include "daemon/backend/uring/stream_server.hpp"
 #include "daemon/backend/uring/tcp_io.hpp"
 #include "ring/compat.hpp"
@@ -116,10 +117,10 @@ util::Result<std::unique_ptr<Loop>> Loop::create(const LoopParams& params, int t
 
 util::Result<void> Loop::setup(int tun_fd, util::SignalPipe& signals, TcpSetup tcp,
                                ControlSetup control, MetricsSetup metrics) {
-    auto ring = ring::Ring::create({.entries = params_.entries,
-                                    .cq_entries = params_.entries * cq_factor,
-                                    .sqpoll_idle_ms = params_.sqpoll_idle_ms,
-                                    .taskrun = params_.taskrun});
+    auto ring =
+        create_loop_ring(params_, {.tun_multishot = params_.tun_read_multishot,
+                                   .tcp = tcp.enabled(),
+                                   .streams = control.listener >= 0 || metrics.listener >= 0});
     if (!ring) return util::fail(ring.error());
     ring_ = std::move(*ring);
     const int files[] = {tun_fd, udp_.fd.get(), signals.read_fd()};
@@ -168,6 +169,8 @@ util::Result<void> Loop::setup(int tun_fd, util::SignalPipe& signals, TcpSetup t
             *this, server_metrics, "metrics", metrics_limits,
             ControlSetup{.listener = metrics.listener, .watch = -1, .still_ours = {}});
     metrics_interface_ = std::move(metrics.interface);
+    // Set-up's registrations are done: from here on the ring takes only what opcodes.hpp lists.
+    if (auto r = ring_->enable(); !r) return util::fail(r.error());
     RT_LOG_NOTICE(
         "loop: TUN reads %s, %u TUN buffers of %u bytes, %u UDP buffers of %zu bytes, "
         "%u tx slots; %zu KiB of packet buffers; offloads: %s",
@@ -184,6 +187,7 @@ void Loop::refresh_now() noexcept {
 
 void Loop::arm_turn() noexcept {
     if (!signal_armed_) arm_signal_read();
+    if (!link_armed_ && hooks_.link_watch >= 0) arm_link_read();
     // After -ENOBUFS, re-arm once a share of the buffers is back, not at the first one.
     if (!udp_recv_armed_ && udp_buffers_->lent() >= rearm_watermark(*udp_buffers_) &&
         now_.boot >= udp_rearm_at_)
@@ -313,6 +317,9 @@ void Loop::dispatch(const io_uring_cqe& cqe) noexcept {
             return;
         case Kind::signal:
             on_signal(cqe);
+            return;
+        case Kind::link_watch:
+            on_link(cqe);
             return;
         case Kind::tcp_accept:
         case Kind::tcp_connect:

@@ -14,6 +14,8 @@
 //   tun_write_copy  write of a packet that came over TCP, from a copy buffer.
 //   signal          read of the signal pipe: 'T' stops the loop, 'U' prints statistics, 'H'
 //                   reloads, 'N' runs the endpoint names hook.
+//   link_watch      read of the caller's link watch (RunHooks::link_watch), each datagram
+//                   to its hook.
 //   tcp_*           the TCP transport's accept, connect, recv and send (tcp_io).
 //   stream_*        accept, recv and send of the UAPI socket and the metrics endpoint
 //                   (stream_server), and control_watch of the UAPI socket's file.
@@ -34,6 +36,7 @@
 #include <vector>
 
 #include "daemon/backend/io_backend.hpp"
+#include "daemon/backend/scope_index.hpp"
 #include "daemon/backend/timed_hooks.hpp"
 #include "daemon/backend/udp_socket.hpp"
 #include "daemon/control/device_config.hpp"
@@ -43,6 +46,7 @@
 #include "daemon/transport/backoff.hpp"
 #include "ring/buffer_ring.hpp"
 #include "ring/ring.hpp"
+#include "tun/link_watch.hpp"
 #include "util/log.hpp"
 #include "util/result.hpp"
 #include "util/signal_pipe.hpp"
@@ -70,10 +74,7 @@ enum class Kind : std::uint8_t;  // loop_internal.hpp
 // The io_uring backend: TunPort and NetPort for the datapath, TcpIo for the transport,
 // StreamServers for the UAPI socket and the metrics endpoint, and the socket settings for the
 // UAPI.
-class Loop final : public IoBackend,
-                   public TunPort,
-                   public NetPort,
-                   public control::SocketSettings {
+class Loop final : public IoBackend, public TunPort, public NetPort, public ScopeIndex {
   public:
     // The parameters as the loop will use them (buffer counts rounded to powers of two), or an
     // error when the completion queue `entries` gives cannot hold every completion that can
@@ -104,6 +105,7 @@ class Loop final : public IoBackend,
     void forget_peer(Peer& peer) noexcept override;
     bool dials(const Peer& peer) const noexcept override;
     control::UapiError redial(const Peer& peer, const Endpoint& now) override;
+    // interface_index: ScopeIndex
 
     // TunPort, NetPort
     void recycle(std::uint16_t bid) noexcept override;
@@ -138,12 +140,15 @@ class Loop final : public IoBackend,
     void arm_tun_reads() noexcept;
     void arm_udp_recv() noexcept;
     void arm_signal_read() noexcept;
+    void arm_link_read() noexcept;
     void dispatch(const io_uring_cqe& cqe) noexcept;
     void on_tun_read(const io_uring_cqe& cqe) noexcept;
     void on_udp_recv(const io_uring_cqe& cqe) noexcept;
     void on_udp_sent(const io_uring_cqe& cqe) noexcept;
     void on_tun_written(const io_uring_cqe& cqe) noexcept;
     void on_signal(const io_uring_cqe& cqe) noexcept;
+    // Any completion of the link watch's read, failed ones too (backend/link_reads decides).
+    void on_link(const io_uring_cqe& cqe) noexcept;
     void on_tun_written_copy(const io_uring_cqe& cqe) noexcept;
     void dispatch_tcp(loop_detail::Kind kind, const io_uring_cqe& cqe) noexcept;
     void dispatch_stream(loop_detail::Kind kind, const io_uring_cqe& cqe) noexcept;
@@ -194,6 +199,8 @@ class Loop final : public IoBackend,
     msghdr udp_recv_msg_{};  // template of the multishot recvmsg: name and control sizes
     char signal_byte_ = 0;
     bool signal_armed_ = false;
+    bool link_armed_ = false;
+    alignas(8) std::array<std::uint8_t, tun::LinkWatch::kDatagramBytes> link_buf_{};
     unsigned tun_reads_in_flight_ = 0;
     bool udp_recv_armed_ = false;
     bool udp_recv_cancelled_ = false;  // a new listen port: the old socket's receive ends

@@ -39,6 +39,7 @@ enum class Kind : std::uint8_t {
     stream_recv,    // server's index is the generation field
     stream_send,
     control_watch,  // the UAPI socket file's watch
+    link_watch,     // RunHooks::link_watch: news of the TUN's link
 };
 
 inline constexpr std::uint16_t tun_group = 1;

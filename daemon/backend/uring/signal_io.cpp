@@ -1,9 +1,10 @@
 // The signal pipe and the caller's hooks: SIGTERM/SIGINT stop the loop, SIGUSR1 prints the
 // statistics, SIGHUP reloads the configuration through the caller's hook, and the worker that
 // looks endpoint names up ('N') has the names hook run; the heartbeat and the names hook also
-// run on the loop's time.
+// run on the loop's time. The link watch's datagrams go to their hook.
 #include <liburing.h>
 
+#include "daemon/backend/link_reads.hpp"
 #include "daemon/backend/path_metrics.hpp"
 #include "daemon/backend/uring/loop.hpp"
 #include "daemon/backend/uring/loop_internal.hpp"
@@ -22,6 +23,20 @@ void Loop::arm_signal_read() noexcept {
     io_uring_prep_read(sqe, file_signal, &signal_byte_, 1, 0);
     sqe->flags |= IOSQE_FIXED_FILE;
     sqe->user_data = tag(Kind::signal);
+}
+
+void Loop::arm_link_read() noexcept {
+    io_uring_sqe* sqe = new_request();
+    if (!sqe) return;  // tried again next turn
+    link_armed_ = true;
+    io_uring_prep_read(sqe, hooks_.link_watch, link_buf_.data(), link_buf_.size(), 0);
+    sqe->user_data = tag(Kind::link_watch);
+}
+
+void Loop::on_link(const io_uring_cqe& cqe) noexcept {
+    link_armed_ = false;  // the run loop arms the next read, if the watch goes on
+    if (take_link_read(hooks_, link_buf_, cqe.res, stopping_) == LinkRead::ended)
+        hooks_.link_watch = -1;
 }
 
 void Loop::on_signal(const io_uring_cqe&) noexcept {

@@ -30,6 +30,7 @@ struct NoSockets final : control::SocketSettings {
     control::UapiError redial(const Peer&, const Endpoint&) override {
         return control::UapiError::none;
     }
+    std::uint32_t interface_index(std::string_view) const override { return 0; }
 };
 
 std::string b64(std::span<const std::uint8_t, 32> key) {

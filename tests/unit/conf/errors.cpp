@@ -184,6 +184,14 @@ const Case cases[] = {
      "CONF:4:10: metrics.listen: \"127.0.0.1\" has no port (expected HOST:PORT)"},
     {123, IFACE "[metrics]\nport = 9586\n", "CONF:4:1: metrics.port: unknown key"},
     {124, "metrics = 1\n" IFACE, "CONF:1:11: metrics: expected a table ([metrics])"},
+    // user: a name (looked up by the daemon), not a number or anything with a separator.
+    {130, IFACE "user = 998\n", "CONF:3:8: interface.user: expected a string"},
+    {131, IFACE "user = \"\"\n",
+     "CONF:3:8: interface.user: expected a user name, e.g. \"ringtun\""},
+    {132, IFACE "user = \"998\"\n",
+     "CONF:3:8: interface.user: expected a user name, e.g. \"ringtun\""},
+    {133, IFACE "user = \"ring tun\"\n",
+     "CONF:3:8: interface.user: expected a user name, e.g. \"ringtun\""},
 };
 #undef IFACE
 #undef PEER

@@ -139,6 +139,7 @@ public_key = "cHVi"
     CHECK_FALSE(c.interface.listen_port.has_value());
     CHECK_FALSE(c.interface.listen_tcp_port.has_value());
     CHECK(c.interface.addresses.empty());
+    CHECK_FALSE(c.interface.user.has_value());
 
     CHECK_FALSE(c.ring.entries.has_value());
     CHECK_FALSE(c.ring.tun_read.has_value());
@@ -171,6 +172,7 @@ TEST_CASE("conf: a config with no peers and the other ring choices") {
     const Config c = load_ok(dir.write("rt.toml", R"(
 interface.private_key = "a2V5"
 interface.mtu = 576
+interface.user = "ringtun"
 ring = { tun_read = "slots", tun_blocking = true, sqpoll_idle_ms = 60000, entries = 8 }
 offload = { tun_tso = "off", tun_uso = "on", tun_gro = "auto", udp_gso = "off", udp_gro = "on", tun_gro_checksums = "trust" }
 )"));
@@ -182,6 +184,10 @@ offload = { tun_tso = "off", tun_uso = "on", tun_gro = "auto", udp_gso = "off", 
     CHECK(c.offload.udp_gro == Offload::on);
     CHECK(c.peers.empty());
     CHECK(c.interface.mtu == 576);  // allowed without IPv6 addresses
+    REQUIRE(c.interface.user.has_value());
+    CHECK(c.interface.user->name == "ringtun");  // looked up by the daemon, not here
+    CHECK(c.interface.user->field == "interface.user");
+    CHECK(c.interface.user->where.line == 4);
     CHECK(c.ring.tun_read == std::optional<TunRead>(TunRead::slots));
     CHECK(c.ring.tun_blocking == std::optional<bool>(true));
     CHECK(c.ring.sqpoll_idle_ms == 60000);

@@ -1,14 +1,19 @@
 // Secrets in the config: SecretText, key files, and the rule that neither a key file nor a
-// config file holding an inline key may be accessible by group or others.
+// config file holding an inline key may be accessible by others, nor by its group unless root
+// owns it (and then only to read).
 #include <doctest/doctest.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <future>
 #include <ostream>
 #include <type_traits>
+#include <variant>
+#include <vector>
 
 #include "conf/load.hpp"
 #include "temp_dir.hpp"
@@ -27,6 +32,20 @@ static_assert(!Printable<SecretText>, "secret text must not be printable");
 static_assert(!Printable<KeyText>);
 
 constexpr std::string_view key_a = "cHJpdmF0ZS1rZXktZm9yLXVuaXQtdGVzdHMtb25seSE=";
+
+// The files the test writes are its own: root's when it runs as root.
+bool files_are_roots() {
+    return ::geteuid() == 0;
+}
+
+// What load() says of `path`, `what` ("holds a secret key and ") mode `mode`.
+std::string permission_error(const std::string& path, mode_t mode, std::string_view what = {}) {
+    char octal[8];
+    snprintf(octal, sizeof octal, "%04o", static_cast<unsigned>(mode));
+    return path + " " + std::string(what) + "is accessible by group or others (mode " + octal +
+           "); run: chmod 600 " + path + " (or, owned by root, chmod 640 " + path +
+           " for the daemon's group: see ringtun.toml(5))";
+}
 
 std::string error_of(const std::string& path) {
     auto result = load(path);
@@ -69,15 +88,13 @@ TEST_CASE("conf: SecretText gives up its bytes on move and truncates") {
 TEST_CASE("conf: a config with an inline key must be private to its owner") {
     test::TempDir dir;
     const std::string text = "[interface]\nprivate_key = \"" + std::string(key_a) + "\"\n";
-    for (mode_t mode : {0640, 0604, 0610, 0601, 0620}) {
+    std::vector<mode_t> refused{0604, 0610, 0601, 0620, 0660};
+    if (!files_are_roots()) refused.push_back(0640);
+    for (mode_t mode : refused) {
         CAPTURE(mode);
         const std::string path = dir.write("rt.toml", text, mode);
-        char octal[8];
-        snprintf(octal, sizeof octal, "%04o", static_cast<unsigned>(mode));
-        CHECK(error_of(path) == path + ":2:15: interface.private_key: " + path +
-                                    " holds a secret key and is accessible by group or others "
-                                    "(mode " +
-                                    octal + "); run: chmod 600 " + path);
+        CHECK(error_of(path) == path + ":2:15: interface.private_key: " +
+                                    permission_error(path, mode, "holds a secret key and "));
     }
     CHECK(error_of(dir.write("rt.toml", text, 0400)) == "(loaded without error)");
 
@@ -86,10 +103,31 @@ TEST_CASE("conf: a config with an inline key must be private to its owner") {
                                       "[[peer]]\npublic_key = \"cHVi\"\npreshared_key = \"cHNr\"\n",
                                       0644);
     dir.write("rt.key", key_a, 0600);
-    CHECK(error_of(psk) == psk + ":5:17: peer[1].preshared_key: " + psk +
-                               " holds a secret key and is accessible by group or others (mode "
-                               "0644); run: chmod 600 " +
-                               psk);
+    CHECK(error_of(psk) == psk + ":5:17: peer[1].preshared_key: " +
+                               permission_error(psk, 0644, "holds a secret key and "));
+}
+
+TEST_CASE("conf: a file root owns may be read by its group, and only then") {
+    if (!files_are_roots()) {
+        MESSAGE("not root: the files cannot be root's, test skipped");
+        return;
+    }
+    test::TempDir dir;
+    const std::string key = dir.write("rt.key", key_a, 0640);
+    const std::string inline_key = dir.write(
+        "inline.toml", "[interface]\nprivate_key = \"" + std::string(key_a) + "\"\n", 0640);
+    const std::string naming =
+        dir.write("rt.toml", "[interface]\nprivate_key_file = \"" + key + "\"\n", 0640);
+    CHECK(error_of(inline_key) == "(loaded without error)");
+    CHECK(error_of(naming) == "(loaded without error)");
+    // Another owner (nobody's uid) may not share it with its group.
+    REQUIRE(::chown(key.c_str(), 65534, 65534) == 0);
+    REQUIRE(::chown(inline_key.c_str(), 65534, 65534) == 0);
+    CHECK(error_of(naming) ==
+          naming + ":2:20: interface.private_key_file: " + permission_error(key, 0640));
+    CHECK(error_of(inline_key) ==
+          inline_key + ":2:15: interface.private_key: " +
+              permission_error(inline_key, 0640, "holds a secret key and "));
 }
 
 TEST_CASE("conf: keys read from files") {
@@ -131,15 +169,13 @@ TEST_CASE("conf: key file problems") {
     CHECK(error_of(path) ==
           path + prefix_of_error + "cannot open " + missing + ": No such file or directory");
 
-    for (mode_t mode : {0640, 0604, 0660, 0644, 0610, 0601, 0602}) {
+    std::vector<mode_t> refused{0604, 0660, 0644, 0610, 0601, 0602, 0650};
+    if (!files_are_roots()) refused.push_back(0640);
+    for (mode_t mode : refused) {
         CAPTURE(mode);
         const std::string key = dir.write("open.key", key_a, mode);
-        char octal[8];
-        snprintf(octal, sizeof octal, "%04o", static_cast<unsigned>(mode));
         path = config_naming(key);
-        CHECK(error_of(path) == path + prefix_of_error + key +
-                                    " is accessible by group or others (mode " + octal +
-                                    "); run: chmod 600 " + key);
+        CHECK(error_of(path) == path + prefix_of_error + permission_error(key, mode));
     }
 
     for (std::string_view contents : {"", " \n\t\n"}) {
@@ -179,6 +215,40 @@ TEST_CASE("conf: a FIFO as key file, preshared key file or config is refused wit
           path + ":5:22: peer[1].preshared_key_file: " + fifo + " is not a regular file");
 
     CHECK(error_of_within_5s(fifo) == fifo + ": not a regular file");
+}
+
+TEST_CASE("conf: load_text checks the mode it is given and reads key files through the seam") {
+    const std::string inline_key = "[interface]\nprivate_key = \"" + std::string(key_a) + "\"\n";
+    auto shared =
+        load_text(FileText{SecretText(inline_key), S_IFREG | 0644, 0}, "/etc/ringtun/rt0.toml");
+    REQUIRE(std::holds_alternative<Error>(shared));
+    CHECK(std::get<Error>(shared).to_string().find("chmod 600 /etc/ringtun/rt0.toml") !=
+          std::string::npos);
+    CHECK(std::holds_alternative<Config>(
+        load_text(FileText{SecretText(inline_key), S_IFREG | 0600, 0}, "/etc/ringtun/rt0.toml")));
+
+    // The key file is asked of read_key_file, with its path resolved against the name given.
+    std::vector<std::string> asked;
+    LoadOptions options;
+    options.read_key_file = [&](const std::string& path, std::size_t) {
+        asked.push_back(path);
+        return std::variant<FileText, FileFailure>(FileText{SecretText(" cHNr\n"), S_IFREG | 0600});
+    };
+    auto result = load_text(
+        FileText{SecretText("[interface]\nprivate_key_file = \"rt0.key\"\n"), S_IFREG | 0644, 0},
+        "/etc/ringtun/rt0.toml", options);
+    REQUIRE(std::holds_alternative<Config>(result));
+    CHECK(std::get<Config>(result).interface.private_key.base64.view() == "cHNr");
+    CHECK(asked == std::vector<std::string>{"/etc/ringtun/rt0.key"});
+    options.read_key_file = [](const std::string&, std::size_t) {
+        return std::variant<FileText, FileFailure>(FileFailure{FileFailure::Kind::open, ENOENT});
+    };
+    auto missing = load_text(
+        FileText{SecretText("[interface]\nprivate_key_file = \"/k\"\n"), S_IFREG | 0600, 0},
+        "rt.toml", options);
+    REQUIRE(std::holds_alternative<Error>(missing));
+    CHECK(std::get<Error>(missing).to_string() ==
+          "rt.toml:2:20: interface.private_key_file: cannot open /k: No such file or directory");
 }
 
 }  // namespace

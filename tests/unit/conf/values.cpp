@@ -1,5 +1,6 @@
 // The value syntaxes inside config strings: prefixes, endpoints, interface names.
 #include <doctest/doctest.h>
+#include <net/if.h>
 #include <netinet/in.h>
 
 #include "conf/values.hpp"
@@ -129,6 +130,20 @@ TEST_CASE("conf: a scoped IPv6 endpoint keeps its scope") {
     REQUIRE(e.addr.ss_family == AF_INET6);
     CHECK(reinterpret_cast<const sockaddr_in6*>(&e.addr)->sin6_scope_id == 1);
     CHECK(e.to_string() == "[fe80::1]:51820");
+}
+
+TEST_CASE("conf: a scoped IPv6 endpoint names its interface, which must exist") {
+    // "lo" exists in every network namespace.
+    auto parsed = parse_endpoint("[fe80::1%lo]:51820");
+    REQUIRE(std::holds_alternative<Endpoint>(parsed));
+    const auto& e = std::get<Endpoint>(parsed);
+    CHECK(reinterpret_cast<const sockaddr_in6*>(&e.addr)->sin6_scope_id == if_nametoindex("lo"));
+    // Issue 12: this was reported as "is not an IPv6 address".
+    CHECK(endpoint_result("[fe80::1%nosuchif]:51820") ==
+          "error: \"fe80::1%nosuchif\": the scope interface \"nosuchif\" does not exist");
+    CHECK(endpoint_result("[fe80::zz%lo]:51820") ==
+          "error: \"fe80::zz%lo\" is not an IPv6 address");
+    CHECK(endpoint_result("[fe80::1%]:51820") == "error: \"fe80::1%\" is not an IPv6 address");
 }
 
 TEST_CASE("conf: interface names follow the kernel's rules") {

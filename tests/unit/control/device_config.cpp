@@ -43,6 +43,10 @@ struct FakeSockets : SocketSettings {
     bool dials(const daemon::Peer& p) const noexcept override {
         return dialed.contains(const_cast<daemon::Peer*>(&p));
     }
+    // The host's interfaces: only "eth7" (index 7) and index 3.
+    std::uint32_t interface_index(std::string_view scope) const override {
+        return scope == "eth7" ? 7 : scope == "3" ? 3 : 0;
+    }
     UapiError redial(const daemon::Peer& p, const daemon::Endpoint& now) override {
         if (now.tcp && !tcp_transport) return UapiError::invalid;
         dialed.erase(const_cast<daemon::Peer*>(&p));
@@ -222,8 +226,9 @@ TEST_CASE("reload: a TCP endpoint moves a peer to TCP, refused where no TCP tran
     Fixture f;
     Endpoint tcp = f.pair.b.addr;
     tcp.tcp = true;
-    const std::vector<SetCommand> commands = {set::PublicKey{f.pair.b.dev().identity().public_key},
-                                              set::PeerEndpoint{tcp, false}};
+    const std::vector<SetCommand> commands = {
+        set::PublicKey{f.pair.b.dev().identity().public_key},
+        set::PeerEndpoint{.endpoint = tcp, .keep_transport = false, .scope = {}}};
     f.sockets.tcp_transport = false;
     CHECK(apply_commands(f.config, commands) == UapiError::invalid);
     CHECK_FALSE(f.pair.a.peer->endpoint->tcp);  // unchanged
@@ -233,7 +238,9 @@ TEST_CASE("reload: a TCP endpoint moves a peer to TCP, refused where no TCP tran
     CHECK(f.sockets.dialed.size() == 1);
     Endpoint udp = tcp;
     udp.tcp = false;  // the file moved it back to UDP
-    CHECK(apply_commands(f.config, {commands[0], set::PeerEndpoint{udp, false}}) ==
+    CHECK(apply_commands(f.config, {commands[0],
+                                    set::PeerEndpoint{
+                                        .endpoint = udp, .keep_transport = false, .scope = {}}}) ==
           UapiError::none);
     CHECK_FALSE(f.pair.a.peer->endpoint->tcp);
     CHECK(f.sockets.dialed.empty());
@@ -277,4 +284,22 @@ TEST_CASE("uapi set: requests interleaved on two connections keep their own peer
     feed(s1, f.config, out1, "allowed_ip=10.52.0.0/16\npersistent_keepalive_interval=5\n\n");
     CHECK(out1 == "errno=0\n\n");
     CHECK(f.pair.a.dev().peers().empty());
+}
+
+TEST_CASE("uapi set: a scoped endpoint names an interface that exists, as ringtun check wants") {
+    // Issue 12: `wg set` writes a link-local endpoint with its scope ("%eth7"); it was refused
+    // whatever the scope, where `ringtun check` accepts an existing interface.
+    Fixture f;
+    const std::string peer = "set=1\npublic_key=" + f.b_key() + "\nendpoint=";
+    CHECK(f.request(peer + "[fe80::1%eth7]:51820\n\n") == "errno=0\n\n");
+    REQUIRE(f.pair.a.peer->endpoint);
+    CHECK(f.pair.a.peer->endpoint->addr.in6.sin6_scope_id == 7);
+    // The get reply keeps the scope (by index, which wg reads back and shows by name): without
+    // it wg show printed an address no one can reach.
+    CHECK(has_line(f.request("get=1\n\n"), "endpoint=[fe80::1%7]:51820"));
+    CHECK(f.request(peer + "[fe80::1%3]:51820\n\n") == "errno=0\n\n");
+    CHECK(f.pair.a.peer->endpoint->addr.in6.sin6_scope_id == 3);
+    // One that does not exist is refused (and logged), and the endpoint stays.
+    CHECK(f.request(peer + "[fe80::2%nosuchif]:51820\n\n") == "errno=-22\n\n");
+    CHECK(f.pair.a.peer->endpoint->to_string() == "[fe80::1%3]:51820");
 }

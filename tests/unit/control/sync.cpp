@@ -28,6 +28,7 @@ struct NoSockets : SocketSettings {
     UapiError redial(const daemon::Peer&, const daemon::Endpoint& now) override {
         return now.tcp ? UapiError::invalid : UapiError::none;
     }
+    std::uint32_t interface_index(std::string_view) const override { return 0; }
 };
 
 set::AllowedIp prefix(const char* text, std::uint8_t cidr) {

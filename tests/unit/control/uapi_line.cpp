@@ -91,9 +91,18 @@ TEST_CASE("endpoint: numeric IPv4, bracketed IPv6, nothing else") {
     CHECK(v6.to_string() == "[fd00::1]:1");
     for (const char* bad : {"endpoint=fd00::1:1", "endpoint=[192.0.2.1]:1", "endpoint=192.0.2.1",
                             "endpoint=example.com:1", "endpoint=192.0.2.1:65536",
-                            "endpoint=192.0.2.1:", "endpoint=[fd00::1%eth0]:1", "endpoint=:1",
-                            "endpoint=[]:1", "endpoint=10.1:1"})
+                            "endpoint=192.0.2.1:", "endpoint=[fe80::1%]:1", "endpoint=:1",
+                            "endpoint=[]:1", "endpoint=10.1:1", "endpoint=[10.0.0.1%eth0]:1",
+                            "endpoint=[fe80::1%abcdefghijklmnop]:1", "endpoint=fe80::1%eth0:1"})
         CHECK_MESSAGE(error_of(bad, true) == UapiError::invalid, bad);
+}
+
+TEST_CASE("endpoint: an IPv6 scope, as wg writes a link-local endpoint, is kept to look up") {
+    auto e = command_of<set::PeerEndpoint>("endpoint=[fe80::1%eth0]:51820", true);
+    CHECK(e.endpoint.to_string() == "[fe80::1]:51820");
+    CHECK(e.scope == "eth0");
+    CHECK(command_of<set::PeerEndpoint>("endpoint=[fe80::1%2]:1", true).scope == "2");
+    CHECK(command_of<set::PeerEndpoint>("endpoint=[fd00::1]:1", true).scope.empty());
 }
 
 TEST_CASE("allowed_ip: prefixes of both families, the removal form, and bad prefixes") {

@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <doctest/doctest.h>
 
+#include <cerrno>
 #include <cstring>
 #include <set>
 #include <vector>
@@ -38,8 +39,12 @@ struct FakePort final : TcpPort {
     std::vector<Send> sends;
     std::multiset<std::uint32_t> released;  // transmit slots given back
     TxSlots* slots = nullptr;
+    int accepts = 0;
 
-    bool accept() noexcept override { return !refuse; }
+    bool accept() noexcept override {
+        accepts += refuse ? 0 : 1;
+        return !refuse;
+    }
     bool dial(std::uint32_t conn, const Endpoint&) noexcept override {
         if (refuse) return false;
         dials.push_back(conn);
@@ -70,13 +75,17 @@ struct FakePort final : TcpPort {
     void write_to_tun(std::span<const std::uint8_t>) noexcept override {}
 };
 
-Endpoint peer_endpoint() {
+Endpoint endpoint_at(const char* address, std::uint16_t port) {
     Endpoint e;
     e.addr.in4.sin_family = AF_INET;
-    e.addr.in4.sin_port = htons(51820);
-    inet_pton(AF_INET, "10.99.0.2", &e.addr.in4.sin_addr);
+    e.addr.in4.sin_port = htons(port);
+    inet_pton(AF_INET, address, &e.addr.in4.sin_addr);
     e.tcp = true;
     return e;
+}
+
+Endpoint peer_endpoint() {
+    return endpoint_at("10.99.0.2", 51820);
 }
 
 // The peer the harness dials for.
@@ -292,4 +301,44 @@ TEST_CASE("tcp transport: a removed peer is no longer dialed, wherever it roamed
     CHECK(h.transport.dialers() == 0);
     h.transport.arm(seconds_ns(60));
     CHECK(h.port.dials.size() == 1);
+}
+
+TEST_CASE(
+    "tcp transport: at the descriptor limit the listener closes a flood's oldest and accepts") {
+    // Issue 12: at EMFILE the listener only paused, so a peer waiting in the backlog behind
+    // a flood of idle connections waited for them to be closed as idle (15 s).
+    TxSlots slots{{.data = 128, .control_reserve = 8, .mtu = 1420}};
+    FakePort port;
+    port.slots = &slots;
+    CountingRng rng;
+    // 64 connections: a per-source cap of 8, which the three below stay under.
+    TcpTransport t({.max_connections = 64, .max_payload = 2000, .quota = {}, .dial_backoff = {}},
+                   true, {}, slots, port, rng);
+    t.arm(seconds_ns(1));
+    REQUIRE(port.accepts == 1);
+    std::vector<std::uint32_t> flood;
+    for (std::uint16_t i = 0; i < 3; ++i) {
+        const auto c = t.on_accepted(endpoint_at("10.99.0.5", 40000 + i), seconds_ns(1 + i));
+        REQUIRE(c.has_value());
+        t.opened(*c);
+        flood.push_back(*c);
+    }
+    const auto other = t.on_accepted(endpoint_at("10.99.0.9", 40000), seconds_ns(1));
+    REQUIRE(other.has_value());
+    t.opened(*other);
+
+    t.on_accept_ended(-EMFILE, seconds_ns(5));
+    CHECK(port.closes == std::vector<std::uint32_t>{flood[0]});  // the flood's oldest
+    CHECK(t.counters().evicted == 1);
+    CHECK(t.next_deadline() <= seconds_ns(5));
+    t.arm(seconds_ns(5));
+    CHECK(port.accepts == 2);  // accepted again at once
+
+    // Another failure is not the limit: nothing is closed, the accept waits.
+    t.on_accept_ended(-ENOMEM, seconds_ns(6));
+    CHECK(port.closes.size() == 1);
+    t.arm(seconds_ns(6));
+    CHECK(port.accepts == 2);
+    t.arm(seconds_ns(6) + TcpTransport::accept_retry);
+    CHECK(port.accepts == 3);
 }
