@@ -18,7 +18,7 @@ using Mac16 = std::array<std::uint8_t, 16>;
 Hash hash(std::initializer_list<Bytes> parts) noexcept;
 
 // MAC(key, data): keyed BLAKE2s with a 16-byte digest length (not a truncated hash).
-// The key is 1 to 32 bytes (32 for mac1, the 16-byte cookie for mac2).
+// The key is 1 to 32 bytes (32 for mac1, the 16-byte cookie for mac2); a longer one aborts.
 Mac16 mac(Bytes key, Bytes data) noexcept;
 
 // HMAC(key, a ‖ b ‖ …) over BLAKE2s-256 (RFC 2104).

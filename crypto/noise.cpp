@@ -46,11 +46,11 @@ void mix_key(SymmetricKey& ck, Bytes input) noexcept {
     ck = next;
 }
 
-// (C, k) = KDF2(C, DH(priv, pub)); false if the DH is zero.
-bool mix_dh(SymmetricKey& ck, SymmetricKey* key, const PrivateKey& priv,
-            const PublicKey& pub) noexcept {
+// (C, k) = KDF2(C, DH(mine, theirs)); false if the DH is zero.
+bool mix_dh(SymmetricKey& ck, SymmetricKey* key, X25519Key& mine,
+            const X25519Public& theirs) noexcept {
     SymmetricKey shared;
-    if (!dh(shared, priv, pub)) return false;
+    if (!mine.dh(shared, theirs)) return false;
     SymmetricKey next;
     if (key)
         kdf2(next, *key, ck.span(), shared.span());
@@ -84,7 +84,8 @@ void wipe(Hash& h) noexcept {
 Identity Identity::create(const PrivateKey& private_key) noexcept {
     Identity id;
     id.private_key = private_key;
-    id.public_key = derive_public_key(private_key);
+    id.static_key = X25519Key::create(private_key);
+    id.public_key = id.static_key.public_key();
     id.mac1_key = hash({text(label_mac1), id.public_key.span()});
     id.cookie_key = hash({text(label_cookie), id.public_key.span()});
     id.initial_hash = hash({initial_state().hash, id.public_key.span()});
@@ -112,17 +113,19 @@ InitiationStage::~InitiationStage() {
     OPENSSL_cleanse(encrypted_timestamp, sizeof encrypted_timestamp);
 }
 
-Reject open_initiation(const Identity& local, const MessageInitiation& msg,
+Reject open_initiation(Identity& local, const MessageInitiation& msg,
                        InitiationStage& out) noexcept {
     SymmetricKey ck(initial_state().chaining_key);
     Hash h = local.initial_hash;
-    std::memcpy(out.remote_ephemeral.bytes.data(), msg.ephemeral, 32);
+    PublicKey e_pub;
+    std::memcpy(e_pub.bytes.data(), msg.ephemeral, 32);
+    out.remote_ephemeral = X25519Public(e_pub);
     // C = KDF1(C, E_i.pub); H = HASH(H ‖ E_i.pub)
-    mix_key(ck, out.remote_ephemeral.span());
-    mix_hash(h, out.remote_ephemeral.span());
+    mix_key(ck, e_pub.span());
+    mix_hash(h, e_pub.span());
     // (C, k) = KDF2(C, DH(S_r.priv, E_i.pub)); S_i.pub = AEAD-open(k, 0, msg.static, H)
     SymmetricKey key;
-    if (!mix_dh(ck, &key, local.private_key, out.remote_ephemeral))
+    if (!mix_dh(ck, &key, local.static_key, out.remote_ephemeral))
         return Reject::invalid_public_key;
     if (!aead_open(key, 0, msg.encrypted_static, h, out.remote_static.bytes))
         return Reject::decrypt_failed;
@@ -134,10 +137,9 @@ Reject open_initiation(const Identity& local, const MessageInitiation& msg,
     return Reject::none;
 }
 
-Handshake::Handshake(const Identity& local, const PublicKey& remote_static,
+Handshake::Handshake(Identity& local, const PublicKey& remote_static,
                      const SymmetricKey& preshared_key) noexcept
     : local_(&local), remote_static_(remote_static), psk_(preshared_key) {
-    static_static_ok_ = dh(static_static_, local.private_key, remote_static);
     initial_hash_ = hash({initial_state().hash, remote_static.span()});
 }
 
@@ -145,24 +147,35 @@ Handshake::~Handshake() {
     clear();
 }
 
+bool Handshake::static_static() noexcept {
+    if (static_static_state_ == Precomputed::not_yet) {
+        if (!remote_static_key_) remote_static_key_ = X25519Public(remote_static_);
+        static_static_state_ = local_->static_key.dh(static_static_, remote_static_key_)
+                                   ? Precomputed::usable
+                                   : Precomputed::zero;
+    }
+    return static_static_state_ == Precomputed::usable;
+}
+
 void Handshake::local_key_changed() noexcept {
     clear();
-    static_static_ok_ = dh(static_static_, local_->private_key, remote_static_);
+    static_static_.clear();
+    static_static_state_ = Precomputed::not_yet;
 }
 
 void Handshake::clear() noexcept {
     state_ = HandshakeState::zeroed;
     chaining_key_.clear();
     wipe(hash_);
-    ephemeral_private_.clear();
-    remote_ephemeral_ = {};
+    ephemeral_ = X25519Key();
+    remote_ephemeral_ = X25519Public();
     local_index_ = 0;
     remote_index_ = 0;
 }
 
 Reject Handshake::create_initiation(MessageInitiation& out, const PrivateKey& ephemeral,
                                     std::uint32_t local_index, const Tai64n& now) noexcept {
-    if (!static_static_ok_) return Reject::invalid_public_key;
+    if (!static_static()) return Reject::invalid_public_key;
     clear();
     SymmetricKey ck(initial_state().chaining_key);
     Hash h = initial_hash_;
@@ -170,13 +183,14 @@ Reject Handshake::create_initiation(MessageInitiation& out, const PrivateKey& ep
     out.type = static_cast<std::uint32_t>(MessageType::initiation);
     out.sender = local_index;
     // E_i: C = KDF1(C, E_i.pub); H = HASH(H ‖ E_i.pub)
-    const PublicKey e_pub = derive_public_key(ephemeral);
+    X25519Key e = X25519Key::create(ephemeral);
+    const PublicKey& e_pub = e.public_key();
     std::memcpy(out.ephemeral, e_pub.data(), 32);
     mix_key(ck, e_pub.span());
     mix_hash(h, e_pub.span());
     // es: (C, k) = KDF2(C, DH(E_i.priv, S_r.pub)); static = AEAD(k, 0, S_i.pub, H)
     SymmetricKey key;
-    if (!mix_dh(ck, &key, ephemeral, remote_static_)) return Reject::invalid_public_key;
+    if (!mix_dh(ck, &key, e, remote_static_key_)) return Reject::invalid_public_key;
     aead_seal(key, 0, local_->public_key.span(), h, out.encrypted_static);
     mix_hash(h, out.encrypted_static);
     // ss: (C, k) = KDF2(C, DH(S_i.priv, S_r.pub)); timestamp = AEAD(k, 0, TAI64N, H)
@@ -186,15 +200,15 @@ Reject Handshake::create_initiation(MessageInitiation& out, const PrivateKey& ep
 
     chaining_key_ = ck;
     hash_ = h;
-    ephemeral_private_ = ephemeral;
+    ephemeral_ = std::move(e);
     local_index_ = local_index;
     state_ = HandshakeState::created_initiation;
     return Reject::none;
 }
 
-Reject Handshake::consume_initiation(const InitiationStage& stage, Nanos now) noexcept {
-    if (!static_static_ok_) return Reject::invalid_public_key;
+Reject Handshake::consume_initiation(InitiationStage& stage, Nanos now) noexcept {
     if (!(stage.remote_static == remote_static_)) return Reject::unknown_peer;
+    if (!static_static()) return Reject::invalid_public_key;
     SymmetricKey ck = stage.chaining_key;
     Hash h = stage.hash;
     // ss: (C, k) = KDF2(C, DH(S_r.priv, S_i.pub)); TAI64N = AEAD-open(k, 0, timestamp, H)
@@ -212,7 +226,7 @@ Reject Handshake::consume_initiation(const InitiationStage& stage, Nanos now) no
     last_initiation_consumed_ = now;
     chaining_key_ = ck;
     hash_ = h;
-    remote_ephemeral_ = stage.remote_ephemeral;
+    remote_ephemeral_ = std::move(stage.remote_ephemeral);
     remote_index_ = stage.sender;
     state_ = HandshakeState::consumed_initiation;
     return Reject::none;
@@ -228,22 +242,23 @@ Reject Handshake::create_response(MessageResponse& out, const PrivateKey& epheme
     out.sender = local_index;
     out.receiver = remote_index_;
     // E_r: C = KDF1(C, E_r.pub); H = HASH(H ‖ E_r.pub)
-    const PublicKey e_pub = derive_public_key(ephemeral);
+    X25519Key e = X25519Key::create(ephemeral);
+    const PublicKey& e_pub = e.public_key();
     std::memcpy(out.ephemeral, e_pub.data(), 32);
     mix_key(ck, e_pub.span());
     mix_hash(h, e_pub.span());
     // ee, se: C = KDF1(C, DH(E_r.priv, E_i.pub)); C = KDF1(C, DH(E_r.priv, S_i.pub))
-    if (!mix_dh(ck, nullptr, ephemeral, remote_ephemeral_)) return Reject::invalid_public_key;
-    if (!mix_dh(ck, nullptr, ephemeral, remote_static_)) return Reject::invalid_public_key;
+    if (!mix_dh(ck, nullptr, e, remote_ephemeral_)) return Reject::invalid_public_key;
+    if (!mix_dh(ck, nullptr, e, remote_static_key_)) return Reject::invalid_public_key;
     // psk: (C, τ, k) = KDF3(C, Q); H = HASH(H ‖ τ); empty = AEAD(k, 0, "", H)
     SymmetricKey key;
     mix_psk(ck, h, key, psk_);
     aead_seal(key, 0, {}, h, out.encrypted_nothing);
     mix_hash(h, out.encrypted_nothing);
 
+    // The responder's ephemeral key is done with: it goes (wiped) with `e`.
     chaining_key_ = ck;
     hash_ = h;
-    ephemeral_private_ = ephemeral;
     local_index_ = local_index;
     state_ = HandshakeState::created_response;
     return Reject::none;
@@ -254,13 +269,14 @@ Reject Handshake::consume_response(const MessageResponse& msg) noexcept {
         return Reject::unexpected_message;
     SymmetricKey ck = chaining_key_;
     Hash h = hash_;
-    PublicKey e_remote;
-    std::memcpy(e_remote.bytes.data(), msg.ephemeral, 32);
-    mix_key(ck, e_remote.span());
-    mix_hash(h, e_remote.span());
+    PublicKey e_pub;
+    std::memcpy(e_pub.bytes.data(), msg.ephemeral, 32);
+    X25519Public e_remote(e_pub);
+    mix_key(ck, e_pub.span());
+    mix_hash(h, e_pub.span());
     // ee, se: C = KDF1(C, DH(E_i.priv, E_r.pub)); C = KDF1(C, DH(S_i.priv, E_r.pub))
-    if (!mix_dh(ck, nullptr, ephemeral_private_, e_remote)) return Reject::invalid_public_key;
-    if (!mix_dh(ck, nullptr, local_->private_key, e_remote)) return Reject::invalid_public_key;
+    if (!mix_dh(ck, nullptr, ephemeral_, e_remote)) return Reject::invalid_public_key;
+    if (!mix_dh(ck, nullptr, local_->static_key, e_remote)) return Reject::invalid_public_key;
     SymmetricKey key;
     mix_psk(ck, h, key, psk_);
     if (!aead_open(key, 0, msg.encrypted_nothing, h, {})) return Reject::decrypt_failed;
@@ -268,7 +284,7 @@ Reject Handshake::consume_response(const MessageResponse& msg) noexcept {
 
     chaining_key_ = ck;
     hash_ = h;
-    remote_ephemeral_ = e_remote;
+    remote_ephemeral_ = std::move(e_remote);
     remote_index_ = msg.sender;
     state_ = HandshakeState::consumed_response;
     return Reject::none;

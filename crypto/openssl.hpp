@@ -9,9 +9,6 @@
 namespace ringtun::crypto::detail {
 
 struct Algorithms {
-    EVP_MD* blake2s256 = nullptr;
-    EVP_MAC* blake2s_mac = nullptr;
-    EVP_MAC* hmac = nullptr;
     EVP_CIPHER* chacha20_poly1305 = nullptr;
 };
 
@@ -27,8 +24,6 @@ struct Deleter {
     }
 };
 
-using MdCtxPtr = std::unique_ptr<EVP_MD_CTX, Deleter<EVP_MD_CTX_free>>;
-using MacCtxPtr = std::unique_ptr<EVP_MAC_CTX, Deleter<EVP_MAC_CTX_free>>;
 using CipherCtxPtr = std::unique_ptr<EVP_CIPHER_CTX, Deleter<EVP_CIPHER_CTX_free>>;
 using PkeyPtr = std::unique_ptr<EVP_PKEY, Deleter<EVP_PKEY_free>>;
 using PkeyCtxPtr = std::unique_ptr<EVP_PKEY_CTX, Deleter<EVP_PKEY_CTX_free>>;

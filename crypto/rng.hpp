@@ -22,8 +22,9 @@ T random_value(Rng& rng) noexcept {
     return v;
 }
 
-// OpenSSL's DRBG (seeded by the kernel when OpenSSL first needs entropy). Aborts if OpenSSL
-// reports failure: a VPN must never continue with predictable keys.
+// OpenSSL's DRBG (seeded by the kernel when OpenSSL first needs entropy), drawn a kilobyte at
+// a time into a per-thread pool that wipes what it hands out and is emptied in a forked child
+// (rng.cpp). Aborts if OpenSSL reports failure: a VPN must never continue with predictable keys.
 class SystemRng final : public Rng {
   public:
     void fill(std::span<std::uint8_t> out) noexcept override;

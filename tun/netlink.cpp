@@ -250,16 +250,6 @@ int send_rule(nl_sock* sock, int type, int flags, int family, std::uint32_t mark
 
 }  // namespace
 
-util::Result<bool> RouteSocket::add_route(int ifindex, int family, const std::uint8_t* addr,
-                                          std::uint8_t prefix_len, std::uint32_t table) {
-    auto route = route_request(ifindex, family, addr, prefix_len, table);
-    if (!route) return util::fail(route.error());
-    const int rc = rtnl_route_add(sock_.get(), route->get(), NLM_F_CREATE | NLM_F_EXCL);
-    if (rc == -NLE_EXIST) return false;  // someone else's: left alone
-    if (rc < 0) return util::fail(nl_error("rtnl_route_add", rc, "route" + on_if(ifindex)));
-    return true;
-}
-
 util::Result<void> RouteSocket::delete_route(int ifindex, int family, const std::uint8_t* addr,
                                              std::uint8_t prefix_len, std::uint32_t table) {
     auto route = route_request(ifindex, family, addr, prefix_len, table);

@@ -50,12 +50,9 @@ class RouteSocket {
     // ring drops when full either way; a pfifo_fast in front of it only adds a lock.
     util::Result<void> set_no_queue(int ifindex);
 
-    // Routes the prefix (family, network-order bytes, length) to the interface in routing
-    // table `table` (254: main). True if added; false if a route to that prefix exists there
-    // already (someone else's: it is left as it is, never replaced).
-    util::Result<bool> add_route(int ifindex, int family, const std::uint8_t* addr,
-                                 std::uint8_t prefix_len, std::uint32_t table);
-    // Removes that route; one already gone is not an error.
+    // Removes the route to the prefix (family, network-order bytes, length) through the
+    // interface in routing table `table` (254: main), as tun::add_routes adds it; one already
+    // gone is not an error.
     util::Result<void> delete_route(int ifindex, int family, const std::uint8_t* addr,
                                     std::uint8_t prefix_len, std::uint32_t table);
     // Whether any route of either family is in `table` (true when it cannot tell).

@@ -3,8 +3,29 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <cinttypes>
+#include <cstdio>
 
 namespace ringtun::daemon {
+
+namespace {
+
+// "64 MiB", "8 KiB", "100 bytes": a limit as its configuration reads; the unit's name in
+// `unit`.
+std::size_t in_units(std::size_t n, const char*& unit) noexcept {
+    if (n % (std::size_t{1} << 20) == 0) {
+        unit = "MiB";
+        return n >> 20;
+    }
+    if (n % 1024 == 0) {
+        unit = "KiB";
+        return n >> 10;
+    }
+    unit = "bytes";
+    return n;
+}
+
+}  // namespace
 
 StreamConnection::StreamConnection(std::uint32_t id, util::UniqueFd fd,
                                    std::unique_ptr<control::StreamSession> session, Nanos now)
@@ -20,7 +41,11 @@ StreamConnection::Next StreamConnection::on_received(std::size_t n, const Now& n
         input_total_ += n;
         last_input_ = now.boot;
         if (input_total_ > limits.max_input) {
-            why_ = "sent more than it may";
+            const char* unit = "";
+            const std::size_t amount = in_units(limits.max_input, unit);
+            std::snprintf(why_text_.data(), why_text_.size(),
+                          "sent more than ringtun's limit of %zu %s per connection", amount, unit);
+            why_ = why_text_.data();
             return Next::close;
         }
     }
@@ -63,11 +88,22 @@ Nanos StreamConnection::deadline(const StreamLimits& limits, bool sending) const
 }
 
 const char* StreamConnection::expired(Nanos now, const StreamLimits& limits,
-                                      bool sending) const noexcept {
+                                      bool sending) noexcept {
     if (linger_until_ != 0 && now >= linger_until_) return "";  // served: no reason to log
-    if (now >= opened_ + limits.lifetime) return "open too long";
-    if (!sending && now >= last_input_ + limits.idle_timeout) return "idle too long";
-    return nullptr;
+    const char* what = nullptr;
+    Nanos limit = 0;
+    if (now >= opened_ + limits.lifetime) {
+        what = "open longer";
+        limit = limits.lifetime;
+    } else if (!sending && now >= last_input_ + limits.idle_timeout) {
+        what = "idle longer";
+        limit = limits.idle_timeout;
+    } else {
+        return nullptr;
+    }
+    std::snprintf(why_text_.data(), why_text_.size(), "%s than ringtun's limit of %" PRIu64 " s",
+                  what, static_cast<std::uint64_t>(limit / crypto::seconds_ns(1)));
+    return why_text_.data();
 }
 
 }  // namespace ringtun::daemon

@@ -39,11 +39,15 @@ struct StreamLimits {
     unsigned backlog;  // the listener's listen(2) backlog: a burst of accepts
 };
 
-// `wg` sends whole configurations (16 MiB: far beyond 10,000 peers) and may take its time.
+// `wg` sends whole configurations and may take its time: `wg setconf` with 100,000 peers (a
+// key, an endpoint, an allowed IP and a keepalive each) sends 19 MB, with preshared keys 27 MB,
+// and a keepalive makes each new peer start a handshake at once (as wireguard-go does), about
+// 0.2 ms of CPU each: 100,000 of them take longer than a minute on a busy machine. A client
+// that stops sending is cut by the idle limit, one that trickles by the lifetime.
 inline constexpr StreamLimits control_limits{.max_connections = 16,
                                              .idle_timeout = crypto::seconds_ns(10),
-                                             .lifetime = crypto::seconds_ns(60),
-                                             .max_input = std::size_t{16} << 20,
+                                             .lifetime = crypto::seconds_ns(300),
+                                             .max_input = std::size_t{64} << 20,
                                              .backlog = control_backlog};
 // A scrape is one small request and one response; Prometheus's default timeout is 10 s.
 inline constexpr StreamLimits metrics_limits{.max_connections = 8,
@@ -86,8 +90,10 @@ class StreamConnection {
     // reply slowly is not idle).
     Nanos deadline(const StreamLimits& limits, bool sending) const noexcept;
     // Why it must close at `now` ("" for a served connection whose client did not close in
-    // time: nothing to report), or null.
-    const char* expired(Nanos now, const StreamLimits& limits, bool sending) const noexcept;
+    // time: nothing to report), or null. The reasons name the limit as ringtun's, with its
+    // value ("idle longer than ringtun's limit of 10 s"), written into the connection's own
+    // buffer: no allocation, as the servers' noexcept sweeps call it.
+    const char* expired(Nanos now, const StreamLimits& limits, bool sending) noexcept;
 
   private:
     Next advance(const Now& now);
@@ -105,6 +111,7 @@ class StreamConnection {
     Nanos linger_until_ = 0;  // lingering until then; 0: not
     bool eof_ = false;
     const char* why_ = nullptr;
+    std::array<char, 96> why_text_{};  // what why_ or expired() points into
 };
 
 }  // namespace ringtun::daemon

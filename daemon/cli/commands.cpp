@@ -350,7 +350,7 @@ int dispatch(int argc, char** argv) {
         Args args;
         if (const int rc = parse(c, rest, args); rc >= 0) return rc;
         if (c.needs_crypto && !crypto::self_check()) {
-            std::fputs("ringtun: OpenSSL lacks BLAKE2s or ChaCha20-Poly1305\n", stderr);
+            std::fputs("ringtun: OpenSSL lacks ChaCha20-Poly1305\n", stderr);
             return 1;
         }
         return c.run(args);
@@ -358,7 +358,7 @@ int dispatch(int argc, char** argv) {
     // wireguard-go's command line: `ringtun [-f|--foreground] IFNAME`.
     const bool foreground = first == "-f" || first == "--foreground";
     if ((foreground || (argc == 2 && !first.starts_with('-'))) && !crypto::self_check()) {
-        std::fputs("ringtun: OpenSSL lacks BLAKE2s or ChaCha20-Poly1305\n", stderr);
+        std::fputs("ringtun: OpenSSL lacks ChaCha20-Poly1305\n", stderr);
         return 1;
     }
     if (foreground) {

@@ -1,5 +1,6 @@
 #include "daemon/cli/reload.hpp"
 
+#include <malloc.h>
 #include <time.h>
 
 #include <algorithm>
@@ -92,6 +93,10 @@ std::optional<std::string> Reloader::operator()(control::DeviceConfig& config,
                        std::to_string(static_cast<std::uint64_t>(mono.tv_sec) * 1000000 +
                                       static_cast<std::uint64_t>(mono.tv_nsec) / 1000));
         auto result = apply(config);
+        // What the reload read and computed (about 2 KB per peer) is freed by now, but below
+        // what it left in place, so the allocator would keep its pages: 10,000 peers held 22 MB
+        // more after the first reload. Hand them back.
+        malloc_trim(0);
         notify_systemd("READY=1");
         return result;
     } catch (const std::exception& ex) {

@@ -3,7 +3,11 @@
 #include <linux/rtnetlink.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <string>
 
+#include "tun/route_batch.hpp"
 #include "util/log.hpp"
 
 namespace ringtun::daemon {
@@ -17,8 +21,18 @@ bool contains(const std::vector<T>& v, const T& x) {
 
 }  // namespace
 
+std::size_t Routes::RouteHash::operator()(const Route& r) const noexcept {
+    std::uint64_t h = 0xcbf29ce484222325ULL;  // FNV-1a
+    const auto mix = [&h](std::uint64_t v) { h = (h ^ v) * 0x100000001b3ULL; };
+    for (std::uint8_t b : r.addr)
+        mix(b);
+    mix(static_cast<std::uint64_t>(r.family) << 40 | std::uint64_t{r.length} << 32 | r.table);
+    return static_cast<std::size_t>(h);
+}
+
 void Routes::wanted(const Settings& s, std::vector<Route>& routes, std::vector<int>& families) {
     if (s.table == 0u) return;  // "off"
+    RouteSet seen;
     for (const PeerSettings& p : s.peers) {
         for (const conf::Prefix& ip : p.allowed_ips) {
             Route r{ip.family, ip.addr, ip.length, s.table.value_or(RT_TABLE_MAIN)};
@@ -26,7 +40,7 @@ void Routes::wanted(const Settings& s, std::vector<Route>& routes, std::vector<i
                 r.table = default_table();
                 if (!contains(families, ip.family)) families.push_back(ip.family);
             }
-            if (!contains(routes, r)) routes.push_back(r);
+            if (seen.insert(r).second) routes.push_back(r);
         }
     }
 }
@@ -57,6 +71,7 @@ Routes::Routes(Routes&& o) noexcept
       mark_set_(o.mark_set_),
       routes_(std::move(o.routes_)),
       foreign_(std::move(o.foreign_)),
+      unknown_(std::move(o.unknown_)),
       rule_families_(std::move(o.rule_families_)) {
     o.nl_.reset();
     o.rule_families_.clear();
@@ -68,27 +83,104 @@ Routes::~Routes() {
         nl_->delete_default_route_rules(family, default_table_, default_table_);
 }
 
-bool Routes::add_again(const Route& r, Restored& done) {
-    auto a = nl_->add_route(ifindex_, r.family, r.addr.data(), r.length, r.table);
-    if (a) return *a;
-    RT_LOG_WARN("routes: %s in table %u not put back: %s",
-                conf::Prefix{r.family, r.addr, r.length}.to_string().c_str(), r.table,
-                a.error().to_string().c_str());
-    ++done.failed;
-    return false;
+util::Result<void> Routes::add(const std::vector<Route>& want) {
+    std::vector<Route> fresh;
+    std::vector<tun::RouteSpec> specs;
+    for (const Route& r : want) {
+        if (routes_.contains(r) || foreign_.contains(r)) continue;
+        // Left unknown by a failed exchange: ours or not, gone before it is asked for again
+        // (the delete names our protocol and interface, so it removes only ours).
+        if (unknown_.erase(r) != 0) forget(r);
+        fresh.push_back(r);
+        specs.push_back({r.family, r.addr, r.length, r.table});
+    }
+    std::vector<int> errors;
+    const auto sent = tun::add_routes(ifindex_, specs, errors);
+    // Every outcome is recorded, also when the exchange failed part way, so that what was
+    // added is known to be ours even when another route failed.
+    const int failed = record(fresh, errors);
+    if (!sent) return sent;
+    if (failed != 0)
+        return util::fail(util::sys_error("RTM_NEWROUTE", failed,
+                                          "route through ifindex " + std::to_string(ifindex_)));
+    return {};
+}
+
+int Routes::record(const std::vector<Route>& fresh, const std::vector<int>& errors) {
+    int failed = 0;
+    for (std::size_t i = 0; i < fresh.size(); ++i) {
+        const Route& r = fresh[i];
+        if (errors[i] == 0) {
+            routes_.insert(r);
+        } else if (errors[i] == tun::route_unknown) {
+            unknown_.insert(r);
+        } else if (errors[i] == EEXIST) {
+            foreign_.insert(r);
+            RT_LOG_WARN(
+                "routes: a route to a %s/%u exists already in table %u and is not "
+                "ringtun's; left as it is",
+                r.family == AF_INET ? "IPv4" : "IPv6", r.length, r.table);
+        } else if (errors[i] != tun::route_not_sent && failed == 0) {
+            failed = errors[i];
+        }
+    }
+    return failed;
+}
+
+void Routes::forget(const Route& r) {
+    (void)nl_->delete_route(ifindex_, r.family, r.addr.data(), r.length, r.table);
+}
+
+void Routes::forget_unwanted(RouteSet& set, const RouteSet& wanted) {
+    for (auto it = set.begin(); it != set.end();) {
+        if (wanted.contains(*it)) {
+            ++it;
+            continue;
+        }
+        forget(*it);
+        it = set.erase(it);
+    }
 }
 
 Routes::Restored Routes::restore() {
+    // Ours first, then those someone else held (and those whose answer was lost), in one
+    // batched exchange like the first.
+    std::vector<Route> again(routes_.begin(), routes_.end());
+    const std::size_t ours = again.size();
+    again.insert(again.end(), foreign_.begin(), foreign_.end());
+    again.insert(again.end(), unknown_.begin(), unknown_.end());
+    std::vector<tun::RouteSpec> specs;
+    for (const Route& r : again)
+        specs.push_back({r.family, r.addr, r.length, r.table});
+    std::vector<int> errors;
+    if (auto sent = tun::add_routes(ifindex_, specs, errors); !sent)
+        RT_LOG_WARN("routes: putting them back: %s", sent.error().to_string().c_str());
     Restored done;
-    for (const Route& r : routes_)
-        done.added += add_again(r, done) ? 1 : 0;
-    for (const Route& r : std::vector<Route>(foreign_)) {
-        if (!add_again(r, done)) continue;  // still someone else's, or failed
-        routes_.push_back(r);
-        std::erase(foreign_, r);
-        ++done.added;
-    }
+    for (std::size_t i = 0; i < again.size(); ++i)
+        record_restored(again[i], i < ours, errors[i], done);
     return done;
+}
+
+void Routes::record_restored(const Route& r, bool ours, int error, Restored& done) {
+    if (error == 0) {
+        ++done.added;
+        if (ours) return;
+        foreign_.erase(r);
+        unknown_.erase(r);
+        routes_.insert(r);
+        return;
+    }
+    if (error == EEXIST) return;                 // ours still there, or still someone else's
+    if (!ours && error == tun::route_unknown) {  // may have become ours
+        foreign_.erase(r);
+        unknown_.insert(r);
+    }
+    ++done.failed;
+    const std::string why = error == tun::route_unknown    ? "its answer was lost"
+                            : error == tun::route_not_sent ? "not asked: an earlier batch failed"
+                                                           : std::strerror(error);
+    RT_LOG_WARN("routes: %s in table %u not put back: %s",
+                conf::Prefix{r.family, r.addr, r.length}.to_string().c_str(), r.table, why.c_str());
 }
 
 util::Result<void> Routes::sync(const Settings& s, const MarkFn& set_mark) {
@@ -105,27 +197,12 @@ util::Result<void> Routes::sync(const Settings& s, const MarkFn& set_mark) {
         if (set_mark) set_mark(0);
         mark_set_ = false;
     }
-    for (const Route& r : std::vector<Route>(routes_))
-        if (!contains(want, r)) {
-            (void)nl_->delete_route(ifindex_, r.family, r.addr.data(), r.length, r.table);
-            std::erase(routes_, r);
-        }
+    const RouteSet wanted_set(want.begin(), want.end());
+    forget_unwanted(routes_, wanted_set);
+    forget_unwanted(unknown_, wanted_set);
     // Then what is new: routes, the mark before any rule (or the tunnel's own packets would
     // be routed into it), the rules.
-    for (const Route& r : want) {
-        if (contains(routes_, r) || contains(foreign_, r)) continue;
-        auto added = nl_->add_route(ifindex_, r.family, r.addr.data(), r.length, r.table);
-        if (!added) return util::fail(added.error());
-        if (*added) {
-            routes_.push_back(r);
-        } else {
-            foreign_.push_back(r);
-            RT_LOG_WARN(
-                "routes: a route to a %s/%u exists already in table %u and is not "
-                "ringtun's; left as it is",
-                r.family == AF_INET ? "IPv4" : "IPv6", r.length, r.table);
-        }
-    }
+    if (auto r = add(want); !r) return r;
     if (!families.empty() && !mark_set_) {
         if (set_mark) set_mark(default_table_);
         mark_set_ = true;

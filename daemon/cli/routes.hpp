@@ -7,15 +7,19 @@
 //     "lookup main suppress_prefixlength 0");
 //   - table N: every prefix in table N, no rules; "off": none.
 // Routes and rules carry protocol 114 (tun::route_protocol); a route that exists already is
-// someone else's and is never replaced. Routes go with the TUN; the rules are removed when
-// the Routes goes (and a crashed run's rule for T by the next start). wg-quick's other
-// default-route steps (the src_valid_mark sysctl, firewall marks) are left to the administrator.
+// someone else's and is never replaced. A route whose answer a failed exchange lost may be
+// ours or not: it is deleted (a delete names our protocol and the interface, so it removes
+// only ours) before it is asked for again, or when no longer wanted. Routes go with the TUN; the
+// rules are removed when the Routes goes (and a crashed run's rule for T by the next start).
+// wg-quick's other default-route steps (the src_valid_mark sysctl, firewall marks) are left to the
+// administrator.
 #pragma once
 
 #include <array>
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <unordered_set>
 #include <vector>
 
 #include "daemon/cli/settings.hpp"
@@ -63,19 +67,36 @@ class Routes {
         std::uint32_t table;
         friend bool operator==(const Route&, const Route&) = default;
     };
+    struct RouteHash {
+        std::size_t operator()(const Route& r) const noexcept;
+    };
+    // Sets, not lists: 10,000 peers' routes are compared in linear time, not quadratic.
+    using RouteSet = std::unordered_set<Route, RouteHash>;
     Routes(tun::RouteSocket nl, int ifindex) : nl_(std::move(nl)), ifindex_(ifindex) {}
+    // The routes `s` asks for, each once, in the order of the peers.
     void wanted(const Settings& s, std::vector<Route>& routes, std::vector<int>& families);
     std::uint32_t default_table();
-    // Adds `r` again (restore): true if added now, false if there already; a failure is
-    // logged and counted in `done`.
-    bool add_again(const Route& r, Restored& done);
+    // Adds those of `want` that are neither ours nor known to be someone else's, in batches
+    // (tun/route_batch), and records each outcome.
+    util::Result<void> add(const std::vector<Route>& want);
+    // Files each of `fresh` by its outcome (tun::add_routes's `errors`); returns the first
+    // failure's errno, or 0.
+    int record(const std::vector<Route>& fresh, const std::vector<int>& errors);
+    // Deletes our route `r`, if it is there (one through the interface with our protocol).
+    void forget(const Route& r);
+    // Deletes and drops from `set` every route not in `wanted`.
+    void forget_unwanted(RouteSet& set, const RouteSet& wanted);
+    // Files the outcome `error` of adding `r` again (restore; `ours`: it was ours before the
+    // link went down) and counts it in `done`; a failure is logged.
+    void record_restored(const Route& r, bool ours, int error, Restored& done);
 
     std::optional<tun::RouteSocket> nl_;
     int ifindex_;
     std::uint32_t default_table_ = 0;  // chosen at the first default route
     bool mark_set_ = false;
-    std::vector<Route> routes_;       // ours
-    std::vector<Route> foreign_;      // wanted, but someone else's route was there
+    RouteSet routes_;   // ours
+    RouteSet foreign_;  // wanted, but someone else's route was there
+    RouteSet unknown_;  // asked for, but the exchange failed before their answer: maybe ours
     std::vector<int> rule_families_;  // families with the default-route rules in place
 };
 

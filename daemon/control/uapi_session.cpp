@@ -1,5 +1,7 @@
 #include "daemon/control/uapi_session.hpp"
 
+#include "util/log.hpp"
+
 namespace ringtun::daemon::control {
 
 void append_errno(std::string& out, UapiError e) {
@@ -32,6 +34,11 @@ std::size_t UapiSession::feed(std::string_view in, UapiTarget& target, std::stri
         }
         if (c != '\n') {
             if (line_.size() == max_line) {
+                // The protocol can only answer an errno: say here whose limit it was.
+                RT_LOG_NOTICE(
+                    "uapi: a line longer than ringtun's limit of %zu bytes; "
+                    "request refused (EINVAL)",
+                    max_line);
                 if (state_ == State::set_lines) target.end_set();
                 append_errno(out, UapiError::invalid);
                 state_ = State::done;

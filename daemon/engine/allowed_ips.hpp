@@ -9,6 +9,11 @@
 // Addresses are (family, network-order bytes): AF_INET takes 4 bytes, AF_INET6 16. lookup()
 // runs per packet: it neither allocates nor throws. The rest is control path. Not
 // thread-safe; the owner serialises access.
+//
+// The nodes of each value are also linked in a list of their own (the kernel's
+// peer->allowedips_list), so that what concerns one peer — for_each(), remove_all() — costs
+// its own prefixes, not a walk of the whole table: with 10,000 peers, `wg show` or a
+// reconfiguration that replaces every peer's allowed IPs is linear, not quadratic.
 #pragma once
 
 #include <netinet/in.h>
@@ -18,6 +23,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -76,8 +82,8 @@ inline unsigned family_bits(int family) noexcept {
 
 }  // namespace allowed_ips_detail
 
-// T: a small copyable, equality-comparable handle (a Peer* or a peer index). `none` is the
-// value lookup() returns when nothing matches; it cannot be inserted.
+// T: a small copyable, equality-comparable, hashable handle (a Peer* or a peer index). `none`
+// is the value lookup() returns when nothing matches; it cannot be inserted.
 template <typename T>
 class AllowedIps {
   public:
@@ -113,6 +119,7 @@ class AllowedIps {
     void clear() noexcept {
         v4_.reset();
         v6_.reset();
+        lists_.clear();
         size_ = 0;
     }
 
@@ -125,9 +132,17 @@ class AllowedIps {
         unsigned cidr;
         T value;
         bool has_value;
+        int family = 0;             // with a value: AF_INET or AF_INET6
+        Node* prev_same = nullptr;  // with a value: the list of `value`
+        Node* next_same = nullptr;
         std::unique_ptr<Node> child[2];
     };
     using Slot = std::unique_ptr<Node>;
+
+    // `n` (with its value set) joins its value's list, whose head `head` is (lists_[n->value],
+    // made beforehand, so that this cannot fail); leaves it before its value changes.
+    void link(Node* n, int family, Node*& head) noexcept;
+    void unlink(Node* n) noexcept;
 
     // Prefix entry for remove_all().
     struct Entry {
@@ -139,14 +154,34 @@ class AllowedIps {
     Slot& root(int family) noexcept { return family == AF_INET ? v4_ : v6_; }
     const Slot& root(int family) const noexcept { return family == AF_INET ? v4_ : v6_; }
 
-    template <typename F>
-    static void walk(const Node* n, const F& visit);
-
     T none_;
     Slot v4_;
     Slot v6_;
+    std::unordered_map<T, Node*> lists_;  // each value's first node
     std::size_t size_ = 0;
 };
+
+template <typename T>
+void AllowedIps<T>::link(Node* n, int family, Node*& head) noexcept {
+    n->family = family;
+    n->prev_same = nullptr;
+    n->next_same = head;
+    if (head != nullptr) head->prev_same = n;
+    head = n;
+}
+
+template <typename T>
+void AllowedIps<T>::unlink(Node* n) noexcept {
+    if (n->next_same != nullptr) n->next_same->prev_same = n->prev_same;
+    if (n->prev_same != nullptr) {
+        n->prev_same->next_same = n->next_same;
+    } else if (n->next_same != nullptr) {
+        lists_.find(n->value)->second = n->next_same;
+    } else {
+        lists_.erase(n->value);
+    }
+    n->prev_same = n->next_same = nullptr;
+}
 
 template <typename T>
 bool AllowedIps<T>::insert(int family, const std::uint8_t* bytes, std::uint8_t cidr, T value) {
@@ -160,21 +195,34 @@ bool AllowedIps<T>::insert(int family, const std::uint8_t* bytes, std::uint8_t c
         const unsigned common = common_bits(n->key, key);
         if (n->cidr > cidr || common < n->cidr) break;  // the new prefix belongs above `n`
         if (n->cidr == cidr) {
-            if (!n->has_value) ++size_;
+            if (n->has_value && n->value == value) return true;
+            // The list's head before anything changes: the only step that may throw.
+            Node*& head = lists_.try_emplace(value, nullptr).first->second;
+            if (n->has_value)
+                unlink(n);  // another value's list: `head` stays valid
+            else
+                ++size_;
             n->value = value;
             n->has_value = true;
+            link(n, family, head);
             return true;
         }
         slot = &n->child[bit_at(key, n->cidr)];
     }
 
+    // Everything that may throw first (the nodes, the list's head), then the placing, so that
+    // a failed allocation leaves no node linked that the trie does not hold.
     auto fresh = std::make_unique<Node>(key, cidr, value, true);
+    Node* const added = fresh.get();
+    // `old` diverges from the new prefix at bit `split`: either the new prefix contains `old`
+    // (split == cidr) or both hang below a new branch node at `split`.
+    const unsigned split = *slot ? std::min<unsigned>(common_bits((*slot)->key, key), cidr) : cidr;
+    Slot branch;
+    if (*slot && split < cidr)
+        branch = std::make_unique<Node>(masked(key, split), split, none_, false);
+    Node*& head = lists_.try_emplace(value, nullptr).first->second;
+    link(added, family, head);
     if (*slot) {
-        // `old` diverges from the new prefix at bit `split`: either the new prefix contains
-        // `old` (split == cidr) or both hang below a new branch node at `split`.
-        const unsigned split = std::min<unsigned>(common_bits((*slot)->key, key), cidr);
-        Slot branch;
-        if (split < cidr) branch = std::make_unique<Node>(masked(key, split), split, none_, false);
         Slot old = std::move(*slot);
         if (branch) {
             branch->child[bit_at(old->key, split)] = std::move(old);
@@ -208,6 +256,7 @@ bool AllowedIps<T>::remove(int family, const std::uint8_t* bytes, std::uint8_t c
     if (n == nullptr || n->cidr != cidr || !(n->key == key) || !n->has_value) return false;
     if (held_by && n->value != *held_by) return false;
 
+    unlink(n);
     n->has_value = false;
     n->value = none_;
     --size_;
@@ -226,11 +275,9 @@ bool AllowedIps<T>::remove(int family, const std::uint8_t* bytes, std::uint8_t c
 template <typename T>
 std::size_t AllowedIps<T>::remove_all(T value) {
     std::vector<Entry> doomed;
-    for (const int family : {AF_INET, AF_INET6}) {
-        walk(root(family).get(), [&](const Node& n) {
-            if (n.value == value) doomed.push_back(Entry{family, n.key, n.cidr});
-        });
-    }
+    const auto head = lists_.find(value);
+    for (Node* n = head == lists_.end() ? nullptr : head->second; n; n = n->next_same)
+        doomed.push_back(Entry{n->family, n->key, n->cidr});
     std::uint8_t bytes[16];
     for (const Entry& e : doomed) {
         allowed_ips_detail::store(e.key, e.family, bytes);
@@ -259,25 +306,23 @@ T AllowedIps<T>::lookup(int family, const std::uint8_t* addr) const noexcept {
 template <typename T>
 template <typename F>
 void AllowedIps<T>::for_each(T value, F&& fn) const {
+    std::vector<const Node*> nodes;
+    const auto head = lists_.find(value);
+    for (const Node* n = head == lists_.end() ? nullptr : head->second; n; n = n->next_same)
+        nodes.push_back(n);
+    // The order of a walk of the tries: IPv4 first, then by address, a prefix before the
+    // longer ones inside it.
+    std::sort(nodes.begin(), nodes.end(), [](const Node* a, const Node* b) {
+        if (a->family != b->family) return a->family == AF_INET;
+        if (a->key.hi != b->key.hi) return a->key.hi < b->key.hi;
+        if (a->key.lo != b->key.lo) return a->key.lo < b->key.lo;
+        return a->cidr < b->cidr;
+    });
     std::uint8_t bytes[16];
-    for (const int family : {AF_INET, AF_INET6}) {
-        walk(root(family).get(), [&](const Node& n) {
-            if (n.value != value) return;
-            allowed_ips_detail::store(n.key, family, bytes);
-            fn(family, static_cast<const std::uint8_t*>(bytes), static_cast<std::uint8_t>(n.cidr));
-        });
+    for (const Node* n : nodes) {
+        allowed_ips_detail::store(n->key, n->family, bytes);
+        fn(n->family, static_cast<const std::uint8_t*>(bytes), static_cast<std::uint8_t>(n->cidr));
     }
-}
-
-// Visits the nodes with a value, depth first, each before its subtrees (address order).
-// Recursion depth is bounded by the trie's height, at most 129.
-template <typename T>
-template <typename F>
-void AllowedIps<T>::walk(const Node* n, const F& visit) {
-    if (n == nullptr) return;
-    if (n->has_value) visit(*n);
-    walk(n->child[0].get(), visit);
-    walk(n->child[1].get(), visit);
 }
 
 }  // namespace ringtun::daemon

@@ -15,32 +15,32 @@ Device::Device(const crypto::PrivateKey& private_key, std::size_t mtu, MessageSi
       rng_(rng),
       cookie_checker_(identity_),
       source_limiter_(crypto::random_value<std::uint64_t>(rng)),
+      staged_pool_(mtu),
       allowed_ips_(nullptr) {}
 
 Peer* Device::add_peer(const crypto::PublicKey& key, const crypto::SymmetricKey& psk,
                        std::uint16_t persistent_keepalive, std::optional<Endpoint> endpoint) {
     if (key == identity_.public_key || find_peer(key)) return nullptr;
-    auto peer = std::make_unique<Peer>(identity_, key, psk, mtu_);
+    staged_pool_.reserve_for(peers_.size() + 1);
+    auto peer = std::make_unique<Peer>(identity_, key, psk, staged_pool_);
     peer->timers.set_persistent_keepalive(persistent_keepalive);
     peer->endpoint = endpoint;
     RT_LOG_INFO("%s: created%s%s", peer->label().c_str(), endpoint ? ", endpoint " : "",
                 endpoint ? endpoint->to_string().c_str() : "");
     peer->id = static_cast<std::uint32_t>(peers_.size());
+    // Room first, so that nothing after the key's entry can throw: a peer found by key that
+    // peers_ does not own would be freed under it. Grown by doubling, as push_back would.
+    if (peers_.size() == peers_.capacity()) peers_.reserve(2 * peers_.size() + 16);
+    by_key_.emplace(key, peer.get());
     peers_.push_back(std::move(peer));
     // Setup, not the data path: the deadline heap holds a few entries per peer (timers.cpp).
-    due_.reserve(due_capacity());
+    // Grown by doubling, so that adding n peers copies it O(log n) times, not n.
+    if (due_.capacity() < due_capacity()) due_.reserve(2 * due_capacity());
     return peers_.back().get();
 }
 
 bool Device::add_allowed_ip(Peer& peer, int family, const std::uint8_t* addr, std::uint8_t cidr) {
     return allowed_ips_.insert(family, addr, cidr, &peer);
-}
-
-Peer* Device::find_peer(const crypto::PublicKey& key) noexcept {
-    // Linear: consulted once per accepted initiation, never per data packet.
-    for (auto& p : peers_)
-        if (p->public_key() == key) return p.get();
-    return nullptr;
 }
 
 void Device::start(const Now& now) noexcept {

@@ -48,6 +48,8 @@ const char* to_string(Drop d) noexcept {
             return "no_endpoint";
         case Drop::staged_overflow:
             return "staged_overflow";
+        case Drop::staged_pool_empty:
+            return "staged_pool_empty";
         case Drop::staged_given_up:
             return "staged_given_up";
         case Drop::no_tx_buffer:

@@ -29,12 +29,15 @@ enum class Drop : std::uint8_t {
     rate_limited,       // handshake over the per-source limit under load
     no_private_key,     // handshake while the device has no private key (wg's all-zero key)
     // From the TUN.
-    tun_malformed,    // not an IPv4/IPv6 packet
-    tun_oversized,    // read cut short: the IP header claims more (the TUN's MTU exceeds ours)
-    no_route,         // destination matches no peer's allowed IPs
-    no_endpoint,      // the peer has no known endpoint yet
-    staged_overflow,  // oldest staged packet dropped for a newer one
-    staged_given_up,  // staged packets dropped when the handshake gave up
+    tun_malformed,      // not an IPv4/IPv6 packet
+    tun_oversized,      // read cut short: the IP header claims more (the TUN's MTU exceeds ours)
+    no_route,           // destination matches no peer's allowed IPs
+    no_endpoint,        // the peer has no known endpoint yet
+    staged_overflow,    // a packet waiting for a session dropped: the peer had 128 waiting
+                        // (its oldest goes)
+    staged_pool_empty,  // a packet waiting for a session dropped: the device's pool of them
+                        // was full (the oldest of the peer holding the most goes)
+    staged_given_up,    // staged packets dropped when the handshake gave up
     // Local resources.
     no_tx_buffer,  // all transmit slots busy
     internal_error,

@@ -169,12 +169,13 @@ void Device::send_initiation(Peer& peer, const Now& now, bool is_retry,
 bool Device::begin_session(Peer& peer, const Now& now) noexcept {
     auto keys = peer.handshake.derive_session_keys();
     auto session = keys ? crypto::Session::create(*keys, now.boot) : std::nullopt;
-    if (!session) {
+    // Out of keys or out of memory: the handshake's index stays the handshake's (removed at
+    // the next one), as no session took it over.
+    if (!session || !peer.install_session(std::move(*session), index_)) {
         counters_.drops.add(Drop::internal_error);
         return false;
     }
     peer.handshake_index_became_session();
-    peer.install_session(std::move(*session), index_);
     peer.timers.on_session_derived(now.boot);
     return true;
 }

@@ -4,11 +4,11 @@
 
 namespace ringtun::daemon {
 
-Peer::Peer(const crypto::Identity& local, const crypto::PublicKey& public_key,
-           const crypto::SymmetricKey& preshared_key, std::size_t mtu)
+Peer::Peer(crypto::Identity& local, const crypto::PublicKey& public_key,
+           const crypto::SymmetricKey& preshared_key, StagedPool& staged_pool)
     : handshake(local, public_key, preshared_key),
       cookies(public_key),
-      staged(mtu),
+      staged(staged_pool),
       label_("peer(" + crypto::short_key(public_key) + ")") {}
 
 crypto::Session* Peer::session_by_index(std::uint32_t index) noexcept {
@@ -17,16 +17,18 @@ crypto::Session* Peer::session_by_index(std::uint32_t index) noexcept {
     return nullptr;
 }
 
-void Peer::drop_session(std::optional<crypto::Session>& slot, PeerIndex& index) noexcept {
+void Peer::drop_session(SessionSlot& slot, PeerIndex& index) noexcept {
     if (!slot) return;
     index.remove(slot->local_index());
     RT_LOG_DEBUG("%s: session %u destroyed", label_.c_str(), slot->local_index());
     slot.reset();
 }
 
-void Peer::install_session(crypto::Session session, PeerIndex& index) noexcept {
-    RT_LOG_DEBUG("%s: session %u created", label_.c_str(), session.local_index());
-    if (session.initiator()) {
+bool Peer::install_session(crypto::Session session, PeerIndex& index) noexcept {
+    SessionSlot fresh = SessionSlot::holding(std::move(session));
+    if (!fresh) return false;
+    RT_LOG_DEBUG("%s: session %u created", label_.c_str(), fresh->local_index());
+    if (fresh->initiator()) {
         // An unconfirmed next is newer than current: keep it as previous instead.
         if (next) {
             drop_session(previous, index);
@@ -37,12 +39,13 @@ void Peer::install_session(crypto::Session session, PeerIndex& index) noexcept {
             drop_session(previous, index);
             previous = std::move(current);
         }
-        current = std::move(session);
+        current = std::move(fresh);
     } else {
         drop_session(next, index);
-        next = std::move(session);
+        next = std::move(fresh);
         drop_session(previous, index);
     }
+    return true;
 }
 
 bool Peer::confirm_if_next(const crypto::Session* session, PeerIndex& index) noexcept {

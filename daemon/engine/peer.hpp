@@ -13,6 +13,7 @@
 #include "crypto/session.hpp"
 #include "daemon/engine/endpoint.hpp"
 #include "daemon/engine/index_table.hpp"
+#include "daemon/engine/session_slot.hpp"
 #include "daemon/engine/staged.hpp"
 #include "daemon/engine/timers.hpp"
 
@@ -23,9 +24,9 @@ using PeerIndex = IndexTable<Peer*>;
 
 class Peer {
   public:
-    // `local` must outlive the peer.
-    Peer(const crypto::Identity& local, const crypto::PublicKey& public_key,
-         const crypto::SymmetricKey& preshared_key, std::size_t mtu);
+    // `local` and `staged_pool` must outlive the peer.
+    Peer(crypto::Identity& local, const crypto::PublicKey& public_key,
+         const crypto::SymmetricKey& preshared_key, StagedPool& staged_pool);
     Peer(const Peer&) = delete;
     Peer& operator=(const Peer&) = delete;
 
@@ -38,8 +39,9 @@ class Peer {
 
     // Installs fresh session keys (kernel add_new_keypair): as initiator they become current,
     // the old current (or an unconfirmed next) previous; as responder they wait in next until
-    // the first data packet under them. Dropped sessions leave the index table.
-    void install_session(crypto::Session session, PeerIndex& index) noexcept;
+    // the first data packet under them. Dropped sessions leave the index table. False, with
+    // nothing changed, if the session's memory could not be had.
+    [[nodiscard]] bool install_session(crypto::Session session, PeerIndex& index) noexcept;
 
     // Called after data authenticated under `session`: promotes next to current. True when it
     // did (the handshake is then confirmed for the responder).
@@ -58,7 +60,7 @@ class Peer {
 
     crypto::Handshake handshake;
     crypto::CookieMaker cookies;
-    std::optional<crypto::Session> current, previous, next;
+    SessionSlot current, previous, next;
     std::optional<Endpoint> endpoint;
     Timers timers;
     StagedPackets staged;
@@ -78,7 +80,7 @@ class Peer {
     Nanos scheduled = no_deadline;
 
   private:
-    void drop_session(std::optional<crypto::Session>& slot, PeerIndex& index) noexcept;
+    void drop_session(SessionSlot& slot, PeerIndex& index) noexcept;
 
     std::string label_;
     std::uint32_t handshake_index_ = 0;

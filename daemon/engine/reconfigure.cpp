@@ -29,15 +29,23 @@ void Device::remove_peer(Peer& peer) {
     peer.wipe_keys(index_);
     allowed_ips_.remove_all(&peer);
     RT_LOG_INFO("%s: removed", peer.label().c_str());
+    by_key_.erase(peer.public_key());
     const std::uint32_t id = peer.id;
-    // Keep ids dense: the last peer takes the removed one's place.
+    // Keep ids dense: the last peer takes the removed one's place. The deadline heap keeps its
+    // entries (a rebuild per removal made removing n of n peers quadratic): those under the
+    // last id now name no peer and are skipped, those under `id` turn stale for the peer that
+    // moved there, which gets an entry under its new id.
     if (id + 1 != peers_.size()) {
         std::swap(peers_[id], peers_.back());
         peers_[id]->id = id;
     }
     peers_.pop_back();
     ++peers_removed_;
-    rebuild_due();
+    if (id < peers_.size()) {
+        Peer& moved = *peers_[id];
+        moved.scheduled = no_deadline;
+        reschedule(moved);
+    }
 }
 
 void Device::remove_all_peers() {
@@ -46,6 +54,7 @@ void Device::remove_all_peers() {
     allowed_ips_.clear();
     RT_LOG_INFO("every peer removed (%zu)", peers_.size());
     peers_removed_ += peers_.size();
+    by_key_.clear();
     peers_.clear();
     rebuild_due();
 }

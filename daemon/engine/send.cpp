@@ -74,7 +74,8 @@ Device::Outbound Device::seal_for(Peer& peer, std::span<std::uint8_t> buffer,
                                   std::span<const std::uint8_t> packet, const Now& now) noexcept {
     crypto::Session* session = peer.sending_session(now.boot);
     if (!session || !peer.staged.empty()) {
-        // Keep order behind packets already waiting, and get a session.
+        // Keep order behind packets already waiting, and get a session. The packet always
+        // finds room (StagedPackets takes a slot from the peer holding the most if need be).
         stage(peer, packet);
         send_staged(peer, now);
         return {};
@@ -105,11 +106,20 @@ void Device::after_data_sent(Peer& peer, const crypto::Session& session, bool ke
 }
 
 void Device::stage(Peer& peer, std::span<const std::uint8_t> packet) noexcept {
-    bool dropped_oldest = false;
-    if (!peer.staged.push(packet, dropped_oldest))
-        counters_.drops.add(Drop::tun_malformed);
-    else if (dropped_oldest)
-        counters_.drops.add(Drop::staged_overflow);
+    switch (peer.staged.push(packet)) {
+        case StagedPackets::Push::stored:
+            break;
+        case StagedPackets::Push::stored_dropping_oldest:
+            counters_.drops.add(Drop::staged_overflow);
+            break;
+        case StagedPackets::Push::stored_pool_empty:
+        case StagedPackets::Push::dropped:
+            counters_.drops.add(Drop::staged_pool_empty);
+            break;
+        case StagedPackets::Push::too_long:
+            counters_.drops.add(Drop::tun_malformed);
+            break;
+    }
 }
 
 bool Device::send_sealed(Peer& peer, crypto::Session& session, std::span<const std::uint8_t> packet,
@@ -152,7 +162,8 @@ void Device::send_staged(Peer& peer, const Now& now) noexcept {
 }
 
 void Device::send_keepalive(Peer& peer, const Now& now) noexcept {
-    if (peer.staged.empty()) stage(peer, {});
+    // Waiting packets are keepalive enough; a keepalive request takes no slot of the pool.
+    if (peer.staged.empty()) (void)peer.staged.push({});
     send_staged(peer, now);
 }
 

@@ -102,8 +102,9 @@ void Device::on_timers(const Now& now) noexcept {
         std::pop_heap(due_.begin(), due_.end(), later);
         const Due d = due_.back();
         due_.pop_back();
-        Peer& p = *peers_[d.peer];
         ++counters_.timer_visits;
+        if (d.peer >= peers_.size()) continue;  // its peer was removed (reconfigure.cpp)
+        Peer& p = *peers_[d.peer];
         if (d.at != p.scheduled) continue;  // superseded by an earlier entry, already handled
         p.scheduled = no_deadline;
         if (unsigned fired = p.timers.take_expired(now.boot)) on_peer_timers(p, fired, now);

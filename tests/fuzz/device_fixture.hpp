@@ -101,8 +101,8 @@ class DeviceFixture {
     RecordingSink& sink() noexcept { return sink_; }
     // A's side of the session with us: seals data as A (its send counter set per input).
     crypto::Session& a_session() noexcept { return *a_session_; }
-    const crypto::Identity& identity_a() const noexcept { return a_id_; }
-    const crypto::Identity& identity_b() const noexcept { return b_id_; }
+    crypto::Identity& identity_a() noexcept { return a_id_; }
+    crypto::Identity& identity_b() noexcept { return b_id_; }
     const crypto::PublicKey& our_public_key() const noexcept {
         return device_->identity().public_key;
     }

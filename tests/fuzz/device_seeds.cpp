@@ -98,7 +98,7 @@ Bytes sealed(std::uint16_t counter, const Bytes& plain) {
 
 // A fresh initiation from `id` (to us), at input time, with mac1 and, if `maker` holds a
 // cookie, mac2.
-Bytes initiation_from(const crypto::Identity& id, const crypto::SymmetricKey& psk,
+Bytes initiation_from(crypto::Identity& id, const crypto::SymmetricKey& psk,
                       crypto::CookieMaker& maker, std::uint64_t unix_ns) {
     crypto::Handshake h(id, fixture->our_public_key(), psk);
     FixedRng rng;
@@ -219,7 +219,7 @@ Bytes initiation_seeds() {
          accepted_by('b'));
     FixedRng stranger_rng;
     stranger_rng.reseed(0x57);
-    const crypto::Identity stranger =
+    crypto::Identity stranger =
         crypto::Identity::create(crypto::generate_private_key(stranger_rng));
     crypto::CookieMaker stranger_maker(fixture->our_public_key());
     seed("initiation-unknown-peer", flag::from_stranger,

@@ -30,7 +30,7 @@ declare -A may_use=(
   [daemon/service]="util"
   [daemon/control]="crypto util daemon/engine"
   [daemon/backend]="crypto util ring tun daemon/engine daemon/datapath daemon/transport daemon/control"
-  [bench]="crypto"
+  [bench]="crypto util daemon/engine"
   [daemon/cli]="crypto conf util ring tun daemon/engine daemon/datapath daemon/transport daemon/service daemon/backend daemon/control daemon/cli"
 )
 sans_io=(daemon/engine daemon/datapath daemon/transport daemon/control)

@@ -5,6 +5,7 @@
 #   source "$(dirname "$0")/lib.sh"
 #   netns_require wireguard-go iperf3     # exit 77 (CTest skip) without root, TUN, netns, tools
 #   netns_pair                            # NS_A 10.99.0.1/24 fd99::1/64 <-veth-> NS_B .2 / ::2
+#   netns_pair c d                        # another such pair, in namespaces ending c and d
 #
 # Sourcing registers EXIT/INT/TERM/HUP traps that kill every process started through the lib
 # and delete every namespace it created, also on failure or Ctrl-C. Do not replace those
@@ -83,10 +84,12 @@ netns_add() {
   ip -n "$1" link set lo up
 }
 
-# NS_A and NS_B joined by veth0 <-> veth0, with OUTER_* addresses (IPv6 without DAD).
+# NS_A and NS_B joined by veth0 <-> veth0, with OUTER_* addresses (IPv6 without DAD). Their
+# names end in SUFFIX_A and SUFFIX_B (default a and b; another pair beside the first, e.g.
+# `netns_pair c d`, gets the same addresses in namespaces of its own).
 netns_pair() {
-  NS_A="${NETNS_ID}a"
-  NS_B="${NETNS_ID}b"
+  NS_A="${NETNS_ID}${1:-a}"
+  NS_B="${NETNS_ID}${2:-b}"
   netns_add "$NS_A"
   netns_add "$NS_B"
   ip -n "$NS_A" link add veth0 type veth peer name veth0 netns "$NS_B" ||

@@ -148,8 +148,7 @@ TEST_CASE("garbage: handshake messages with a valid mac1 but nothing behind it")
 
     // A well-formed initiation from a key B does not know.
     TestRng key_rng(31337);
-    const crypto::Identity stranger =
-        crypto::Identity::create(crypto::generate_private_key(key_rng));
+    crypto::Identity stranger = crypto::Identity::create(crypto::generate_private_key(key_rng));
     crypto::Handshake hs(stranger, p.b.dev().identity().public_key, crypto::SymmetricKey{});
     crypto::MessageInitiation m;
     REQUIRE(hs.create_initiation(m, crypto::generate_private_key(key_rng), 5,

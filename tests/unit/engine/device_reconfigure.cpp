@@ -3,6 +3,8 @@
 // key, removal), and that the routing table and the index table follow.
 #include <doctest/doctest.h>
 
+#include <map>
+
 #include "crypto/x25519.hpp"
 #include "tests/unit/engine/device_harness.hpp"
 
@@ -169,4 +171,46 @@ TEST_CASE("reconfigure: without a private key (wg's all zero) no handshake is se
     CHECK(p.a.drops(Drop::no_private_key) >= 1);
     CHECK(count_type(p.a.tx.log, 2) == 0);
     CHECK_FALSE(p.b.peer->current);
+}
+
+TEST_CASE("reconfigure: after removing a middle peer and adding one, each peer's timers fire") {
+    // A's peers: B (0), then x0, x1, x2 with persistent keepalives towards endpoints nobody
+    // answers, so each retries its initiation every 5 s. Removing x1 moves x2 into its id and
+    // leaves the heap's entries under x2's old id, which the new x3 then takes.
+    DevicePair p;  // retries 5 s apart plus up to 333 ms of jitter
+    TestRng r(31);
+    std::vector<daemon::Peer*> x;
+    for (int i = 0; i < 3; ++i) {
+        const auto key = crypto::derive_public_key(crypto::generate_private_key(r));
+        x.push_back(p.a.dev().add_peer(key, {}, 25, endpoint4("10.98.0.1", 100 + i)));
+        REQUIRE(x.back());
+    }
+    p.a.dev().start(p.now);
+    CHECK(count_type(p.a.tx.log, 1) == 3);
+    p.a.tx.queue.clear();
+    p.a.tx.log.clear();
+    p.advance(seconds_ns(1));
+    p.a.dev().remove_peer(*x[1]);
+    REQUIRE(x[2]->id == 2);
+    const auto k3 = crypto::derive_public_key(crypto::generate_private_key(r));
+    daemon::Peer* x3 = p.a.dev().add_peer(k3, {}, 0, endpoint4("10.98.0.1", 103));
+    REQUIRE(x3);
+    REQUIRE(x3->id == 3);
+    p.advance(seconds_ns(11));  // two retries of x0's and x2's; x1 is gone, x3 idle
+    std::map<std::uint16_t, int> by_port;
+    for (const Datagram& d : p.a.tx.log)
+        if (d.type() == 1) ++by_port[ntohs(d.to.addr.in4.sin_port)];
+    CHECK(by_port[100] == 2);
+    CHECK(by_port[101] == 0);
+    CHECK(by_port[102] == 2);
+    CHECK(by_port[103] == 0);
+    // x3's own timers work under the id it took: a keepalive turned on starts a handshake,
+    // retried 5 s on.
+    p.a.tx.log.clear();
+    p.a.dev().set_persistent_keepalive(*x3, 25, p.now);
+    p.advance(seconds_ns(6));
+    int x3_sent = 0;
+    for (const Datagram& d : p.a.tx.log)
+        if (d.type() == 1 && ntohs(d.to.addr.in4.sin_port) == 103) ++x3_sent;
+    CHECK(x3_sent == 2);
 }

@@ -14,7 +14,7 @@ namespace {
 // A fresh initiation from B to A made outside B's device: valid, with a new timestamp, as
 // only the holder of B's private key can make.
 Bytes initiation_from_b(DevicePair& p, std::uint32_t index) {
-    const crypto::Identity b_id = crypto::Identity::create(p.b.key);
+    crypto::Identity b_id = crypto::Identity::create(p.b.key);
     const crypto::PublicKey a_pub = p.a.dev().identity().public_key;
     crypto::Handshake hs(b_id, a_pub, crypto::SymmetricKey{});
     crypto::CookieMaker maker(a_pub);

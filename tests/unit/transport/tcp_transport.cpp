@@ -288,9 +288,9 @@ TEST_CASE("tcp transport: a peer's dialer moved to a new address closes the old 
 TEST_CASE("tcp transport: a removed peer is no longer dialed, wherever it roamed") {
     Harness h;
     ringtun::crypto::SystemRng rng;
-    const auto local =
-        ringtun::crypto::Identity::create(ringtun::crypto::generate_private_key(rng));
-    Peer peer(local, dialed_peer(), {}, 1420);
+    auto local = ringtun::crypto::Identity::create(ringtun::crypto::generate_private_key(rng));
+    ringtun::daemon::StagedPool staged(1420);
+    Peer peer(local, dialed_peer(), {}, staged);
     Endpoint roamed = peer_endpoint();  // its last packet came from elsewhere
     roamed.addr.in4.sin_port = htons(40000);
     peer.endpoint = roamed;
