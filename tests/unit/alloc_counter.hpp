@@ -43,6 +43,21 @@ void* operator new(std::size_t n) {
 void* operator new[](std::size_t n) {
     return operator new(n);
 }
+// The nothrow forms too (the engine allocates sessions with them): left to the library, their
+// blocks would come back through the free() below, which ASan reports as a mismatch.
+void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
+    ringtun::test::alloc::note();
+    return std::malloc(n ? n : 1);
+}
+void* operator new[](std::size_t n, const std::nothrow_t& t) noexcept {
+    return operator new(n, t);
+}
+void operator delete(void* p, const std::nothrow_t&) noexcept {
+    std::free(p);
+}
+void operator delete[](void* p, const std::nothrow_t&) noexcept {
+    std::free(p);
+}
 void operator delete(void* p) noexcept {
     std::free(p);
 }
