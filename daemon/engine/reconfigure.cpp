@@ -71,7 +71,7 @@ void Device::set_endpoint(Peer& peer, const Endpoint& endpoint) noexcept {
 void Device::set_persistent_keepalive(Peer& peer, std::uint16_t seconds, const Now& now) noexcept {
     const bool changed = peer.timers.persistent_keepalive() != seconds;
     peer.timers.set_persistent_keepalive(seconds);
-    if (changed && seconds != 0 && peer.endpoint) send_keepalive(peer, now);
+    if (changed && peer.endpoint) peer.timers.owe_persistent_keepalive(now.boot);
     reschedule(peer);
 }
 

@@ -97,8 +97,10 @@ unsigned Timers::take_expired(Nanos now) noexcept {
 }
 
 void Device::on_timers(const Now& now) noexcept {
+    if (now.boot < timers_held_until_) return;
     const auto later = [](const Due& x, const Due& y) { return x.at > y.at; };
     while (!due_.empty() && due_.front().at <= now.boot) {
+        if (hold_timers(now)) return;
         std::pop_heap(due_.begin(), due_.end(), later);
         const Due d = due_.back();
         due_.pop_back();
@@ -112,8 +114,20 @@ void Device::on_timers(const Now& now) noexcept {
     }
 }
 
+bool Device::hold_timers(const Now& now) noexcept {
+    if (sink_.has_room(TxClass::control)) {
+        timers_held_since_ = no_deadline;
+        return false;
+    }
+    if (timers_held_since_ == no_deadline) timers_held_since_ = now.boot;
+    if (now.boot - timers_held_since_ >= max_timer_hold) return false;
+    timers_held_until_ = now.boot + timer_hold_step;
+    ++counters_.timer_holds;
+    return true;
+}
+
 Nanos Device::next_deadline() const noexcept {
-    return due_.empty() ? no_deadline : due_.front().at;
+    return due_.empty() ? no_deadline : std::max(due_.front().at, timers_held_until_);
 }
 
 void Device::reschedule(Peer& p) noexcept {
@@ -195,7 +209,9 @@ void Device::on_peer_timers(Peer& peer, unsigned fired, const Now& now) noexcept
             static_cast<unsigned long long>(zero_key_material_after / crypto::seconds_ns(1)));
         peer.wipe_keys(index_);
     }
-    if (has(Timer::persistent_keepalive)) send_keepalive(peer, now);
+    // Its interval may have been set to 0 since it was armed (kernel timers.c checks too).
+    if (has(Timer::persistent_keepalive) && peer.timers.persistent_keepalive() != 0)
+        send_keepalive(peer, now);
 }
 
 }  // namespace ringtun::daemon

@@ -122,7 +122,8 @@ class FakeSink final : public daemon::MessageSink {
             --fail_next;
             return {};
         }
-        if (size > kBufferSize) return {};
+        if (size > kBufferSize || room == 0) return {};
+        if (room != unlimited) --room;
         std::uint32_t h = 0;
         while (h < lent_.size() && lent_[h].size != 0)
             ++h;
@@ -130,6 +131,9 @@ class FakeSink final : public daemon::MessageSink {
         lent_[h] = Lent{size, c, Bytes(kBufferSize, 0xa5)};
         return {h, {lent_[h].bytes.data(), size}};
     }
+
+    // Follows `room`; fail_next stands for a refusal has_room() did not foresee.
+    bool has_room(daemon::TxClass) const noexcept override { return room > 0; }
 
     void commit(const daemon::TxBuffer& b, const Endpoint& to,
                 std::size_t length) noexcept override {
@@ -156,10 +160,12 @@ class FakeSink final : public daemon::MessageSink {
             std::count_if(lent_.begin(), lent_.end(), [](const Lent& l) { return l.size != 0; }));
     }
 
-    int fail_next = 0;           // acquire() calls still to fail
-    std::size_t cancelled = 0;   // handles given back unsent
-    std::deque<Datagram> queue;  // sent, not yet delivered
-    std::vector<Datagram> log;   // everything ever sent (including sealed TUN packets)
+    int fail_next = 0;  // acquire() calls still to fail
+    static constexpr std::size_t unlimited = SIZE_MAX;
+    std::size_t room = unlimited;  // buffers acquire() may still lend (a full sink: 0)
+    std::size_t cancelled = 0;     // handles given back unsent
+    std::deque<Datagram> queue;    // sent, not yet delivered
+    std::vector<Datagram> log;     // everything ever sent (including sealed TUN packets)
 
   private:
     static constexpr std::size_t kBufferSize = 65536;
@@ -181,6 +187,11 @@ struct Side {
     }
 
     daemon::Device& dev() { return *device; }
+    // What the loop does when it starts: Device::start, then its first turn's timers.
+    void start(const daemon::Now& now) {
+        device->start(now);
+        device->on_timers(now);
+    }
     const daemon::DeviceCounters& counters() const { return device->counters(); }
     std::uint64_t drops(Drop d) const { return device->counters().drops.get(d); }
     std::uint64_t total_drops() const { return device->counters().drops.total(); }
