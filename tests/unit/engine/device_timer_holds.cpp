@@ -12,14 +12,21 @@ namespace {
 
 constexpr std::size_t keepalive_peers = 10;
 
-// Peers of A with a persistent keepalive towards an endpoint nobody answers.
-void add_keepalive_peers(Side& s) {
-    TestRng rng(0x4011);
-    for (std::size_t i = 0; i < keepalive_peers; ++i) {
-        const auto key = crypto::derive_public_key(crypto::generate_private_key(rng));
-        REQUIRE(s.dev().add_peer(key, {}, 25, endpoint4("10.98.0.1", 200 + i)));
+// A with keepalive_peers more peers, each keeping alive towards an endpoint nobody answers,
+// started with room for `room` messages in its sink; nothing is delivered.
+struct DueAtOnce {
+    explicit DueAtOnce(std::size_t room) {
+        p.auto_deliver = false;
+        TestRng rng(0x4011);
+        for (std::size_t i = 0; i < keepalive_peers; ++i) {
+            const auto key = crypto::derive_public_key(crypto::generate_private_key(rng));
+            REQUIRE(p.a.dev().add_peer(key, {}, 25, endpoint4("10.98.0.1", 200 + i)));
+        }
+        p.a.tx.room = room;
+        p.a.start(p.now);
     }
-}
+    DevicePair p;
+};
 
 daemon::Now later(const daemon::Now& now, Nanos by) {
     return {now.boot + by, now.unix_ns + by};
@@ -28,11 +35,8 @@ daemon::Now later(const daemon::Now& now, Nanos by) {
 }  // namespace
 
 TEST_CASE("timer holds: peers due at once wait for transmit buffers rather than drop") {
-    DevicePair p;
-    p.auto_deliver = false;
-    add_keepalive_peers(p.a);
-    p.a.tx.room = 4;
-    p.a.start(p.now);
+    DueAtOnce f(4);
+    DevicePair& p = f.p;
     CHECK(count_type(p.a.tx.log, 1) == 4);
     CHECK(p.a.drops(Drop::no_tx_buffer) == 0);
     CHECK(p.a.counters().timer_holds == 1);
@@ -52,11 +56,8 @@ TEST_CASE("timer holds: peers due at once wait for transmit buffers rather than 
 }
 
 TEST_CASE("timer holds: a sink full for max_timer_hold no longer holds the timers") {
-    DevicePair p;
-    p.auto_deliver = false;
-    add_keepalive_peers(p.a);
-    p.a.tx.room = 0;
-    p.a.start(p.now);
+    DueAtOnce f(0);
+    DevicePair& p = f.p;
     CHECK(p.a.tx.log.empty());
     CHECK(p.a.drops(Drop::no_tx_buffer) == 0);
     p.a.dev().on_timers(later(p.now, daemon::max_timer_hold / 2));
