@@ -131,12 +131,13 @@ class Device {
     Inbound on_network_packet(std::span<std::uint8_t> message, const Endpoint& from,
                               const Now& now) noexcept;
 
-    // Acts on every expired timer, as long as the sink has room for a control message. When
-    // it has none (thousands of peers due at once: a start or a `wg setconf` with keepalives)
-    // the peers still due wait timer_hold_step for the sends in flight to complete, instead
-    // of each building a message that finds no buffer (no_tx_buffer) and waiting for its
-    // retry 5 s on. After max_timer_hold without room it acts anyway: those drops are counted
-    // and their timers retry.
+    // Acts on the expired timers of up to timers_per_call peers; when more are due,
+    // next_deadline() stays due and the caller calls again after its other work. While the
+    // sink has no room for a control message (thousands of peers due at once: a start or a
+    // `wg setconf` with keepalives) the peers still due wait timer_hold_step for the sends in
+    // flight to complete, instead of each building a message that finds no buffer
+    // (no_tx_buffer) and waiting for its retry 5 s on. After max_timer_hold of such waits in a
+    // row it acts anyway: those drops are counted and their timers retry.
     void on_timers(const Now& now) noexcept;
     // A TCP connection we dialed to `to` is up. The far side may have restarted and lost its
     // sessions, so the peers reached there start a handshake at once instead of waiting for
@@ -192,8 +193,9 @@ class Device {
 
     // timers.cpp
     void on_peer_timers(Peer& peer, unsigned fired, const Now& now) noexcept;
-    // True when on_timers() must stop for want of a transmit buffer (see on_timers).
-    bool hold_timers(const Now& now) noexcept;
+    // Whether on_timers() must stop and wait for a transmit buffer (see on_timers); when it
+    // must, sets the hold's end and counts it.
+    bool wait_for_room(const Now& now) noexcept;
     // Logs, once per silence, that `peer` stopped answering handshakes.
     void report_silent(Peer& peer, const Now& now) noexcept;
     // After anything that may have moved `peer`'s timers: keeps the deadline heap in step.
@@ -221,7 +223,7 @@ class Device {
     };
     std::vector<Due> due_;         // min-heap on `at`; entries older than their peer's are stale
     Nanos timers_held_until_ = 0;  // on_timers() waits until then
-    Nanos timers_held_since_ = no_deadline;  // start of the current run without room
+    Nanos timers_held_since_ = no_deadline;  // start of the latest run of holds
     AllowedIps<Peer*> allowed_ips_;
     PeerIndex index_;
     DeviceCounters counters_;

@@ -231,3 +231,23 @@ TEST_CASE("reconfigure: a keepalive interval set to 0 sends no keepalive at the 
     CHECK(count_keepalives(p.a.tx.log) == 0);
     CHECK(p.a.counters().keepalives_sent == 1);  // the one that confirmed the session
 }
+
+TEST_CASE("reconfigure: a keepalive at once only when turned on, to the endpoint set after it") {
+    // As the kernel (netlink.c) and wireguard-go: a changed interval sends nothing at once.
+    DevicePair p(PairOptions().a_keeps_alive(25));
+    p.a.start(p.now);
+    p.deliver_all();
+    REQUIRE(p.a.peer->current.has_value());
+    p.clear_records();
+    p.a.dev().set_persistent_keepalive(*p.a.peer, 30, p.now);
+    p.a.dev().on_timers(p.now);
+    CHECK(p.a.tx.log.empty());
+
+    // A request may give the interval before the endpoint: the keepalive due at once goes to
+    // the endpoint set after it, here starting the handshake.
+    DevicePair q(PairOptions().a_unaware_of_b());
+    q.a.dev().set_persistent_keepalive(*q.a.peer, 25, q.now);
+    q.a.dev().set_endpoint(*q.a.peer, q.b.addr);
+    q.a.dev().on_timers(q.now);
+    CHECK(count_type(q.a.tx.log, 1) == 1);
+}
