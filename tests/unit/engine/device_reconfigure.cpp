@@ -221,11 +221,7 @@ TEST_CASE("reconfigure: a keepalive interval set to 0 sends no keepalive at the 
     // The kernel's persistent-keepalive timer checks the interval when it fires: `wg set ...
     // persistent-keepalive 0` stops them at once, not after one more.
     DevicePair p(PairOptions().a_keeps_alive(25));
-    p.a.start(p.now);
-    p.deliver_all();
-    REQUIRE(p.a.peer->current.has_value());
-    REQUIRE(p.a.peer->timers.armed(daemon::Timer::persistent_keepalive));
-    p.clear_records();
+    p.start_keepalive_session();
     p.a.dev().set_persistent_keepalive(*p.a.peer, 0, p.now);
     p.advance(seconds_ns(30));
     CHECK(count_keepalives(p.a.tx.log) == 0);
@@ -235,10 +231,7 @@ TEST_CASE("reconfigure: a keepalive interval set to 0 sends no keepalive at the 
 TEST_CASE("reconfigure: a keepalive at once only when turned on, to the endpoint set after it") {
     // As the kernel (netlink.c) and wireguard-go: a changed interval sends nothing at once.
     DevicePair p(PairOptions().a_keeps_alive(25));
-    p.a.start(p.now);
-    p.deliver_all();
-    REQUIRE(p.a.peer->current.has_value());
-    p.clear_records();
+    p.start_keepalive_session();
     p.a.dev().set_persistent_keepalive(*p.a.peer, 30, p.now);
     p.a.dev().on_timers(p.now);
     CHECK(p.a.tx.log.empty());

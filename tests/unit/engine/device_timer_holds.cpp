@@ -127,10 +127,7 @@ TEST_CASE("timer holds: a keepalive that found no buffer leaves the keepalives a
     // after max_timer_hold it is dropped (no_tx_buffer). The next one is still due an interval
     // later, as in the kernel, whose timers count a keepalive once sealed.
     DevicePair p(PairOptions().a_keeps_alive(25));
-    p.a.start(p.now);
-    p.deliver_all();
-    REQUIRE(p.a.peer->current.has_value());
-    p.clear_records();
+    p.start_keepalive_session();
     p.a.tx.room = 0;
     p.advance(seconds_ns(27));
     CHECK(p.a.drops(Drop::no_tx_buffer) == 1);
