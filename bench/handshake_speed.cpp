@@ -51,6 +51,7 @@ class CountingSink final : public daemon::MessageSink {
         ++sent[b.message[0] & 3];
     }
     void cancel(const daemon::TxBuffer&) noexcept override {}
+    bool has_room(daemon::TxClass) const noexcept override { return true; }
 
     std::uint64_t sent[4]{};  // by message type: 1 initiation, 2 response, 3 cookie reply
 

@@ -5,7 +5,8 @@
 #   scripts/install-deps.sh           # build, tests, demo
 #   scripts/install-deps.sh --bench   # also what bench/ uses beyond the tests: gnuplot for
 #                                     # the chart, ethtool for the TUN offload column, perf
-#                                     # for bench/profile.sh
+#                                     # for bench/profile.sh, openssl for bench/scale.sh's
+#                                     # X25519 ceiling (`openssl speed`)
 set -euo pipefail
 
 packages=(
@@ -17,7 +18,7 @@ packages=(
 )
 case ${1:-} in
   "") ;;
-  --bench) packages+=(gnuplot-nox ethtool linux-perf) ;;
+  --bench) packages+=(gnuplot-nox ethtool linux-perf openssl) ;;
   *) echo "usage: scripts/install-deps.sh [--bench]" >&2 && exit 2 ;;
 esac
 

@@ -55,6 +55,9 @@ void write_counters(const DeviceCounters& c, MetricsText& m) {
              "Cookie replies sent to handshakes under load.", c.cookie_replies_sent);
     m.single("ringtun_keepalives_sent_total", Type::counter, "Keepalive messages sent.",
              c.keepalives_sent);
+    m.single("ringtun_timer_holds_total", Type::counter,
+             "Times the peers' due timers waited for a transmit buffer (at least 1 ms each).",
+             c.timer_holds);
     m.family("ringtun_drops_total", Type::counter,
              "Packets dropped, by reason (one reason per drop).");
     for (std::size_t i = 0; i < static_cast<std::size_t>(Drop::count_); ++i) {

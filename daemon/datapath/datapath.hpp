@@ -102,6 +102,7 @@ class Datapath final : public MessageSink {
 
     // MessageSink: the handle is the transmit slot.
     TxBuffer acquire(std::size_t size, TxClass c) noexcept override;
+    bool has_room(TxClass c) const noexcept override { return !stopping_ && slots_.can_acquire(c); }
     void commit(const TxBuffer& b, const Endpoint& to, std::size_t length) noexcept override;
     void cancel(const TxBuffer& b) noexcept override;
 

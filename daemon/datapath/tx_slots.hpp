@@ -72,6 +72,11 @@ class TxSlots {
     // A free slot for a message of class `c`, or nullopt: data finds none once it holds
     // data_limit() slots, control once every slot is in use.
     [[nodiscard]] std::optional<std::uint32_t> acquire(TxClass c) noexcept;
+    // Whether acquire(c) would find a slot now.
+    bool can_acquire(TxClass c) const noexcept {
+        if (c == TxClass::data && data_in_use_ >= data_limit()) return false;
+        return in_use() < capacity();
+    }
     // Frees `index`; returns the TUN buffer it carried, or -1. A slot not in use is ignored
     // (returns -1) — every completion path frees its slots exactly once.
     std::int32_t release(std::uint32_t index) noexcept;

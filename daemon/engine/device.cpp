@@ -45,7 +45,7 @@ bool Device::add_allowed_ip(Peer& peer, int family, const std::uint8_t* addr, st
 
 void Device::start(const Now& now) noexcept {
     for (auto& p : peers_) {
-        if (p->timers.persistent_keepalive() != 0 && p->endpoint) send_keepalive(*p, now);
+        if (p->endpoint) p->timers.owe_persistent_keepalive(now.boot);
         reschedule(*p);
     }
 }

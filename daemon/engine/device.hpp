@@ -38,6 +38,7 @@ struct DeviceCounters {
     std::uint64_t handshakes_initiated = 0, handshakes_completed = 0;
     std::uint64_t cookie_replies_sent = 0, keepalives_sent = 0;
     std::uint64_t timer_visits = 0;  // peers on_timers() looked at
+    std::uint64_t timer_holds = 0;   // times on_timers() left due peers for want of a buffer
     DropCounters drops;
 };
 
@@ -86,7 +87,8 @@ class Device {
     }
 
     // Starts what a configured peer does at once: a handshake if it has a persistent
-    // keepalive and an endpoint (so the tunnel comes up without traffic).
+    // keepalive and an endpoint (so the tunnel comes up without traffic). Sends nothing
+    // itself: those keepalives are due at `now`, for the next on_timers().
     void start(const Now& now) noexcept;
 
     const crypto::Identity& identity() const noexcept { return identity_; }
@@ -129,7 +131,13 @@ class Device {
     Inbound on_network_packet(std::span<std::uint8_t> message, const Endpoint& from,
                               const Now& now) noexcept;
 
-    // Acts on every expired timer.
+    // Acts on the expired timers of up to timers_per_call peers; when more are due,
+    // next_deadline() stays due and the caller calls again after its other work. While the
+    // sink has no room for a control message (thousands of peers due at once: a start or a
+    // `wg setconf` with keepalives) the peers still due wait timer_hold_step for the sends in
+    // flight to complete, instead of each building a message that finds no buffer
+    // (no_tx_buffer) and waiting for its retry 5 s on. After max_timer_hold of such waits in a
+    // row it acts anyway: those drops are counted and their timers retry.
     void on_timers(const Now& now) noexcept;
     // A TCP connection we dialed to `to` is up. The far side may have restarted and lost its
     // sessions, so the peers reached there start a handshake at once instead of waiting for
@@ -139,8 +147,8 @@ class Device {
     // (DHCP renew, roaming, an expired temporary address): every peer whose endpoint uses that
     // source sends without one until an authenticated packet tells it the new one.
     void on_source_unusable(const Endpoint& to) noexcept;
-    // When on_timers() next has something to do (no_deadline: never). O(1); it may be early,
-    // never late.
+    // When on_timers() next has something to do (no_deadline: never; not before a hold ends).
+    // O(1); it may be early, never late.
     crypto::Nanos next_deadline() const noexcept;
 
   private:
@@ -185,6 +193,9 @@ class Device {
 
     // timers.cpp
     void on_peer_timers(Peer& peer, unsigned fired, const Now& now) noexcept;
+    // Whether on_timers() must stop and wait for a transmit buffer (see on_timers); when it
+    // must, sets the hold's end and counts it.
+    bool wait_for_room(const Now& now) noexcept;
     // Logs, once per silence, that `peer` stopped answering handshakes.
     void report_silent(Peer& peer, const Now& now) noexcept;
     // After anything that may have moved `peer`'s timers: keeps the deadline heap in step.
@@ -210,7 +221,9 @@ class Device {
         Nanos at;
         std::uint32_t peer;  // index into peers_ (Peer::id)
     };
-    std::vector<Due> due_;  // min-heap on `at`; entries older than their peer's are stale
+    std::vector<Due> due_;         // min-heap on `at`; entries older than their peer's are stale
+    Nanos timers_held_until_ = 0;  // on_timers() waits until then
+    Nanos timers_held_since_ = no_deadline;  // start of the latest run of holds
     AllowedIps<Peer*> allowed_ips_;
     PeerIndex index_;
     DeviceCounters counters_;

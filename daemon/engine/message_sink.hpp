@@ -38,6 +38,10 @@ class MessageSink {
     // A buffer for one message of up to `size` bytes; empty when none is free for `c` (the
     // device then drops the message and counts no_tx_buffer).
     virtual TxBuffer acquire(std::size_t size, TxClass c) noexcept = 0;
+    // Whether acquire(size, c) would lend a buffer now for a size that fits one (whatever
+    // it is). The device's timers wait while it is false rather than build messages that
+    // find no buffer.
+    virtual bool has_room(TxClass c) const noexcept = 0;
     // Sends the first `length` bytes of `b` to `to`; spends the handle.
     virtual void commit(const TxBuffer& b, const Endpoint& to, std::size_t length) noexcept = 0;
     // Gives `b` back unsent; spends the handle.

@@ -69,9 +69,12 @@ void Device::set_endpoint(Peer& peer, const Endpoint& endpoint) noexcept {
 }
 
 void Device::set_persistent_keepalive(Peer& peer, std::uint16_t seconds, const Now& now) noexcept {
-    const bool changed = peer.timers.persistent_keepalive() != seconds;
+    // As the kernel and wireguard-go: a keepalive at once only when turned on; a changed
+    // interval takes effect at the next packet. Whether there is an endpoint to send it to is
+    // decided when it is due (a request may set the endpoint after the interval).
+    const bool turned_on = peer.timers.persistent_keepalive() == 0 && seconds != 0;
     peer.timers.set_persistent_keepalive(seconds);
-    if (changed && seconds != 0 && peer.endpoint) send_keepalive(peer, now);
+    if (turned_on) peer.timers.owe_persistent_keepalive(now.boot);
     reschedule(peer);
 }
 

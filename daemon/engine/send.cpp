@@ -128,6 +128,10 @@ bool Device::send_sealed(Peer& peer, crypto::Session& session, std::span<const s
                   packet.empty() ? TxClass::control : TxClass::data);
     if (!out) {
         counters_.drops.add(Drop::no_tx_buffer);
+        // The persistent keepalive is rearmed only by a packet that traverses; without this,
+        // one keepalive that found no buffer would end them until other traffic flows. (The
+        // kernel's timers count a keepalive once it is sealed, whatever the socket makes of it.)
+        if (packet.empty()) peer.timers.on_authenticated_packet_traversal(now.boot);
         return false;
     }
     if (!packet.empty())

@@ -10,11 +10,12 @@ void log_device_statistics(const Device& device) {
     const DeviceCounters& c = device.counters();
     RT_LOG_NOTICE(
         "stats: tun rx %llu pkts %llu B, to tun %llu pkts %llu B; handshakes "
-        "initiated %llu completed %llu; cookie replies %llu; keepalives %llu",
+        "initiated %llu completed %llu; cookie replies %llu; keepalives %llu; timer holds %llu",
         (unsigned long long)c.tun_rx_packets, (unsigned long long)c.tun_rx_bytes,
         (unsigned long long)c.tun_tx_packets, (unsigned long long)c.tun_tx_bytes,
         (unsigned long long)c.handshakes_initiated, (unsigned long long)c.handshakes_completed,
-        (unsigned long long)c.cookie_replies_sent, (unsigned long long)c.keepalives_sent);
+        (unsigned long long)c.cookie_replies_sent, (unsigned long long)c.keepalives_sent,
+        (unsigned long long)c.timer_holds);
     std::string drops;
     for (std::size_t i = 0; i < static_cast<std::size_t>(Drop::count_); ++i) {
         const auto d = static_cast<Drop>(i);

@@ -97,23 +97,43 @@ unsigned Timers::take_expired(Nanos now) noexcept {
 }
 
 void Device::on_timers(const Now& now) noexcept {
+    if (now.boot < timers_held_until_) return;
     const auto later = [](const Due& x, const Due& y) { return x.at > y.at; };
+    unsigned acted = 0;
     while (!due_.empty() && due_.front().at <= now.boot) {
+        const Due d = due_.front();
+        // An entry of a removed peer (reconfigure.cpp), or one superseded by an earlier entry
+        // and already handled, sends nothing: it waits for neither room nor budget.
+        const bool live = d.peer < peers_.size() && peers_[d.peer]->scheduled == d.at;
+        if (live && (acted == timers_per_call || wait_for_room(now))) return;
         std::pop_heap(due_.begin(), due_.end(), later);
-        const Due d = due_.back();
         due_.pop_back();
         ++counters_.timer_visits;
-        if (d.peer >= peers_.size()) continue;  // its peer was removed (reconfigure.cpp)
+        if (!live) continue;
         Peer& p = *peers_[d.peer];
-        if (d.at != p.scheduled) continue;  // superseded by an earlier entry, already handled
         p.scheduled = no_deadline;
-        if (unsigned fired = p.timers.take_expired(now.boot)) on_peer_timers(p, fired, now);
+        if (unsigned fired = p.timers.take_expired(now.boot)) {
+            on_peer_timers(p, fired, now);
+            ++acted;
+        }
         reschedule(p);
     }
 }
 
+bool Device::wait_for_room(const Now& now) noexcept {
+    if (sink_.has_room(TxClass::control)) return false;
+    // A run without room is one hold after another; a hold that ended more than a step ago
+    // (room seen since, or nothing due) starts a new run.
+    if (timers_held_since_ == no_deadline || now.boot > timers_held_until_ + timer_hold_step)
+        timers_held_since_ = now.boot;
+    if (now.boot - timers_held_since_ >= max_timer_hold) return false;
+    timers_held_until_ = now.boot + timer_hold_step;
+    ++counters_.timer_holds;
+    return true;
+}
+
 Nanos Device::next_deadline() const noexcept {
-    return due_.empty() ? no_deadline : due_.front().at;
+    return due_.empty() ? no_deadline : std::max(due_.front().at, timers_held_until_);
 }
 
 void Device::reschedule(Peer& p) noexcept {
@@ -195,7 +215,11 @@ void Device::on_peer_timers(Peer& peer, unsigned fired, const Now& now) noexcept
             static_cast<unsigned long long>(zero_key_material_after / crypto::seconds_ns(1)));
         peer.wipe_keys(index_);
     }
-    if (has(Timer::persistent_keepalive)) send_keepalive(peer, now);
+    // Its interval may have been set to 0 since it was armed (kernel timers.c checks too), and
+    // a keepalive owed when it was turned on may still have no endpoint.
+    if (has(Timer::persistent_keepalive) && peer.timers.persistent_keepalive() != 0 &&
+        peer.endpoint)
+        send_keepalive(peer, now);
 }
 
 }  // namespace ringtun::daemon

@@ -26,6 +26,15 @@ inline constexpr unsigned max_handshake_retries =
     crypto::rekey_attempt_time / crypto::rekey_timeout + 1;  // 19
 inline constexpr Nanos new_handshake_timeout = crypto::keepalive_timeout + crypto::rekey_timeout;
 inline constexpr Nanos zero_key_material_after = 3 * crypto::reject_after_time;  // 540 s
+// How long due timers wait for a transmit buffer at a time, and in one run of waits
+// (Device::on_timers). Sends in flight complete within microseconds; a second without a free
+// buffer is something else (a stalled TCP peer holding them), and the timers must not stop
+// for it.
+inline constexpr Nanos timer_hold_step = crypto::millis_ns(1);
+inline constexpr Nanos max_timer_hold = crypto::seconds_ns(1);
+// Peers whose timers Device::on_timers acts on in one call: an initiation costs about 0.1 ms,
+// so 64 keep the loop's other work waiting under 10 ms when thousands are due at once.
+inline constexpr unsigned timers_per_call = 64;
 
 enum class Timer : std::uint8_t {
     retransmit_handshake = 1 << 0,  // no response to our initiation: retry or give up
@@ -53,6 +62,11 @@ class Timers {
     void on_authenticated_packet_received() noexcept;
     // Any authenticated packet was sent or received: restart the persistent keepalive.
     void on_authenticated_packet_traversal(Nanos now) noexcept;
+    // A persistent keepalive is owed at once (the device starts, or the interval was set):
+    // due now, so that it goes out from the timers, as transmit buffers allow.
+    void owe_persistent_keepalive(Nanos now) noexcept {
+        if (persistent_interval_ != 0) persistent_ = now;
+    }
     // We sent an initiation: retry after REKEY_TIMEOUT + jitter.
     void on_handshake_initiated(Nanos now, Nanos jitter) noexcept;
     // A handshake completed (response consumed, or first data under the new session).

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -75,6 +76,10 @@ daemon::TxBuffer RecordingSink::acquire(std::size_t size, daemon::TxClass) noexc
         return {h, {storage_[h], size}};
     }
     return {};  // the device counts no_tx_buffer
+}
+
+bool RecordingSink::has_room(daemon::TxClass) const noexcept {
+    return std::find(lent_, lent_ + buffers, std::size_t{0}) != lent_ + buffers;
 }
 
 void RecordingSink::commit(const daemon::TxBuffer& b, const Endpoint& to,

@@ -65,6 +65,7 @@ class RecordingSink final : public daemon::MessageSink {
     };
 
     daemon::TxBuffer acquire(std::size_t size, daemon::TxClass c) noexcept override;
+    bool has_room(daemon::TxClass c) const noexcept override;
     void commit(const daemon::TxBuffer& b, const Endpoint& to,
                 std::size_t length) noexcept override;
     void cancel(const daemon::TxBuffer& b) noexcept override;

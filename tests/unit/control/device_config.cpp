@@ -165,6 +165,8 @@ TEST_CASE("uapi set: allowed IPs removed by prefix, keepalive, psk and endpoint"
     CHECK(f.request("set=1\npublic_key=" + f.b_key() + "\npersistent_keepalive_interval=25\n" +
                     "preshared_key=" + std::string(64, '1') + "\nendpoint=[fd99::2]:9\n\n") ==
           "errno=0\n\n");
+    CHECK(f.pair.a.tx.log.empty());  // due now: the loop's next turn sends it
+    f.pair.a.dev().on_timers(f.pair.now);
     CHECK(count_keepalives(f.pair.a.tx.log) == 1);
     CHECK(f.pair.a.peer->endpoint->to_string() == "[fd99::2]:9");
     const std::string r = f.request("get=1\n\n");

@@ -36,6 +36,31 @@ TEST_CASE("tx slots: data at its limit leaves exactly the reserve to control") {
     CHECK_FALSE(slots.acquire(TxClass::control).has_value());
 }
 
+TEST_CASE("tx slots: can_acquire() foretells acquire() for both classes") {
+    // What the device's timers ask before building a message (MessageSink::has_room).
+    TxSlots slots({.data = 4, .control_reserve = 2, .mtu = 1420});
+    std::vector<std::uint32_t> held;
+    // Data up to its limit, control into the reserve, then one of each freed and taken again.
+    const TxClass order[] = {TxClass::data,    TxClass::data,    TxClass::data,
+                             TxClass::data,    TxClass::data,    TxClass::control,
+                             TxClass::control, TxClass::control, TxClass::data};
+    for (const TxClass c : order) {
+        const bool foretold = slots.can_acquire(c);
+        const auto s = slots.acquire(c);
+        CHECK(foretold == s.has_value());
+        if (s) held.push_back(*s);
+    }
+    CHECK(held.size() == 6);
+    CHECK_FALSE(slots.can_acquire(TxClass::control));
+    slots.release(held.front());  // a data slot
+    CHECK(slots.can_acquire(TxClass::data));
+    CHECK(slots.can_acquire(TxClass::control));
+    slots.release(held.back());  // a control slot: data stays at its limit
+    REQUIRE(slots.acquire(TxClass::data).has_value());
+    CHECK_FALSE(slots.can_acquire(TxClass::data));
+    CHECK(slots.can_acquire(TxClass::control));
+}
+
 TEST_CASE("tx slots: a chain is freed in one walk and hands back each TUN buffer once") {
     TxSlots slots({.data = 16, .control_reserve = 0, .mtu = 1420});
     std::vector<std::uint32_t> chain;

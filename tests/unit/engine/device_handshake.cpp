@@ -106,7 +106,7 @@ TEST_CASE("device: sealed data is padded to 16 and carries the peer's index and 
 
 TEST_CASE("device: a keepalive from the initiator confirms the responder's session") {
     DevicePair p(PairOptions().a_keeps_alive(25));
-    p.a.dev().start(p.now);  // no traffic: a handshake at once, then the staged keepalive
+    p.a.start(p.now);  // no traffic: a handshake at once, then the staged keepalive
     REQUIRE(count_type(p.a.tx.log, 1) == 1);
     p.deliver_one(p.a);
     p.deliver_one(p.b);
@@ -125,10 +125,10 @@ TEST_CASE("device: a keepalive from the initiator confirms the responder's sessi
 
 TEST_CASE("device: start() does nothing for peers without keepalive or endpoint") {
     DevicePair quiet;
-    quiet.a.dev().start(quiet.now);
+    quiet.a.start(quiet.now);
     CHECK(quiet.a.tx.log.empty());
     DevicePair no_endpoint(PairOptions().a_keeps_alive(25).a_unaware_of_b());
-    no_endpoint.a.dev().start(no_endpoint.now);
+    no_endpoint.a.start(no_endpoint.now);
     CHECK(no_endpoint.a.tx.log.empty());
 }
 

@@ -31,6 +31,8 @@ TEST_CASE("reconfigure: psk, endpoint and keepalive changes keep the session and
     p.a.dev().set_endpoint(*p.a.peer, p.b.addr);
     p.clear_records();
     p.a.dev().set_persistent_keepalive(*p.a.peer, 25, p.now);
+    CHECK(p.a.tx.log.empty());  // it is due now: it goes out from the timers
+    p.a.dev().on_timers(p.now);
     CHECK(count_keepalives(p.a.tx.log) == 1);  // turned on: one at once
     CHECK(current_index(*p.a.peer) == index);
     CHECK(p.a.peer->rx_bytes == rx);  // counters kept
@@ -185,7 +187,7 @@ TEST_CASE("reconfigure: after removing a middle peer and adding one, each peer's
         x.push_back(p.a.dev().add_peer(key, {}, 25, endpoint4("10.98.0.1", 100 + i)));
         REQUIRE(x.back());
     }
-    p.a.dev().start(p.now);
+    p.a.start(p.now);
     CHECK(count_type(p.a.tx.log, 1) == 3);
     p.a.tx.queue.clear();
     p.a.tx.log.clear();
@@ -213,4 +215,32 @@ TEST_CASE("reconfigure: after removing a middle peer and adding one, each peer's
     for (const Datagram& d : p.a.tx.log)
         if (d.type() == 1 && ntohs(d.to.addr.in4.sin_port) == 103) ++x3_sent;
     CHECK(x3_sent == 2);
+}
+
+TEST_CASE("reconfigure: a keepalive interval set to 0 sends no keepalive at the old deadline") {
+    // The kernel's persistent-keepalive timer checks the interval when it fires: `wg set ...
+    // persistent-keepalive 0` stops them at once, not after one more.
+    DevicePair p(PairOptions().a_keeps_alive(25));
+    p.start_keepalive_session();
+    p.a.dev().set_persistent_keepalive(*p.a.peer, 0, p.now);
+    p.advance(seconds_ns(30));
+    CHECK(count_keepalives(p.a.tx.log) == 0);
+    CHECK(p.a.counters().keepalives_sent == 1);  // the one that confirmed the session
+}
+
+TEST_CASE("reconfigure: a keepalive at once only when turned on, to the endpoint set after it") {
+    // As the kernel (netlink.c) and wireguard-go: a changed interval sends nothing at once.
+    DevicePair p(PairOptions().a_keeps_alive(25));
+    p.start_keepalive_session();
+    p.a.dev().set_persistent_keepalive(*p.a.peer, 30, p.now);
+    p.a.dev().on_timers(p.now);
+    CHECK(p.a.tx.log.empty());
+
+    // A request may give the interval before the endpoint: the keepalive due at once goes to
+    // the endpoint set after it, here starting the handshake.
+    DevicePair q(PairOptions().a_unaware_of_b());
+    q.a.dev().set_persistent_keepalive(*q.a.peer, 25, q.now);
+    q.a.dev().set_endpoint(*q.a.peer, q.b.addr);
+    q.a.dev().on_timers(q.now);
+    CHECK(count_type(q.a.tx.log, 1) == 1);
 }

@@ -52,7 +52,7 @@ void staged_packets_arrive(DevicePair& p, std::uint32_t n) {
 TEST_CASE("staged pool: 4,096 peers keeping alive towards nobody leave room for a live peer") {
     DevicePair p;
     add_unreachable(p.a, daemon::StagedPool::max_slots, 25);
-    p.a.dev().start(p.now);  // each of them: an initiation, and a keepalive waiting for it
+    p.a.start(p.now);  // each of them: an initiation, and a keepalive waiting for it
     CHECK(count_type(p.a.tx.log, 1) == daemon::StagedPool::max_slots);
     p.a.tx.queue.clear();  // lost anyway
     staged_packets_arrive(p, 3);
@@ -84,7 +84,8 @@ TEST_CASE("staged pool: a keepalive finding the pool empty waits for its handsha
     p.a.tx.queue.clear();
     const std::uint64_t drops = p.a.total_drops();
     const std::size_t initiations = count_type(p.a.tx.log, 1);
-    p.a.dev().set_persistent_keepalive(*p.a.peer, 25, p.now);  // a keepalive at once
+    p.a.dev().set_persistent_keepalive(*p.a.peer, 25, p.now);  // a keepalive due at once
+    p.a.dev().on_timers(p.now);
     CHECK(count_type(p.a.tx.log, 1) == initiations + 1);
     CHECK(p.a.total_drops() == drops);
     p.deliver_all();

@@ -218,7 +218,7 @@ TEST_CASE(
 TEST_CASE("timers: persistent keepalive every N s of silence, restarted by any traffic") {
     DevicePair p(PairOptions().a_keeps_alive(25));
     const Nanos t0 = p.now.boot;
-    p.a.dev().start(p.now);
+    p.a.start(p.now);
     p.deliver_all();
     REQUIRE(p.a.peer->current.has_value());
     p.advance_to(t0 + seconds_ns(75));
